@@ -1,0 +1,9 @@
+//! Changing the host: lock, journal, atomic writes, commands, rollback.
+
+pub mod atomic;
+pub mod command;
+pub mod execute;
+pub mod journal;
+pub mod lock;
+pub mod rollback;
+pub mod state;

@@ -1,0 +1,123 @@
+//! Command-line definitions (clap) only; the work is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "runbook",
+    version,
+    about = "Find and stop the spam source on a mail server, clean the queue, and undo it all if needed",
+    long_about = "Declarative remediation runbooks for mail servers blocked for spam. \
+                  `runbook apply ID --dry-run` shows what a runbook would change; \
+                  `runbook apply ID` does it, journaled; `runbook rollback --last` undoes it."
+)]
+pub struct Cli {
+    /// Extra runbook file or directory (repeatable); RUNBOOK_PATH (colon-separated) adds more.
+    #[arg(long = "runbooks", global = true, value_name = "PATH")]
+    pub runbooks: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Output {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// Treat DIR as the host's filesystem (a fixture, a copied rootfs); commands run chrooted into it.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Where runs, journals and backups live [default: ROOT/var/lib/runbook].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl HostArgs {
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| self.root.join("var/lib/runbook"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the known runbooks and where each comes from.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Show a runbook's procedure as Markdown.
+    Show { id: String },
+    /// Check runbook files; all problems are reported, with file:line:column.
+    Lint {
+        /// Files or directories (default: every known runbook).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Run a runbook: plan, then (unless --dry-run) apply with journal and rollback.
+    Apply {
+        id: String,
+        /// Show the plan (checks, chosen steps, diffs, commands) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        host: HostArgs,
+        /// Set a param (repeatable).
+        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        params: Vec<(String, String)>,
+        /// Apply without asking for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+        /// Exit 0 when nothing changes (or would), 2 when something does, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Undo a run: restore files byte for byte, run undo commands in reverse.
+    Rollback {
+        /// The run to undo (see `runbook history`).
+        #[arg(required_unless_present = "last", conflicts_with = "last")]
+        run_id: Option<String>,
+        /// The most recent run that changed something.
+        #[arg(long)]
+        last: bool,
+        #[arg(long)]
+        yes: bool,
+        /// Restore files even if they changed since the run.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        host: HostArgs,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// List past runs.
+    History {
+        #[command(flatten)]
+        host: HostArgs,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Print the runbook JSON Schema (draft-07).
+    Schema,
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    if k.is_empty() {
+        return Err(format!("`{s}` has an empty KEY"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}

@@ -1,0 +1,116 @@
+//! `runbook apply ID`: plan; with --dry-run print it; otherwise confirm, apply, report.
+
+use anyhow::{Result, anyhow, bail};
+
+use super::confirm;
+use crate::apply::{command, execute};
+use crate::cli::{HostArgs, Output};
+use crate::host::Host;
+use crate::plan::builder::{Request, build};
+use crate::plan::types::{Mode, Plan};
+use crate::report::style::Style;
+use crate::runbook::catalog::Catalog;
+use crate::runbook::validate::validate;
+
+pub struct Options<'a> {
+    pub id: &'a str,
+    pub dry_run: bool,
+    pub host: &'a HostArgs,
+    pub params: &'a [(String, String)],
+    pub yes: bool,
+    pub output: Output,
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
+    refuse_invalid(catalog, opts.id)?;
+    if !opts.host.root.is_dir() {
+        bail!("--root {} is not a directory", opts.host.root.display());
+    }
+    let host = Host::new(opts.host.root.canonicalize()?);
+    let mode = if opts.dry_run { Mode::DryRun } else { Mode::Apply };
+    let mut plan = build(&Request { catalog, id: opts.id, host: &host, params: opts.params, mode })?;
+    let pending = if plan.changes { 2 } else { 0 };
+    if opts.dry_run || !plan.changes {
+        print(&plan, opts.output)?;
+        return Ok(if opts.detailed_exitcode { pending } else { 0 });
+    }
+    if !opts.yes {
+        if opts.output == Output::Human {
+            print(&plan, opts.output)?;
+        }
+        let question = format!("Apply these changes to the host at {}?", host.root().display());
+        if !confirm::ask(&question)? {
+            eprintln!("Nothing was changed.");
+            return Ok(1);
+        }
+    }
+    command::install_interrupt_handler();
+    let state_dir = opts.host.state_dir.clone().unwrap_or_else(|| host.root().join("var/lib/runbook"));
+    let applied = execute::apply(&mut plan, &host, &state_dir)?;
+    print(&plan, opts.output)?;
+    match applied.error {
+        None => {
+            if opts.output == Output::Human {
+                println!("Undo with: runbook rollback {}{}", applied.run_id, root_flag(opts.host));
+            }
+            Ok(if opts.detailed_exitcode { 2 } else { 0 })
+        }
+        Some(error) => {
+            let style = Style::detect_stderr();
+            eprintln!("{} {error:#}", style.red("error:"));
+            if applied.undone.is_empty() {
+                eprintln!("Nothing had been changed yet.");
+            } else {
+                eprintln!("Undid what this run had done, newest first:");
+                for line in &applied.undone {
+                    eprintln!("  - {line}");
+                }
+            }
+            Ok(1)
+        }
+    }
+}
+
+fn root_flag(host: &HostArgs) -> String {
+    if host.root == std::path::Path::new("/") { String::new() } else { format!(" --root {}", host.root.display()) }
+}
+
+fn print(plan: &Plan, output: Output) -> Result<()> {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(plan)?),
+        Output::Human => print!("{}", crate::report::plan::render(plan, Style::detect())),
+    }
+    Ok(())
+}
+
+/// A runbook (or one it includes) with errors is never run: lint says why.
+fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
+    let resolve = |i: &str| catalog.get(i).map(|e| &e.loaded);
+    let mut pending = vec![id.to_string()];
+    let mut seen = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(next) = pending.pop() {
+        if seen.contains(&next) {
+            continue;
+        }
+        seen.push(next.clone());
+        let Some(entry) = catalog.get(&next) else { continue };
+        problems.extend(validate(&entry.loaded, &resolve).into_iter().filter(|d| d.is_error()));
+        pending.extend(entry.loaded.runbook.steps.iter().filter_map(|s| s.include.as_ref().map(|i| i.runbook.clone())));
+    }
+    // A duplicate id makes it ambiguous which runbook would run.
+    let needle = format!("`{id}`");
+    problems.extend(catalog.diagnostics.iter().filter(|d| d.code == "RB010" && d.message.contains(&needle)).cloned());
+    if catalog.get(id).is_none() && !catalog.diagnostics.is_empty() {
+        problems.extend(catalog.diagnostics.iter().cloned());
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let style = Style::detect_stderr();
+    for d in &problems {
+        eprintln!("{}\n", d.render(style.color));
+    }
+    Err(anyhow!("runbook `{id}` has {} error(s); nothing was changed", problems.len()))
+}

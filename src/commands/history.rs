@@ -1,0 +1,38 @@
+//! `runbook history`: past runs with what they changed and how they ended.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::apply::state;
+use crate::cli::{HostArgs, Output};
+use crate::report::style::Style;
+
+pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
+    let runs = state::list(&host.state_dir())?;
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&json!({ "runs": runs }))?),
+        Output::Human if runs.is_empty() => println!("No runs yet in {}.", host.state_dir().display()),
+        Output::Human => {
+            let style = Style::detect();
+            for run in &runs {
+                let changed = if run.changed_files.is_empty() && run.commands.is_empty() {
+                    "no changes".to_string()
+                } else {
+                    format!("{} file(s), {} command(s)", run.changed_files.len(), run.commands.len())
+                };
+                println!(
+                    "{}  {}  {}  {}  {}",
+                    style.bold(&run.id),
+                    run.runbook,
+                    run.started.get(..19).unwrap_or(&run.started),
+                    run.outcome,
+                    style.dim(&changed)
+                );
+                for file in &run.changed_files {
+                    println!("    {file}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}

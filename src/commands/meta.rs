@@ -1,0 +1,25 @@
+//! `schema`, `completions`, `man`: the tool describing itself.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+
+pub fn schema() -> Result<u8> {
+    print!("{}", crate::runbook::schema::schema_json());
+    Ok(0)
+}
+
+pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
+    clap_complete::generate(shell, &mut Cli::command(), "runbook", &mut std::io::stdout());
+    Ok(0)
+}
+
+pub fn man() -> Result<u8> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    std::io::stdout().write_all(&out)?;
+    Ok(0)
+}

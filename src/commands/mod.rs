@@ -1,0 +1,41 @@
+//! One file per subcommand; each returns the process exit code.
+
+mod apply;
+mod confirm;
+mod history;
+mod lint;
+mod list;
+mod meta;
+mod rollback;
+mod show;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::runbook::catalog::Catalog;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    let catalog = || load_catalog(&cli.runbooks);
+    match cli.command {
+        Command::List { output } => list::run(&catalog(), output),
+        Command::Show { ref id } => show::run(&catalog(), id),
+        Command::Lint { ref paths, output } => lint::run(&cli.runbooks, paths, output),
+        Command::Apply { ref id, dry_run, ref host, ref params, yes, output, detailed_exitcode } => {
+            apply::run(&catalog(), apply::Options { id, dry_run, host, params, yes, output, detailed_exitcode })
+        }
+        Command::Rollback { ref run_id, last: _, yes, force, ref host, output } => {
+            rollback::run(run_id.as_deref(), yes, force, host, output)
+        }
+        Command::History { ref host, output } => history::run(host, output),
+        Command::Schema => meta::schema(),
+        Command::Completions { shell } => meta::completions(shell),
+        Command::Man => meta::man(),
+    }
+}
+
+/// Built-ins, `--runbooks` paths and RUNBOOK_PATH.
+fn load_catalog(extra: &[PathBuf]) -> Catalog {
+    Catalog::load(extra, std::env::var("RUNBOOK_PATH").ok().as_deref())
+}

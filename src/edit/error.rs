@@ -1,0 +1,2 @@
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EditError { #[error("no virtual host matches {name}")] NoMatchingVirtualHost { name: String } }

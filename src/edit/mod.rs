@@ -1,0 +1,8 @@
+//! Text edits that keep everything they do not change: ini files, Apache directives,
+//! lines; and the unified diffs that show them.
+
+pub mod apache;
+pub mod diff;
+pub mod error;
+pub mod ini;
+pub mod line;

@@ -1,0 +1,59 @@
+//! Facts about the host, read without changing anything.
+
+pub mod apache_files;
+pub mod php;
+pub mod php_paths;
+pub mod spec;
+pub mod web;
+
+use std::cell::OnceCell;
+
+use serde_json::{Map, Value};
+
+use crate::host::Host;
+
+/// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
+pub const GROUPS: &[&str] = &["php", "web"];
+
+/// The host's facts, gathered lazily by group.
+#[derive(Debug)]
+pub struct Facts {
+    host: Host,
+    groups: Vec<(&'static str, OnceCell<Value>)>,
+}
+
+impl Facts {
+    pub fn new(host: &Host) -> Facts {
+        Facts { host: host.clone(), groups: GROUPS.iter().map(|g| (*g, OnceCell::new())).collect() }
+    }
+
+    /// The value of a dotted fact name (`php.add_x_header`).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let mut parts = name.split('.');
+        let group = self.group(parts.next()?)?;
+        parts.try_fold(group, |v, k| v.get(k))
+    }
+
+    /// A whole group, gathered now if it was not yet.
+    pub fn group(&self, name: &str) -> Option<&Value> {
+        let (group, cell) = self.groups.iter().find(|(g, _)| *g == name)?;
+        Some(cell.get_or_init(|| gather(&self.host, group)))
+    }
+
+    /// The given groups (all when empty) as one JSON object.
+    pub fn tree(&self, only: &[String]) -> Map<String, Value> {
+        GROUPS
+            .iter()
+            .filter(|g| only.is_empty() || only.iter().any(|o| o == *g))
+            .filter_map(|g| Some((g.to_string(), self.group(g)?.clone())))
+            .collect()
+    }
+}
+
+fn gather(host: &Host, group: &str) -> Value {
+    match group {
+        "php" => php::gather(host),
+        "web" => web::gather(host),
+        _ => Value::Null,
+    }
+}

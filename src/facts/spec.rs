@@ -1,0 +1,108 @@
+//! The names of all facts, so runbooks can be checked before any host is read.
+
+/// The shape of a fact's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactKind {
+    Bool,
+    Integer,
+    Text,
+    List,
+    Map,
+}
+
+/// One fact: its dotted name, shape, and meaning.
+#[derive(Debug)]
+pub struct FactSpec {
+    pub name: &'static str,
+    pub kind: FactKind,
+    pub description: &'static str,
+    /// For lists of maps: the fields of each element (usable as `{{item.FIELD}}`).
+    pub item_fields: &'static [&'static str],
+}
+
+const PHP_INI_FIELDS: &[&str] =
+    &["path", "sapi", "version", "layout", "add_x_header", "disable_functions", "mail_disabled", "sendmail_path"];
+const VHOST_FIELDS: &[&str] = &[
+    "server_name",
+    "names",
+    "aliases",
+    "file",
+    "start_line",
+    "document_root",
+    "user",
+    "php_mode",
+    "sendmail_path",
+    "cgi_php_ini",
+];
+
+pub const FACTS: &[FactSpec] = &[
+    FactSpec {
+        name: "php.ini_files",
+        kind: FactKind::List,
+        description: "Every php.ini on the host (Debian, RHEL, Remi, cPanel, Plesk, CloudLinux, ISPmanager layouts), with its SAPI and mail settings",
+        item_fields: PHP_INI_FIELDS,
+    },
+    FactSpec {
+        name: "php.add_x_header",
+        kind: FactKind::Bool,
+        description: "Every php.ini found has mail.add_x_header = On (false when none is found)",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "php.mail_disabled",
+        kind: FactKind::Bool,
+        description: "Every php.ini found lists mail in disable_functions",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "php.disable_functions",
+        kind: FactKind::Map,
+        description: "disable_functions per SAPI (`8.2/apache2`, `cli`, ...)",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "php.sendmail_path",
+        kind: FactKind::Map,
+        description: "sendmail_path per SAPI (null where unset: PHP's default /usr/sbin/sendmail -t -i)",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "web.server",
+        kind: FactKind::Text,
+        description: "Web server found: apache, nginx, apache+nginx, or null",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "web.apache_config",
+        kind: FactKind::Text,
+        description: "Apache's main config file (apache2.conf or httpd.conf), or null",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "web.apache_files",
+        kind: FactKind::List,
+        description: "Apache config files: the main one, then every file it includes",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "web.server_names",
+        kind: FactKind::List,
+        description: "Every ServerName and ServerAlias of the Apache virtual hosts",
+        item_fields: &[],
+    },
+    FactSpec {
+        name: "web.vhosts",
+        kind: FactKind::List,
+        description: "Apache virtual hosts with their names, file, user, PHP mode and sendmail_path",
+        item_fields: VHOST_FIELDS,
+    },
+];
+
+pub fn spec(name: &str) -> Option<&'static FactSpec> {
+    FACTS.iter().find(|f| f.name == name)
+}
+
+/// The group a fact belongs to (`php` for `php.ini_files`): groups are gathered together.
+pub fn group(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}

@@ -1,0 +1,11 @@
+//! `runbook`: declarative remediation runbooks for mail servers blocked for spam.
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod edit;
+pub mod facts;
+pub mod host;
+pub mod plan;
+pub mod report;
+pub mod runbook;

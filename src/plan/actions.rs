@@ -1,0 +1,200 @@
+//! Turning one rendered action into work: file edits against the planned contents,
+//! commands, reloads, checklist items.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use indexmap::IndexMap;
+use regex::Regex;
+
+use super::eval::Context;
+use super::redact::Redactor;
+use super::services::known_service;
+use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
+use crate::edit::{apache, ini, line};
+use crate::host::Host;
+use crate::runbook::model::{Action, LineState, Presence, ServiceReload};
+use crate::runbook::params::parse_duration;
+use crate::runbook::template::{Escape, Template};
+
+/// The default limit for a command's run time.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// File contents as earlier steps of the plan leave them, so edits chain.
+#[derive(Default)]
+pub struct Overlay {
+    files: HashMap<PathBuf, Option<Vec<u8>>>,
+}
+
+impl Overlay {
+    fn current(&mut self, host: &Host, real: &PathBuf, file: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(content) = self.files.get(real) {
+            return Ok(content.clone());
+        }
+        let content = match std::fs::read(real) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {file} (under {})", host.root().display())),
+        };
+        self.files.insert(real.clone(), content.clone());
+        Ok(content)
+    }
+}
+
+/// What planning one action produced.
+pub struct Produced {
+    pub work: Vec<Work>,
+    pub manual: Option<ManualItem>,
+}
+
+pub struct Planner<'a> {
+    pub host: &'a Host,
+    pub overlay: &'a mut Overlay,
+    pub redactor: &'a Redactor,
+}
+
+impl Planner<'_> {
+    pub fn produce(&mut self, action: Action<'_>, ctx: &Context) -> Result<Produced> {
+        let work = match action {
+            Action::IniSet(a) => {
+                let (key, value) = (render(&a.key, ctx)?, render(&a.value, ctx)?);
+                self.edit(&a.file, ctx, |text| Ok(ini::set(text, &key, &value)?))?
+            }
+            Action::IniListAdd(a) => {
+                let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
+                self.edit(&a.file, ctx, |text| Ok(ini::list_add(text, &key, &item)?))?
+            }
+            Action::IniListRemove(a) => {
+                let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
+                self.edit(&a.file, ctx, |text| Ok(ini::list_remove(text, &key, &item)?))?
+            }
+            Action::ApacheDirective(a) => {
+                let server_name = a.server_name.as_deref().map(|s| render(s, ctx)).transpose()?;
+                let value = a.value.as_deref().map(|v| render(v, ctx)).transpose()?.unwrap_or_default();
+                let arg = a.arg.as_deref();
+                self.edit(&a.file, ctx, |text| {
+                    Ok(match a.state {
+                        Presence::Present => apache::set_directive(text, &a.directive, arg, &value, server_name.as_deref())?,
+                        Presence::Absent => apache::remove_directive(text, &a.directive, arg, server_name.as_deref())?,
+                    })
+                })?
+            }
+            Action::Line(a) => {
+                let regex = a.regex.as_deref().map(Regex::new).transpose()?;
+                let text_line = a.line.as_deref().map(|l| render(l, ctx)).transpose()?;
+                let with = a.with.as_deref().map(|w| render(w, ctx)).transpose()?;
+                self.edit(&a.file, ctx, |text| {
+                    Ok(match a.state {
+                        LineState::Present => line::ensure_present(text, text_line.as_deref().unwrap_or(""), regex.as_ref()),
+                        LineState::Absent => line::ensure_absent(text, regex.as_ref().ok_or_else(|| anyhow!("no regex"))?),
+                        LineState::Replace => line::replace(
+                            text,
+                            regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
+                            with.as_deref().unwrap_or(""),
+                        ),
+                    })
+                })?
+            }
+            Action::Run(a) => {
+                let argv = render_argv(&a.argv, ctx)?;
+                let undo = a.undo.as_ref().map(|u| render_argv(u, ctx)).transpose()?;
+                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating)?]
+            }
+            Action::Shell(a) => {
+                let script = Template::parse(&a.script).map_err(|e| anyhow!(e.message()))?;
+                let script = script.render(ctx, Escape::Shell).map_err(|e| anyhow!(e))?;
+                let undo = match &a.undo {
+                    Some(u) => {
+                        let t = Template::parse(u).map_err(|e| anyhow!(e.message()))?;
+                        Some(sh(t.render(ctx, Escape::Shell).map_err(|e| anyhow!(e))?))
+                    }
+                    None => None,
+                };
+                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating)?]
+            }
+            Action::Manual(a) => {
+                let text = self.redactor.redact(&render(&a.text, ctx)?);
+                let evidence: IndexMap<String, serde_json::Value> = a
+                    .facts
+                    .iter()
+                    .map(|f| (f.clone(), ctx.facts.get(f).cloned().unwrap_or_default()))
+                    .collect();
+                return Ok(Produced { work: vec![Work::Manual(text.clone())], manual: Some(ManualItem { text, evidence }) });
+            }
+            Action::ServiceReload(a) => {
+                let service = render(&a.service, ctx)?;
+                vec![Work::Reload(reload_work(self.host, &ServiceReload { service, ..a.clone() }))]
+            }
+            Action::Include(_) => bail!("include is expanded by the planner"),
+        };
+        Ok(Produced { work, manual: None })
+    }
+
+    /// Plan an edit of one file: the new text from the current (planned) text.
+    fn edit(&mut self, file: &str, ctx: &Context, change: impl FnOnce(&str) -> Result<String>) -> Result<Vec<Work>> {
+        let file = render(file, ctx)?;
+        if !file.starts_with('/') {
+            bail!("file `{file}` is not an absolute host path");
+        }
+        let resolved = self.host.resolve_host(&file).with_context(|| format!("cannot resolve {file}"))?;
+        let real = self.host.lexical(&resolved);
+        let before = self
+            .overlay
+            .current(self.host, &real, &file)?
+            .ok_or_else(|| anyhow!("{file} does not exist on the host (under {})", self.host.root().display()))?;
+        let text = std::str::from_utf8(&before).map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to edit it"))?;
+        let after = change(text).with_context(|| format!("cannot edit {file}"))?.into_bytes();
+        if after == before {
+            return Ok(Vec::new());
+        }
+        self.overlay.files.insert(real.clone(), Some(after.clone()));
+        Ok(vec![Work::Write(FileEdit { file: resolved, real, before: Some(before), after })])
+    }
+
+    fn command(&self, argv: Vec<String>, undo: Option<Vec<String>>, timeout: Option<&str>, mutating: bool) -> Result<Work> {
+        let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
+        if self.host.find_program(program).is_none() {
+            bail!(
+                "program `{program}` is not installed on the host (looked in {} under {})",
+                crate::host::SEARCH_PATH,
+                self.host.root().display()
+            );
+        }
+        let timeout = match timeout {
+            Some(t) => Duration::from_secs(parse_duration(t).map_err(|e| anyhow!("timeout `{t}`: {e}"))?),
+            None => DEFAULT_TIMEOUT,
+        };
+        Ok(Work::Command(CommandWork {
+            shown: self.redactor.redact_all(&argv),
+            undo_shown: undo.as_ref().map(|u| self.redactor.redact_all(u)),
+            argv,
+            undo,
+            timeout,
+            mutating,
+        }))
+    }
+}
+
+/// Resolve a service reload's commands and whether the service is installed.
+pub fn reload_work(host: &Host, reload: &ServiceReload) -> ReloadWork {
+    let known = known_service(&reload.service);
+    let test = reload.test.clone().or_else(|| known.as_ref().map(|k| k.test.clone())).unwrap_or_default();
+    let reload_argv = reload.reload.clone().or_else(|| known.map(|k| k.reload)).unwrap_or_default();
+    let installed = test.first().is_some_and(|p| host.find_program(p).is_some());
+    ReloadWork { service: reload.service.clone(), test, reload: reload_argv, installed }
+}
+
+fn render(text: &str, ctx: &Context) -> Result<String> {
+    let template = Template::parse(text).map_err(|e| anyhow!(e.message()))?;
+    template.render(ctx, Escape::None).map_err(|e| anyhow!(e))
+}
+
+fn render_argv(argv: &[String], ctx: &Context) -> Result<Vec<String>> {
+    argv.iter().map(|a| render(a, ctx)).collect()
+}
+
+fn sh(script: String) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), script]
+}

@@ -1,0 +1,325 @@
+//! Building a plan: params, checks, branch choice, includes, handlers. Pure given the
+//! facts and files: nothing here writes anywhere.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::actions::{Overlay, Planner, reload_work};
+use super::eval::{Context, compare, describe, evaluate, rendered};
+use super::redact::{MASK, Redactor};
+use super::types::{CheckResult, Mode, Plan, PlannedHandler, PlannedStep, Work};
+use crate::facts::Facts;
+use crate::host::Host;
+use crate::runbook::catalog::Catalog;
+use crate::runbook::model::{Runbook, ServiceReload};
+use crate::runbook::params::ParamType;
+use crate::runbook::template::{Escape, Template};
+
+/// What to plan.
+pub struct Request<'a> {
+    pub catalog: &'a Catalog,
+    pub id: &'a str,
+    pub host: &'a Host,
+    /// `-p KEY=VALUE` pairs as given.
+    pub params: &'a [(String, String)],
+    pub mode: Mode,
+}
+
+pub fn build(req: &Request) -> Result<Plan> {
+    let entry = req.catalog.get(req.id).ok_or_else(|| unknown_runbook(req.catalog, req.id))?;
+    let runbook = &entry.loaded.runbook;
+    let given: IndexMap<String, Value> = req
+        .params
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), parse_given(runbook, k, v)?)))
+        .collect::<Result<_>>()?;
+    let params = resolve_params(runbook, given)?;
+    let facts = Facts::new(req.host);
+    let mut state = State {
+        catalog: req.catalog,
+        host: req.host,
+        facts: &facts,
+        overlay: Overlay::default(),
+        redactor: Redactor::new(secrets(runbook, &params)),
+        checks: Vec::new(),
+        check_results: HashMap::new(),
+        steps: Vec::new(),
+        handlers: Vec::new(),
+    };
+    let shown = state.shown(runbook, &params);
+    state.plan_runbook(runbook, &params, "", &mut vec![runbook.id.clone()])?;
+    let handlers = state.handlers;
+    let changes = state.steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed);
+    Ok(Plan {
+        runbook: runbook.id.clone(),
+        title: runbook.title.clone(),
+        mode: req.mode,
+        root: req.host.root().display().to_string(),
+        run_id: None,
+        params: shown,
+        checks: state.checks,
+        steps: state.steps,
+        handlers,
+        changes,
+        outcome: None,
+    })
+}
+
+fn unknown_runbook(catalog: &Catalog, id: &str) -> anyhow::Error {
+    let ids: Vec<&str> = catalog.entries.iter().map(|e| e.loaded.runbook.id.as_str()).collect();
+    anyhow!("no runbook has id `{id}` (known: {}); see `runbook list`", ids.join(", "))
+}
+
+fn parse_given(runbook: &Runbook, key: &str, raw: &str) -> Result<Value> {
+    let param = runbook.params.get(key).ok_or_else(|| {
+        let known: Vec<&str> = runbook.params.keys().map(String::as_str).collect();
+        let known = if known.is_empty() { "it takes none".to_string() } else { format!("known: {}", known.join(", ")) };
+        anyhow!("unknown param `{key}` for runbook `{}` ({known})", runbook.id)
+    })?;
+    param.parse(raw).map_err(|e| anyhow!("param `{key}`: {e}"))
+}
+
+/// Given values plus defaults; a param with neither is an error.
+fn resolve_params(runbook: &Runbook, mut given: IndexMap<String, Value>) -> Result<IndexMap<String, Value>> {
+    let mut out = IndexMap::new();
+    for (name, param) in &runbook.params {
+        let value = match given.shift_remove(name) {
+            Some(v) => v,
+            None => match &param.default {
+                Some(d) => param.check(d).map_err(|e| anyhow!("default of param `{name}`: {e}"))?,
+                None => bail!("runbook `{}` needs param `{name}`: pass -p {name}=VALUE", runbook.id),
+            },
+        };
+        out.insert(name.clone(), value);
+    }
+    Ok(out)
+}
+
+fn secrets(runbook: &Runbook, params: &IndexMap<String, Value>) -> Vec<String> {
+    runbook
+        .params
+        .iter()
+        .filter(|(_, p)| p.kind == ParamType::Secret)
+        .filter_map(|(name, _)| params.get(name)?.as_str().map(str::to_string))
+        .collect()
+}
+
+struct State<'a> {
+    catalog: &'a Catalog,
+    host: &'a Host,
+    facts: &'a Facts,
+    overlay: Overlay,
+    redactor: Redactor,
+    checks: Vec<CheckResult>,
+    check_results: HashMap<String, bool>,
+    steps: Vec<PlannedStep>,
+    handlers: Vec<PlannedHandler>,
+}
+
+impl State<'_> {
+    fn shown(&self, runbook: &Runbook, params: &IndexMap<String, Value>) -> IndexMap<String, Value> {
+        params
+            .iter()
+            .map(|(k, v)| {
+                let secret = runbook.params.get(k).is_some_and(|p| p.kind == ParamType::Secret);
+                (k.clone(), if secret { Value::String(MASK.into()) } else { v.clone() })
+            })
+            .collect()
+    }
+
+    fn plan_runbook(
+        &mut self,
+        runbook: &Runbook,
+        params: &IndexMap<String, Value>,
+        prefix: &str,
+        chain: &mut Vec<String>,
+    ) -> Result<()> {
+        let shown = self.shown(runbook, params);
+        let mut local_checks = HashMap::new();
+        let no_checks = HashMap::new();
+        let check_ctx = Context { facts: self.facts, params, shown_params: &shown, checks: &no_checks, item: None };
+        for check in &runbook.checks {
+            let value = self.facts.get(&check.fact).cloned().unwrap_or(Value::Null);
+            let comparison = check.comparisons().first().map(|c| rendered(c, &check_ctx));
+            let ok = comparison.as_ref().is_none_or(|c| compare(&value, Some(c)));
+            local_checks.insert(check.id.clone(), ok);
+            self.check_results.insert(format!("{prefix}{}", check.id), ok);
+            self.checks.push(CheckResult {
+                id: format!("{prefix}{}", check.id),
+                title: check.title.clone(),
+                fact: check.fact.clone(),
+                value,
+                ok,
+                expected: comparison.as_ref().map(describe).unwrap_or_default(),
+            });
+        }
+        for step in &runbook.steps {
+            let id = format!("{prefix}{}", step.id);
+            let kind = step.actions().first().map(|(name, _)| *name).unwrap_or("none");
+            let items: Vec<Option<Value>> = match &step.for_each {
+                Some(fe) => match self.facts.get(&fe.fact) {
+                    Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
+                    _ => Vec::new(),
+                },
+                None => vec![None],
+            };
+            let mut planned = PlannedStep {
+                id: id.clone(),
+                title: step.title.clone(),
+                kind,
+                chosen: false,
+                why: String::new(),
+                diffs: Vec::new(),
+                commands: Vec::new(),
+                manual: Vec::new(),
+                notify: step.notify.clone(),
+                outcome: None,
+                work: Vec::new(),
+            };
+            let mut chosen_why = Vec::new();
+            let mut skipped_why = Vec::new();
+            let mut includes = Vec::new();
+            for item in &items {
+                let ctx = Context {
+                    facts: self.facts,
+                    params,
+                    shown_params: &shown,
+                    checks: &local_checks,
+                    item: item.as_ref(),
+                };
+                let label = item.as_ref().map(item_label);
+                let verdict = step.when.as_ref().map(|w| evaluate(w, &ctx));
+                let reason = verdict.as_ref().map(|v| v.why.clone()).unwrap_or_else(|| "no condition".into());
+                let reason = match &label {
+                    Some(l) => format!("{l}: {reason}"),
+                    None => reason,
+                };
+                if verdict.as_ref().is_some_and(|v| !v.holds) {
+                    skipped_why.push(reason);
+                    continue;
+                }
+                chosen_why.push(reason);
+                if let Some(include) = &step.include {
+                    let rendered = include
+                        .params
+                        .iter()
+                        .map(|(k, v)| Ok((k.clone(), render(v, &ctx)?)))
+                        .collect::<Result<Vec<(String, String)>>>()?;
+                    includes.push(rendered);
+                    continue;
+                }
+                let action = step.action().ok_or_else(|| anyhow!("step `{id}` must have exactly one action"))?;
+                let mut planner = Planner { host: self.host, overlay: &mut self.overlay, redactor: &self.redactor };
+                let produced = planner.produce(action, &ctx).with_context(|| format!("step `{id}`"))?;
+                if produced.work.iter().any(Work::changes) {
+                    for name in &step.notify {
+                        self.notify(runbook, name, &ctx).with_context(|| format!("step `{id}` notifying `{name}`"))?;
+                    }
+                }
+                planned.work.extend(produced.work);
+                planned.manual.extend(produced.manual);
+            }
+            planned.chosen = !chosen_why.is_empty();
+            planned.why = why(&step.for_each.as_ref().map(|f| f.fact.clone()), &items, &chosen_why, &skipped_why);
+            self.describe_work(&mut planned);
+            self.steps.push(planned);
+            for rendered in includes {
+                self.plan_include(step.include.as_ref().map(|i| i.runbook.as_str()).unwrap_or(""), &id, rendered, chain)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn plan_include(&mut self, target: &str, step_id: &str, given: Vec<(String, String)>, chain: &mut Vec<String>) -> Result<()> {
+        if chain.iter().any(|c| c == target) {
+            bail!("include cycle: {} -> {target}", chain.join(" -> "));
+        }
+        let entry = self.catalog.get(target).ok_or_else(|| unknown_runbook(self.catalog, target))?;
+        let runbook = &entry.loaded.runbook;
+        let given = given
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), parse_given(runbook, k, v).with_context(|| format!("step `{step_id}`"))?)))
+            .collect::<Result<IndexMap<_, _>>>()?;
+        let params = resolve_params(runbook, given)?;
+        self.redactor = self.redactor.with(secrets(runbook, &params));
+        chain.push(target.to_string());
+        let result = self.plan_runbook(runbook, &params, &format!("{step_id}/"), chain);
+        chain.pop();
+        result
+    }
+
+    /// Fill in the serialized view (diffs, commands) of a step's work.
+    fn describe_work(&self, step: &mut PlannedStep) {
+        for work in &step.work {
+            match work {
+                Work::Write(edit) => step.diffs.push(super::types::FileDiff {
+                    file: edit.file.clone(),
+                    diff: self.redactor.redact(&crate::edit::diff::unified(&edit.file, edit.before.as_deref(), &edit.after)),
+                }),
+                Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
+                Work::Reload(r) => {
+                    step.commands.push(r.test.clone());
+                    step.commands.push(r.reload.clone());
+                }
+                Work::Manual(_) => {}
+            }
+        }
+    }
+
+    /// Fire a handler for the item that changed something. Its service may be a template
+    /// (`php{{item.version}}-fpm`), so one handler can stand for several services;
+    /// identical reloads (from included runbooks too) happen once.
+    fn notify(&mut self, runbook: &Runbook, name: &str, ctx: &Context) -> Result<()> {
+        let handler = runbook.handlers.get(name).ok_or_else(|| anyhow!("handler `{name}` is not defined"))?;
+        let Some(reload) = &handler.service_reload else { return Ok(()) };
+        let service = render(&reload.service, ctx)?;
+        let work = reload_work(self.host, &ServiceReload { service: service.clone(), ..reload.clone() });
+        if self.handlers.iter().any(|h| h.service == work.service && h.test == work.test && h.reload == work.reload) {
+            return Ok(());
+        }
+        self.handlers.push(PlannedHandler {
+            name: name.to_string(),
+            title: handler.title.clone().unwrap_or_else(|| format!("Reload {service}")),
+            service,
+            test: work.test,
+            reload: work.reload,
+            installed: work.installed,
+            fires: true,
+            outcome: None,
+        });
+        Ok(())
+    }
+}
+
+fn render(text: &str, ctx: &Context) -> Result<String> {
+    let template = Template::parse(text).map_err(|e| anyhow!(e.message()))?;
+    template.render(ctx, Escape::None).map_err(|e| anyhow!(e))
+}
+
+/// A short label for a `for_each` item: its path or name when it has one.
+fn item_label(item: &Value) -> String {
+    for key in ["path", "file", "server_name", "name"] {
+        if let Some(s) = item.get(key).and_then(Value::as_str) {
+            return s.to_string();
+        }
+    }
+    crate::plan::eval::short(item)
+}
+
+fn why(for_each: &Option<String>, items: &[Option<Value>], chosen: &[String], skipped: &[String]) -> String {
+    if items.is_empty() {
+        return format!("no items in {}", for_each.as_deref().unwrap_or("the list"));
+    }
+    let mut parts = Vec::new();
+    if !chosen.is_empty() {
+        parts.push(chosen.join("; "));
+    }
+    if !skipped.is_empty() {
+        let head = if chosen.is_empty() { "ruled out" } else { "skipped" };
+        parts.push(format!("{head}: {}", skipped.join("; ")));
+    }
+    parts.join("; ")
+}

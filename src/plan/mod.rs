@@ -1,0 +1,8 @@
+//! Planning: evaluate checks and conditions, render templates, compute edits and commands.
+
+pub mod actions;
+pub mod builder;
+pub mod eval;
+pub mod redact;
+pub mod services;
+pub mod types;

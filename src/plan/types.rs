@@ -1,0 +1,158 @@
+//! The plan: what a runbook would do on this host. Serialized as the JSON contract
+//! documented in `docs/json.md`; the fields marked `skip` carry the work for `apply`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum Mode {
+    #[serde(rename = "dry-run")]
+    DryRun,
+    #[serde(rename = "apply")]
+    Apply,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    pub runbook: String,
+    pub title: String,
+    pub mode: Mode,
+    pub root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Effective params; secrets appear as `********`.
+    pub params: IndexMap<String, Value>,
+    pub checks: Vec<CheckResult>,
+    pub steps: Vec<PlannedStep>,
+    pub handlers: Vec<PlannedHandler>,
+    /// Whether applying would change the host (a diff, a mutating command, a reload).
+    pub changes: bool,
+    /// After an apply: `applied`, `unchanged`, `failed` or `interrupted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub fact: String,
+    pub value: Value,
+    pub ok: bool,
+    /// The comparison in words (`gt 1000`), empty when the check only reports a value.
+    pub expected: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlannedStep {
+    pub id: String,
+    pub title: String,
+    /// The action type (`ini_set`, `run`, ...).
+    pub kind: &'static str,
+    pub chosen: bool,
+    /// The condition that chose or ruled out the step, in words.
+    pub why: String,
+    pub diffs: Vec<FileDiff>,
+    /// Commands this step would run, argv lists (secrets redacted).
+    pub commands: Vec<Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<ManualItem>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
+    /// After an apply: `changed`, `unchanged`, `skipped`, `failed`, `undone`, `not-run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(skip)]
+    pub work: Vec<Work>,
+}
+
+impl PlannedStep {
+    /// Whether the step would change the host.
+    pub fn changes(&self) -> bool {
+        self.chosen && self.work.iter().any(Work::changes)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDiff {
+    pub file: String,
+    pub diff: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManualItem {
+    pub text: String,
+    /// The facts that justify the item, with their values.
+    pub evidence: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlannedHandler {
+    pub name: String,
+    pub title: String,
+    pub service: String,
+    pub test: Vec<String>,
+    pub reload: Vec<String>,
+    /// Whether the service's control program exists on the host.
+    pub installed: bool,
+    /// Whether a step that changes something notifies it.
+    pub fires: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+/// One unit of work of a chosen step.
+#[derive(Debug, Clone)]
+pub enum Work {
+    Write(FileEdit),
+    Command(CommandWork),
+    Reload(ReloadWork),
+    Manual(String),
+}
+
+impl Work {
+    pub fn changes(&self) -> bool {
+        match self {
+            Work::Write(edit) => edit.before.as_deref() != Some(edit.after.as_slice()),
+            Work::Command(cmd) => cmd.mutating,
+            Work::Reload(reload) => reload.installed,
+            Work::Manual(_) => false,
+        }
+    }
+}
+
+/// Replace a file's content.
+#[derive(Debug, Clone)]
+pub struct FileEdit {
+    /// Host path of the file really written (symlinks resolved).
+    pub file: String,
+    pub real: PathBuf,
+    /// Content expected on disk just before this edit (`None`: the file does not exist).
+    pub before: Option<Vec<u8>>,
+    pub after: Vec<u8>,
+}
+
+/// Run a command (argv, no shell; a `shell` step is `/bin/sh -c SCRIPT`).
+#[derive(Debug, Clone)]
+pub struct CommandWork {
+    pub argv: Vec<String>,
+    /// The argv as shown and journaled, secrets redacted.
+    pub shown: Vec<String>,
+    pub undo: Option<Vec<String>>,
+    pub undo_shown: Option<Vec<String>>,
+    pub timeout: Duration,
+    pub mutating: bool,
+}
+
+/// Test a service's config, then reload it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadWork {
+    pub service: String,
+    pub test: Vec<String>,
+    pub reload: Vec<String>,
+    pub installed: bool,
+}

@@ -1,0 +1,5 @@
+//! Rendering for people (coloured text, Markdown) and machines (JSON).
+
+pub mod markdown;
+pub mod plan;
+pub mod style;

@@ -1,0 +1,115 @@
+//! The plan for people: checks, steps with why and diffs, handlers, a summary line.
+
+use std::fmt::Write;
+
+use super::style::Style;
+use crate::plan::eval::short;
+use crate::plan::types::{Mode, Plan, PlannedStep};
+
+pub fn render(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {}", style.bold(&plan.runbook), style.dim(&format!("- {}", plan.title)));
+    let what = match plan.mode {
+        Mode::DryRun => "dry run: nothing will be written",
+        Mode::Apply => "apply",
+    };
+    let _ = writeln!(out, "{}", style.dim(&format!("host root {} ({what})", plan.root)));
+    if !plan.params.is_empty() {
+        let params: Vec<String> = plan.params.iter().map(|(k, v)| format!("{k}={}", short(v))).collect();
+        let _ = writeln!(out, "{}", style.dim(&format!("params: {}", params.join(" "))));
+    }
+    if !plan.checks.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Checks"));
+        for check in &plan.checks {
+            let mark = if check.ok { style.green("ok  ") } else { style.yellow("FAIL") };
+            let expected = if check.expected.is_empty() { String::new() } else { format!(" (want {})", check.expected) };
+            let _ = writeln!(out, "  {mark} {}: {} = {}{expected}", check.id, check.fact, short(&check.value));
+            let _ = writeln!(out, "       {}", style.dim(&check.title));
+        }
+    }
+    let _ = writeln!(out, "\n{}", style.bold("Steps"));
+    for step in &plan.steps {
+        step_lines(&mut out, step, plan.mode, style);
+    }
+    let fired: Vec<_> = plan.handlers.iter().filter(|h| h.fires).collect();
+    if !fired.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Handlers"));
+        for h in fired {
+            let status = match (&h.outcome, h.installed) {
+                (Some(outcome), _) => outcome.clone(),
+                (None, true) => format!("would test `{}`, then run `{}`", h.test.join(" "), h.reload.join(" ")),
+                (None, false) => format!("{} is not installed: skipped", h.service),
+            };
+            let _ = writeln!(out, "  {}: {status}", h.name);
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary(plan));
+    out
+}
+
+fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
+    let (mark, state) = match (&step.outcome, step.chosen, step.changes()) {
+        (Some(outcome), _, _) => (outcome_mark(outcome, style), outcome.clone()),
+        (None, false, _) => (style.dim("-"), "not chosen".into()),
+        (None, true, true) => (style.yellow("~"), "will change".into()),
+        (None, true, false) => (style.green("="), "no change needed".into()),
+    };
+    let _ = writeln!(out, "  {mark} {} {}", style.bold(&step.id), style.dim(&format!("[{}] {state}", step.kind)));
+    let _ = writeln!(out, "      {}", step.title);
+    let _ = writeln!(out, "      {}", style.dim(&format!("why: {}", step.why)));
+    for diff in &step.diffs {
+        for line in style.diff(&diff.diff).lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    let verb = if mode == Mode::DryRun { "would run" } else { "runs" };
+    for cmd in &step.commands {
+        let _ = writeln!(out, "      {verb}: {}", quoted(cmd));
+    }
+    for item in &step.manual {
+        let _ = writeln!(out, "      {} {}", style.yellow("[ ] by hand:"), item.text);
+        for (fact, value) in &item.evidence {
+            let _ = writeln!(out, "          {}", style.dim(&format!("{fact} = {}", short(value))));
+        }
+    }
+}
+
+fn outcome_mark(outcome: &str, style: Style) -> String {
+    match outcome {
+        "changed" => style.green("+"),
+        "unchanged" | "skipped" => style.dim("="),
+        "failed" => style.red("!"),
+        _ => style.dim("-"),
+    }
+}
+
+/// argv as a shell would need it typed, for reading only.
+pub fn quoted(argv: &[String]) -> String {
+    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+}
+
+fn summary(plan: &Plan) -> String {
+    let files: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.diffs.len()).sum();
+    let commands: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.commands.len()).sum();
+    let manual: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.manual.len()).sum();
+    let handlers = plan.handlers.iter().filter(|h| h.fires).count();
+    if !plan.changes && manual == 0 {
+        return "No changes: the host is already as this runbook wants it.".into();
+    }
+    let counts = format!(
+        "{files} file edit{}, {commands} command{}, {handlers} handler{}, {manual} manual item{}",
+        plural(files),
+        plural(commands),
+        plural(handlers),
+        plural(manual)
+    );
+    match (plan.mode, &plan.outcome) {
+        (Mode::DryRun, _) => format!("Plan: {counts}. Dry run: nothing was written."),
+        (Mode::Apply, Some(outcome)) => format!("Run {}: {outcome} ({counts}).", plan.run_id.as_deref().unwrap_or("-")),
+        (Mode::Apply, None) => format!("Plan: {counts}."),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

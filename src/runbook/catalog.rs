@@ -1,0 +1,109 @@
+//! The runbooks the binary knows: built-in ones, `--runbooks` paths and `RUNBOOK_PATH`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::{Diagnostic, SourceFile, code};
+use super::load::{Loaded, parse};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_runbooks.rs"));
+
+/// One loaded runbook and where it came from.
+#[derive(Debug)]
+pub struct Entry {
+    pub loaded: Loaded,
+    /// `builtin`, `--runbooks` or `RUNBOOK_PATH`.
+    pub origin: &'static str,
+}
+
+/// Every runbook found, and every problem met while loading them.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Catalog {
+    /// Built-ins, then each `--runbooks` path, then each `RUNBOOK_PATH` directory.
+    pub fn load(extra: &[PathBuf], env_path: Option<&str>) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (name, text) in BUILTIN_RUNBOOKS {
+            catalog.add(
+                SourceFile { name: format!("builtin:{name}"), text: (*text).to_string() },
+                "builtin",
+            );
+        }
+        for path in extra {
+            catalog.add_path(path, "--runbooks");
+        }
+        for dir in env_path.unwrap_or("").split(':').filter(|d| !d.is_empty()) {
+            catalog.add_path(Path::new(dir), "RUNBOOK_PATH");
+        }
+        catalog
+    }
+
+    /// Only the given files and directories (what `runbook lint PATH...` checks).
+    pub fn from_paths(paths: &[PathBuf]) -> Catalog {
+        let mut catalog = Catalog::default();
+        for path in paths {
+            catalog.add_path(path, "argument");
+        }
+        catalog
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.loaded.runbook.id == id)
+    }
+
+    /// Load a file, or every `*.yaml` / `*.yml` in a directory (sorted).
+    pub fn add_path(&mut self, path: &Path, origin: &'static str) {
+        let files = if path.is_dir() {
+            match runbook_files(path) {
+                Ok(files) => files,
+                Err(e) => {
+                    let name = path.display().to_string();
+                    self.diagnostics.push(Diagnostic::file(&name, code::IO, format!("cannot read directory: {e}")));
+                    return;
+                }
+            }
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for file in files {
+            let name = file.display().to_string();
+            match fs::read(&file) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => self.add(SourceFile { name, text }, origin),
+                    Err(_) => self.diagnostics.push(Diagnostic::file(&name, code::IO, "file is not UTF-8 text")),
+                },
+                Err(e) => self.diagnostics.push(Diagnostic::file(&name, code::IO, format!("cannot read file: {e}"))),
+            }
+        }
+    }
+
+    fn add(&mut self, source: SourceFile, origin: &'static str) {
+        let loaded = match parse(source) {
+            Ok(loaded) => loaded,
+            Err(diagnostic) => return self.diagnostics.push(diagnostic),
+        };
+        if let Some(first) = self.get(&loaded.runbook.id) {
+            let message = format!(
+                "runbook id `{}` is defined twice: in {} and in {}",
+                loaded.runbook.id, first.loaded.source.name, loaded.source.name
+            );
+            let help = format!("first defined in {}; rename one of them", first.loaded.source.name);
+            self.diagnostics.push(loaded.at_value("id", code::DUPLICATE_RUNBOOK, message).help(help));
+            return;
+        }
+        self.entries.push(Entry { loaded, origin });
+    }
+}
+
+fn runbook_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    Ok(files)
+}

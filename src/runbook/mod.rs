@@ -1,0 +1,12 @@
+//! The runbook format: model, loading with positions, templates, validation.
+
+pub mod catalog;
+pub mod condition;
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod params;
+pub mod schema;
+pub mod spans;
+pub mod template;
+pub mod validate;

@@ -1,0 +1,481 @@
+//! Semantic checks of a parsed runbook, collecting every diagnostic before reporting.
+
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use super::condition::{Comparison, Condition};
+use super::diagnostic::{Diagnostic, code};
+use super::load::Loaded;
+use super::model::{Action, LineState, Presence, Runbook, Step};
+use super::params::{ParamType, parse_duration};
+use super::template::{Template, TemplateError};
+use crate::facts::spec::{FactKind, spec};
+use crate::plan::services::known_service;
+
+/// Finds another runbook by id (for `include`).
+pub type Resolve<'a> = dyn Fn(&str) -> Option<&'a Loaded> + 'a;
+
+pub const SCHEMA_MODELINE: &str = "# yaml-language-server: $schema=";
+
+/// Every problem of one runbook.
+pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic> {
+    let mut v = Validator { loaded, rb: &loaded.runbook, out: Vec::new() };
+    v.modeline();
+    v.params();
+    v.checks();
+    v.steps();
+    v.handlers();
+    v.include_cycles(resolve);
+    v.includes(resolve);
+    v.out
+}
+
+struct Validator<'a> {
+    loaded: &'a Loaded,
+    rb: &'a Runbook,
+    out: Vec<Diagnostic>,
+}
+
+/// Item fields are not checked where the item's list is not known (handlers).
+const ANY_ITEM: &[&str] = &["*"];
+
+/// Names a template or condition may use at one place.
+struct Scope<'a> {
+    /// Item fields of the step's `for_each` fact, when it has one.
+    item: Option<&'a [&'static str]>,
+}
+
+impl<'a> Validator<'a> {
+    fn value(&mut self, path: &str, code: &'static str, message: String) {
+        self.out.push(self.loaded.at_value(path, code, message));
+    }
+
+    fn key(&mut self, path: &str, code: &'static str, message: String) {
+        self.out.push(self.loaded.at_key(path, code, message));
+    }
+
+    fn modeline(&mut self) {
+        if !self.loaded.source.text.starts_with(SCHEMA_MODELINE) {
+            let d = Diagnostic::at(&self.loaded.source, 0..0, code::MISSING_SCHEMA_MODELINE, "runbook does not start with a schema modeline")
+                .warning()
+                .help("add `# yaml-language-server: $schema=../schemas/runbook.schema.json` as the first line for editor completion");
+            self.out.push(d);
+        }
+    }
+
+    fn params(&mut self) {
+        for (name, param) in &self.rb.params {
+            let path = format!("params.{name}");
+            if !is_identifier(name) {
+                self.key(&path, code::PARAM_DECLARATION, format!("param name `{name}` must be letters, digits and `_`"));
+            }
+            if param.kind == ParamType::Choice && param.values.is_empty() {
+                self.key(&format!("{path}.type"), code::PARAM_DECLARATION, format!("choice param `{name}` needs `values`"));
+            }
+            if param.kind != ParamType::Choice && !param.values.is_empty() {
+                self.key(&format!("{path}.values"), code::PARAM_DECLARATION, "`values` is only for `type: choice`".into());
+            }
+            if let Some(pattern) = &param.pattern
+                && let Err(e) = Regex::new(pattern)
+            {
+                self.value(&format!("{path}.pattern"), code::INVALID_REGEX, format!("invalid regular expression: {e}"));
+            }
+            if let Some(default) = &param.default
+                && let Err(e) = param.check(default)
+            {
+                self.value(&format!("{path}.default"), code::PARAM_DECLARATION, format!("default of `{name}`: {e}"));
+            }
+        }
+    }
+
+    fn checks(&mut self) {
+        let mut seen = HashSet::new();
+        for (i, check) in self.rb.checks.iter().enumerate() {
+            let path = format!("checks.{i}");
+            if !seen.insert(check.id.as_str()) {
+                self.value(&format!("{path}.id"), code::DUPLICATE_ID, format!("check id `{}` is used twice", check.id));
+            }
+            self.fact(&format!("{path}.fact"), &check.fact);
+            self.comparisons(&path, &check.comparisons(), &Scope { item: None });
+        }
+    }
+
+    fn steps(&mut self) {
+        let mut seen = HashSet::new();
+        for (i, step) in self.rb.steps.iter().enumerate() {
+            let path = format!("steps.{i}");
+            if !seen.insert(step.id.as_str()) {
+                self.value(&format!("{path}.id"), code::DUPLICATE_ID, format!("step id `{}` is used twice", step.id));
+            }
+            let item = self.for_each(&path, step);
+            let scope = Scope { item };
+            if let Some(when) = &step.when {
+                self.condition(&format!("{path}.when"), when, &scope);
+            }
+            for (j, handler) in step.notify.iter().enumerate() {
+                if !self.rb.handlers.contains_key(handler) {
+                    self.value(
+                        &format!("{path}.notify.{j}"),
+                        code::UNDEFINED_HANDLER,
+                        format!("handler `{handler}` is not defined in `handlers`"),
+                    );
+                }
+            }
+            let actions = step.actions();
+            match actions.len() {
+                1 => self.action(&path, actions[0], &scope),
+                0 => self.value(
+                    &format!("{path}.id"),
+                    code::ACTION_COUNT,
+                    format!("step `{}` has no action (one of: {})", step.id, super::model::ACTION_NAMES.join(", ")),
+                ),
+                _ => self.key(
+                    &format!("{path}.{}", actions[1].0),
+                    code::ACTION_COUNT,
+                    format!("step `{}` has more than one action: {} and {}", step.id, actions[0].0, actions[1].0),
+                ),
+            }
+        }
+    }
+
+    fn for_each(&mut self, path: &str, step: &Step) -> Option<&'static [&'static str]> {
+        let for_each = step.for_each.as_ref()?;
+        let fact_path = format!("{path}.for_each.fact");
+        match spec(&for_each.fact) {
+            Some(s) if s.kind == FactKind::List => Some(s.item_fields),
+            Some(_) => {
+                self.value(&fact_path, code::UNKNOWN_FACT, format!("fact `{}` is not a list", for_each.fact));
+                Some(&[])
+            }
+            None => {
+                self.value(&fact_path, code::UNKNOWN_FACT, format!("unknown fact `{}`", for_each.fact));
+                Some(&[])
+            }
+        }
+    }
+
+    fn action(&mut self, path: &str, (name, action): (&'static str, Action<'_>), scope: &Scope) {
+        let p = format!("{path}.{name}");
+        match action {
+            Action::IniSet(a) => {
+                self.templates(&p, &[("file", &a.file), ("key", &a.key), ("value", &a.value)], scope);
+            }
+            Action::IniListAdd(a) | Action::IniListRemove(a) => {
+                self.templates(&p, &[("file", &a.file), ("key", &a.key), ("item", &a.item)], scope);
+            }
+            Action::ApacheDirective(a) => {
+                self.template(&format!("{p}.file"), &a.file, scope);
+                self.opt_template(&format!("{p}.value"), a.value.as_deref(), scope);
+                self.opt_template(&format!("{p}.server_name"), a.server_name.as_deref(), scope);
+                if a.state == Presence::Present && a.value.is_none() {
+                    self.key(&p, code::STEP_FIELDS, "`apache_directive` with `state: present` needs `value`".into());
+                }
+            }
+            Action::Line(a) => {
+                self.template(&format!("{p}.file"), &a.file, scope);
+                self.opt_template(&format!("{p}.line"), a.line.as_deref(), scope);
+                self.opt_template(&format!("{p}.with"), a.with.as_deref(), scope);
+                self.regex(&format!("{p}.regex"), a.regex.as_deref());
+                let missing = match a.state {
+                    LineState::Present if a.line.is_none() => Some("`state: present` needs `line`"),
+                    LineState::Absent if a.regex.is_none() => Some("`state: absent` needs `regex`"),
+                    LineState::Replace if a.regex.is_none() || a.with.is_none() => {
+                        Some("`state: replace` needs `regex` and `with`")
+                    }
+                    _ => None,
+                };
+                if let Some(message) = missing {
+                    self.key(&p, code::STEP_FIELDS, message.into());
+                }
+            }
+            Action::Run(a) => {
+                self.argv(&format!("{p}.argv"), &a.argv, scope);
+                if let Some(undo) = &a.undo {
+                    self.argv(&format!("{p}.undo"), undo, scope);
+                }
+                self.duration(&format!("{p}.timeout"), a.timeout.as_deref());
+            }
+            Action::Shell(a) => {
+                self.template(&format!("{p}.script"), &a.script, scope);
+                self.opt_template(&format!("{p}.undo"), a.undo.as_deref(), scope);
+                self.duration(&format!("{p}.timeout"), a.timeout.as_deref());
+            }
+            Action::Manual(a) => {
+                self.template(&format!("{p}.text"), &a.text, scope);
+                for (i, fact) in a.facts.iter().enumerate() {
+                    self.fact(&format!("{p}.facts.{i}"), fact);
+                }
+            }
+            Action::ServiceReload(a) => {
+                self.template(&format!("{p}.service"), &a.service, scope);
+                self.service(&p, a);
+            }
+            Action::Include(a) => {
+                for (key, value) in &a.params {
+                    self.template(&format!("{p}.params.{key}"), value, scope);
+                }
+            }
+        }
+    }
+
+    fn handlers(&mut self) {
+        for (name, handler) in &self.rb.handlers {
+            let path = format!("handlers.{name}");
+            match &handler.service_reload {
+                Some(reload) => {
+                    // A handler runs for whichever item notified it, so any item field may appear.
+                    let scope = Scope { item: Some(ANY_ITEM) };
+                    self.template(&format!("{path}.service_reload.service"), &reload.service, &scope);
+                    self.service(&format!("{path}.service_reload"), reload);
+                }
+                None => self.key(&path, code::ACTION_COUNT, format!("handler `{name}` needs `service_reload`")),
+            }
+        }
+    }
+
+    fn service(&mut self, path: &str, reload: &super::model::ServiceReload) {
+        // A templated service name is only known once rendered.
+        let known = known_service(&reload.service).is_some() || reload.service.contains("{{");
+        if !known && (reload.test.is_none() || reload.reload.is_none()) {
+            self.value(
+                &format!("{path}.service"),
+                code::STEP_FIELDS,
+                format!("no built-in commands for service `{}`: give `test` and `reload`", reload.service),
+            );
+        }
+        for (field, argv) in [("test", &reload.test), ("reload", &reload.reload)] {
+            if argv.as_ref().is_some_and(|a| a.is_empty()) {
+                self.value(&format!("{path}.{field}"), code::STEP_FIELDS, format!("`{field}` must not be empty"));
+            }
+        }
+    }
+
+    fn condition(&mut self, path: &str, cond: &Condition, scope: &Scope) {
+        let keys = cond.shape_keys();
+        if keys.len() != 1 {
+            let message = if keys.is_empty() {
+                "condition needs one of: all, any, not, fact, param, check, item".to_string()
+            } else {
+                format!("condition has both `{}` and `{}`; nest them under `all` or `any`", keys[0], keys[1])
+            };
+            let at = keys.get(1).map(|k| format!("{path}.{k}")).unwrap_or_else(|| path.to_string());
+            return self.key(&at, code::CONDITION_SHAPE, message);
+        }
+        let comparisons = cond.comparisons();
+        for (key, list) in [("all", &cond.all), ("any", &cond.any)] {
+            if let Some(list) = list {
+                if list.is_empty() {
+                    self.key(&format!("{path}.{key}"), code::CONDITION_SHAPE, format!("`{key}` needs at least one condition"));
+                }
+                for (i, c) in list.iter().enumerate() {
+                    self.condition(&format!("{path}.{key}.{i}"), c, scope);
+                }
+            }
+        }
+        if let Some(not) = &cond.not {
+            self.condition(&format!("{path}.not"), not, scope);
+        }
+        if cond.all.is_some() || cond.any.is_some() || cond.not.is_some() {
+            if let Some(c) = comparisons.first() {
+                self.key(&format!("{path}.{}", c.key()), code::CONDITION_SHAPE, format!("`{}` needs a fact, param, check or item", c.key()));
+            }
+            return;
+        }
+        if let Some(param) = &cond.param
+            && !self.rb.params.contains_key(param)
+        {
+            self.value(&format!("{path}.param"), code::UNDEFINED_PARAM, format!("param `{param}` is not declared in `params`"));
+        }
+        if let Some(fact) = &cond.fact {
+            self.fact(&format!("{path}.fact"), fact);
+        }
+        if let Some(check) = &cond.check
+            && !self.rb.checks.iter().any(|c| &c.id == check)
+        {
+            self.value(&format!("{path}.check"), code::UNDEFINED_CHECK, format!("check `{check}` is not defined in `checks`"));
+        }
+        if let Some(field) = &cond.item {
+            self.item(&format!("{path}.item"), field, scope);
+        }
+        self.comparisons(path, &comparisons, scope);
+    }
+
+    fn comparisons(&mut self, path: &str, comparisons: &[Comparison], scope: &Scope) {
+        if comparisons.len() > 1 {
+            self.key(
+                &format!("{path}.{}", comparisons[1].key()),
+                code::CONDITION_SHAPE,
+                format!("only one comparison per condition: `{}` and `{}`", comparisons[0].key(), comparisons[1].key()),
+            );
+        }
+        for c in comparisons {
+            if let Comparison::Matches(re) = c {
+                self.regex(&format!("{path}.matches"), Some(re));
+            }
+            for text in c.texts() {
+                self.template(&format!("{path}.{}", c.key()), text, scope);
+            }
+        }
+    }
+
+    fn fact(&mut self, path: &str, name: &str) {
+        if spec(name).is_none() {
+            self.value(path, code::UNKNOWN_FACT, format!("unknown fact `{name}`"));
+        }
+    }
+
+    fn item(&mut self, path: &str, field: &str, scope: &Scope) {
+        match scope.item {
+            None => self.value(path, code::UNKNOWN_ITEM, "`item` is only defined in steps with `for_each`".into()),
+            Some(fields) if !field.is_empty() && !fields.contains(&field) => self.value(
+                path,
+                code::UNKNOWN_ITEM,
+                format!("items have no field `{field}` (fields: {})", fields.join(", ")),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn regex(&mut self, path: &str, re: Option<&str>) {
+        if let Some(re) = re
+            && let Err(e) = Regex::new(re)
+        {
+            self.value(path, code::INVALID_REGEX, format!("invalid regular expression: {e}"));
+        }
+    }
+
+    fn duration(&mut self, path: &str, text: Option<&str>) {
+        if let Some(text) = text
+            && let Err(e) = parse_duration(text)
+        {
+            self.value(path, code::INVALID_DURATION, format!("`{text}` is not a duration: {e}"));
+        }
+    }
+
+    fn argv(&mut self, path: &str, argv: &[String], scope: &Scope) {
+        if argv.is_empty() {
+            self.key(path, code::STEP_FIELDS, "argv must name a program".into());
+        }
+        for (i, arg) in argv.iter().enumerate() {
+            self.template(&format!("{path}.{i}"), arg, scope);
+        }
+    }
+
+    fn templates(&mut self, path: &str, fields: &[(&str, &String)], scope: &Scope) {
+        for (field, text) in fields {
+            self.template(&format!("{path}.{field}"), text, scope);
+        }
+    }
+
+    fn opt_template(&mut self, path: &str, text: Option<&str>, scope: &Scope) {
+        if let Some(text) = text {
+            self.template(path, text, scope);
+        }
+    }
+
+    fn template(&mut self, path: &str, text: &str, scope: &Scope) {
+        let template = match Template::parse(text) {
+            Ok(t) => t,
+            Err(e) => {
+                let code = match e {
+                    TemplateError::TripleBrace(_) => code::TEMPLATE_TRIPLE_BRACE,
+                    _ => code::TEMPLATE_SYNTAX,
+                };
+                return self.value(path, code, e.message());
+            }
+        };
+        for var in template.variables() {
+            if let Some(problem) = self.unresolved(var, scope) {
+                self.value(path, code::TEMPLATE_UNRESOLVED, format!("`{{{{{var}}}}}` cannot resolve: {problem}"));
+            }
+        }
+    }
+
+    /// Why a template variable cannot have a value here, if it cannot.
+    fn unresolved(&self, var: &str, scope: &Scope) -> Option<String> {
+        let (head, rest) = var.split_once('.').unwrap_or((var, ""));
+        match head {
+            "params" if self.rb.params.contains_key(rest) => None,
+            "params" => Some(format!("param `{rest}` is not declared")),
+            "item" => match scope.item {
+                None => Some("`item` exists only in steps with `for_each`".into()),
+                Some(fields) if rest.is_empty() || fields.contains(&rest) || fields == ANY_ITEM => None,
+                Some(fields) => Some(format!("items have no field `{rest}` (fields: {})", fields.join(", "))),
+            },
+            _ => match spec(var) {
+                Some(s) if matches!(s.kind, FactKind::List | FactKind::Map) => {
+                    Some(format!("fact `{var}` is a list or map; use for_each"))
+                }
+                Some(_) => None,
+                None => Some(format!("no param, item or fact is called `{var}`")),
+            },
+        }
+    }
+
+    fn includes(&mut self, resolve: &Resolve<'a>) {
+        for (i, step) in self.rb.steps.iter().enumerate() {
+            let Some(include) = &step.include else { continue };
+            let path = format!("steps.{i}.include");
+            let Some(target) = resolve(&include.runbook) else {
+                self.value(&format!("{path}.runbook"), code::UNDEFINED_INCLUDE, format!("no runbook has id `{}`", include.runbook));
+                continue;
+            };
+            let declared = &target.runbook.params;
+            for key in include.params.keys() {
+                if !declared.contains_key(key) {
+                    self.key(
+                        &format!("{path}.params.{key}"),
+                        code::INCLUDE_PARAMS,
+                        format!("runbook `{}` has no param `{key}`", include.runbook),
+                    );
+                }
+            }
+            for (name, param) in declared {
+                if param.default.is_none() && !include.params.contains_key(name) {
+                    self.key(&path, code::INCLUDE_PARAMS, format!("runbook `{}` requires param `{name}`", include.runbook));
+                }
+            }
+        }
+    }
+
+    /// An include chain that leads back to this runbook.
+    fn include_cycles(&mut self, resolve: &Resolve<'a>) {
+        for (i, step) in self.rb.steps.iter().enumerate() {
+            let Some(include) = &step.include else { continue };
+            let mut chain = vec![self.rb.id.clone()];
+            if leads_back(&include.runbook, &self.rb.id, resolve, &mut chain) {
+                self.value(
+                    &format!("steps.{i}.include.runbook"),
+                    code::INCLUDE_CYCLE,
+                    format!("include cycle: {}", chain.join(" -> ")),
+                );
+            }
+        }
+    }
+}
+
+fn leads_back<'a>(id: &str, origin: &str, resolve: &Resolve<'a>, chain: &mut Vec<String>) -> bool {
+    chain.push(id.to_string());
+    if id == origin {
+        return true;
+    }
+    if chain[..chain.len() - 1].iter().any(|seen| seen == id) {
+        return false; // a cycle not through origin: reported on its own runbook
+    }
+    if let Some(target) = resolve(id) {
+        for step in &target.runbook.steps {
+            if let Some(inc) = &step.include
+                && leads_back(&inc.runbook, origin, resolve, chain)
+            {
+                return true;
+            }
+        }
+    }
+    chain.pop();
+    false
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
