@@ -16,7 +16,10 @@ fn main() {
     let mut code = String::from("pub static BUILTIN_RUNBOOKS: &[(&str, &str)] = &[\n");
     for name in names {
         println!("cargo:rerun-if-changed=runbooks/{name}");
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", format!("{root}/runbooks/{name}")));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            format!("{root}/runbooks/{name}")
+        ));
     }
     code.push_str("];\n");
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_runbooks.rs");

@@ -41,7 +41,9 @@ pub struct HostArgs {
 
 impl HostArgs {
     pub fn state_dir(&self) -> PathBuf {
-        self.state_dir.clone().unwrap_or_else(|| self.root.join("var/lib/runbook"))
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| self.root.join("var/lib/runbook"))
     }
 }
 
@@ -115,7 +117,9 @@ pub enum Command {
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
     if k.is_empty() {
         return Err(format!("`{s}` has an empty KEY"));
     }

@@ -34,10 +34,8 @@ impl Host {
         for c in Path::new(host_path).components() {
             match c {
                 Component::Normal(part) => out.push(part),
-                Component::ParentDir => {
-                    if out != self.root {
-                        out.pop();
-                    }
+                Component::ParentDir if out != self.root => {
+                    out.pop();
                 }
                 _ => {}
             }
@@ -67,13 +65,17 @@ impl Host {
             }
             done.push(part);
             let real = self.lexical(&join(&done));
-            let Ok(meta) = fs::symlink_metadata(&real) else { continue };
+            let Ok(meta) = fs::symlink_metadata(&real) else {
+                continue;
+            };
             if !meta.file_type().is_symlink() {
                 continue;
             }
             hops += 1;
             if hops > MAX_LINKS {
-                return Err(io::Error::other(format!("too many symlinks resolving {host_path}")));
+                return Err(io::Error::other(format!(
+                    "too many symlinks resolving {host_path}"
+                )));
             }
             let target = fs::read_link(&real)?;
             let target = target.to_string_lossy();
@@ -126,7 +128,10 @@ impl Host {
 pub const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fn split(path: &str) -> Vec<String> {
-    path.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect()
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn join(parts: &[String]) -> String {
@@ -145,19 +150,41 @@ mod tests {
         fs::create_dir_all(dir.path().join("etc/apache2/sites-available")).unwrap();
         fs::create_dir_all(dir.path().join("etc/apache2/sites-enabled")).unwrap();
         fs::write(dir.path().join("etc/apache2/sites-available/a.conf"), "x").unwrap();
-        symlink("/etc/apache2/sites-available/a.conf", dir.path().join("etc/apache2/sites-enabled/a.conf")).unwrap();
-        symlink("../sites-available/a.conf", dir.path().join("etc/apache2/sites-enabled/b.conf")).unwrap();
-        for link in ["/etc/apache2/sites-enabled/a.conf", "/etc/apache2/sites-enabled/b.conf"] {
-            assert_eq!(host.resolve_host(link).unwrap(), "/etc/apache2/sites-available/a.conf");
+        symlink(
+            "/etc/apache2/sites-available/a.conf",
+            dir.path().join("etc/apache2/sites-enabled/a.conf"),
+        )
+        .unwrap();
+        symlink(
+            "../sites-available/a.conf",
+            dir.path().join("etc/apache2/sites-enabled/b.conf"),
+        )
+        .unwrap();
+        for link in [
+            "/etc/apache2/sites-enabled/a.conf",
+            "/etc/apache2/sites-enabled/b.conf",
+        ] {
+            assert_eq!(
+                host.resolve_host(link).unwrap(),
+                "/etc/apache2/sites-available/a.conf"
+            );
         }
-        assert_eq!(host.read("/etc/apache2/sites-enabled/a.conf").unwrap().unwrap(), b"x");
+        assert_eq!(
+            host.read("/etc/apache2/sites-enabled/a.conf")
+                .unwrap()
+                .unwrap(),
+            b"x"
+        );
         assert_eq!(host.read("/nope").unwrap(), None);
     }
 
     #[test]
     fn dot_dot_cannot_escape_the_root() {
         let host = Host::new("/srv/root");
-        assert_eq!(host.lexical("/../../etc/passwd"), Path::new("/srv/root/etc/passwd"));
+        assert_eq!(
+            host.lexical("/../../etc/passwd"),
+            Path::new("/srv/root/etc/passwd")
+        );
     }
 
     #[test]

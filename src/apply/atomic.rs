@@ -16,21 +16,33 @@ pub struct Ownership {
 impl Ownership {
     pub fn of(path: &Path) -> io::Result<Ownership> {
         let meta = fs::metadata(path)?;
-        Ok(Ownership { mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid() })
+        Ok(Ownership {
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        })
     }
 }
 
 /// Replace `path` with `content`: temp file in the same directory, fsync, rename, fsync
 /// the directory. The new file gets `ownership` (the old file's, normally).
 pub fn write(path: &Path, content: &[u8], ownership: Ownership) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| io::Error::other("file has no parent directory"))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut temp = tempfile::Builder::new().prefix(&format!(".{name}.runbook-")).tempfile_in(dir)?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::other("file has no parent directory"))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.runbook-"))
+        .tempfile_in(dir)?;
     temp.write_all(content)?;
     let file = temp.as_file();
     // Owner first: chown clears setuid/setgid bits, so the mode goes on after.
     if let Err(e) = chown(temp.path(), Some(ownership.uid), Some(ownership.gid))
-        && !(e.kind() == io::ErrorKind::PermissionDenied && Ownership::of(temp.path())?.uid == ownership.uid)
+        && !(e.kind() == io::ErrorKind::PermissionDenied
+            && Ownership::of(temp.path())?.uid == ownership.uid)
     {
         return Err(e);
     }
@@ -43,7 +55,10 @@ pub fn write(path: &Path, content: &[u8], ownership: Ownership) -> io::Result<()
 /// SHA-256 of bytes, hex.
 pub fn sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -60,6 +75,10 @@ mod tests {
         write(&path, b"new", own).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(Ownership::of(&path).unwrap(), own);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
     }
 }

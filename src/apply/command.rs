@@ -65,18 +65,39 @@ impl Finished {
             format!("was killed by signal {}", self.signal.unwrap_or(0))
         };
         let err = self.stderr.trim();
-        let tail: String = err.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | ");
-        if tail.is_empty() { how } else { format!("{how}: {tail}") }
+        let tail: String = err
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" | ");
+        if tail.is_empty() {
+            how
+        } else {
+            format!("{how}: {tail}")
+        }
     }
 }
 
 /// Run argv on the host (chrooted unless the host is `/`).
 pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> {
-    let Some(program) = argv.first() else { bail!("empty command") };
+    let Some(program) = argv.first() else {
+        bail!("empty command")
+    };
     let resolved = host.find_program(program).with_context(|| {
-        format!("program `{program}` is not installed on the host (looked in {SEARCH_PATH} under {})", host.root().display())
+        format!(
+            "program `{program}` is not installed on the host (looked in {SEARCH_PATH} under {})",
+            host.root().display()
+        )
     })?;
-    let mut cmd = Command::new(if host.is_live() { program.as_str() } else { resolved.as_str() });
+    let mut cmd = Command::new(if host.is_live() {
+        program.as_str()
+    } else {
+        resolved.as_str()
+    });
     cmd.args(&argv[1..])
         .env_clear()
         .env("PATH", SEARCH_PATH)
@@ -86,7 +107,8 @@ pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> 
         .stderr(Stdio::piped())
         .process_group(0);
     if !host.is_live() {
-        let root = CString::new(host.root().as_os_str().as_bytes()).context("root path contains NUL")?;
+        let root =
+            CString::new(host.root().as_os_str().as_bytes()).context("root path contains NUL")?;
         // SAFETY: only async-signal-safe calls (chroot, chdir) on memory prepared before fork.
         unsafe {
             cmd.pre_exec(move || {
@@ -97,7 +119,9 @@ pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> 
             });
         }
     }
-    let mut child = cmd.spawn().with_context(|| format!("cannot start `{program}`"))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start `{program}`"))?;
     let pgid = child.id() as i32;
     RUNNING.lock().map(|mut r| r.insert(pgid)).ok();
     let out = reader(child.stdout.take());
@@ -162,7 +186,12 @@ mod tests {
 
     #[test]
     fn captures_output_and_status() {
-        let done = run(&live(), &argv(&["sh", "-c", "echo out; echo err >&2; exit 3"]), Duration::from_secs(10)).unwrap();
+        let done = run(
+            &live(),
+            &argv(&["sh", "-c", "echo out; echo err >&2; exit 3"]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(done.code, Some(3));
         assert_eq!(done.stdout, "out\n");
         assert_eq!(done.stderr, "err\n");
@@ -174,15 +203,32 @@ mod tests {
         let marker = dir.path().join("survivor");
         // The grandchild would write the marker after 2s if it survived the group kill.
         let script = format!("(sleep 2; touch {}) & sleep 30", marker.display());
-        let done = run(&live(), &argv(&["sh", "-c", &script]), Duration::from_millis(300)).unwrap();
+        let done = run(
+            &live(),
+            &argv(&["sh", "-c", &script]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
         assert!(done.timed_out);
         thread::sleep(Duration::from_millis(2500));
-        assert!(!marker.exists(), "a process of the group outlived the timeout");
+        assert!(
+            !marker.exists(),
+            "a process of the group outlived the timeout"
+        );
     }
 
     #[test]
     fn missing_program_is_a_clear_error() {
-        let err = run(&live(), &argv(&["no-such-program-xyz"]), Duration::from_secs(1)).unwrap_err();
-        assert!(err.to_string().contains("`no-such-program-xyz` is not installed"), "{err}");
+        let err = run(
+            &live(),
+            &argv(&["no-such-program-xyz"]),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`no-such-program-xyz` is not installed"),
+            "{err}"
+        );
     }
 }

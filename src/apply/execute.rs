@@ -16,8 +16,18 @@ use crate::plan::types::{CommandWork, FileEdit, Plan, ReloadWork, Work};
 /// Something done that can be reversed, newest last.
 #[derive(Debug)]
 enum Done {
-    Write { seq: u64, file: String, real: PathBuf, backup: Option<Vec<u8>>, ownership: Option<Ownership> },
-    Command { seq: u64, argv: Vec<String>, undo: Option<Vec<String>> },
+    Write {
+        seq: u64,
+        file: String,
+        real: PathBuf,
+        backup: Option<Vec<u8>>,
+        ownership: Option<Ownership>,
+    },
+    Command {
+        seq: u64,
+        argv: Vec<String>,
+        undo: Option<Vec<String>>,
+    },
 }
 
 /// The result of an apply; `error` is set when it failed (and what was done was undone).
@@ -47,7 +57,12 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Path) -> Result<Applied> 
         error: None,
     };
     state::save(state_dir, &record)?;
-    let mut run = Run { host, run_dir: &run_dir, journal: Journal::create(&run_dir)?, done: Vec::new() };
+    let mut run = Run {
+        host,
+        run_dir: &run_dir,
+        journal: Journal::create(&run_dir)?,
+        done: Vec::new(),
+    };
     plan.run_id = Some(run_id.clone());
 
     let result = run.steps(plan).and_then(|_| run.handlers(plan));
@@ -61,7 +76,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Path) -> Result<Applied> 
     };
     for done in &run.done {
         match done {
-            Done::Write { file, .. } if !record.changed_files.contains(file) => record.changed_files.push(file.clone()),
+            Done::Write { file, .. } if !record.changed_files.contains(file) => {
+                record.changed_files.push(file.clone())
+            }
             Done::Command { argv, .. } => record.commands.push(argv.clone()),
             _ => {}
         }
@@ -75,7 +92,11 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Path) -> Result<Applied> 
     record.error = error.as_ref().map(|e| format!("{e:#}"));
     state::save(state_dir, &record)?;
     plan.outcome = Some(record.outcome.clone());
-    Ok(Applied { run_id, undone, error })
+    Ok(Applied {
+        run_id,
+        undone,
+        error,
+    })
 }
 
 /// Steps that did not get to run are marked so.
@@ -110,9 +131,11 @@ impl Run<'_> {
                     Work::Write(edit) => self.write(&step.id, edit),
                     Work::Command(cmd) => self.command(&step.id, cmd),
                     Work::Reload(reload) => self.reload(&step.id, reload).map(|_| ()),
-                    Work::Manual(text) => {
-                        self.journal.write(&Entry::Manual { at: now(), step: step.id.clone(), text: text.clone() })
-                    }
+                    Work::Manual(text) => self.journal.write(&Entry::Manual {
+                        at: now(),
+                        step: step.id.clone(),
+                        text: text.clone(),
+                    }),
                 };
                 if let Err(e) = result {
                     step.outcome = Some("failed".into());
@@ -150,11 +173,20 @@ impl Run<'_> {
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", edit.file)),
         };
         if current != edit.before {
-            bail!("{} changed since the plan was made; run the plan again", edit.file);
+            bail!(
+                "{} changed since the plan was made; run the plan again",
+                edit.file
+            );
         }
-        let ownership = current.as_ref().map(|_| Ownership::of(&edit.real)).transpose()?;
+        let ownership = current
+            .as_ref()
+            .map(|_| Ownership::of(&edit.real))
+            .transpose()?;
         let seq = self.journal.seq();
-        let backup = current.as_deref().map(|b| journal::backup(self.run_dir, seq, b)).transpose()?;
+        let backup = current
+            .as_deref()
+            .map(|b| journal::backup(self.run_dir, seq, b))
+            .transpose()?;
         self.journal.write(&Entry::Begin {
             seq,
             at: now(),
@@ -168,12 +200,26 @@ impl Run<'_> {
                 after_sha256: atomic::sha256(&edit.after),
             },
         })?;
-        let target = ownership.unwrap_or(Ownership { mode: 0o644, uid: 0, gid: 0 });
+        let target = ownership.unwrap_or(Ownership {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        });
         if let Err(e) = atomic::write(&edit.real, &edit.after, target) {
-            self.journal.write(&Entry::Failed { seq, at: now(), error: e.to_string() })?;
+            self.journal.write(&Entry::Failed {
+                seq,
+                at: now(),
+                error: e.to_string(),
+            })?;
             return Err(e).with_context(|| format!("cannot write {}", edit.file));
         }
-        self.done.push(Done::Write { seq, file: edit.file.clone(), real: edit.real.clone(), backup: current, ownership });
+        self.done.push(Done::Write {
+            seq,
+            file: edit.file.clone(),
+            real: edit.real.clone(),
+            backup: current,
+            ownership,
+        });
         self.journal.write(&Entry::Done { seq, at: now() })
     }
 
@@ -188,16 +234,28 @@ impl Run<'_> {
             seq,
             at: now(),
             step: step.to_string(),
-            action: JournalAction::Command { argv: cmd.shown.clone(), undo: undo_journaled, mutating: cmd.mutating },
+            action: JournalAction::Command {
+                argv: cmd.shown.clone(),
+                undo: undo_journaled,
+                mutating: cmd.mutating,
+            },
         })?;
         let finished = command::run(self.host, &cmd.argv, cmd.timeout)?;
         if !finished.success() {
             let error = format!("`{}` {}", cmd.shown.join(" "), finished.summary());
-            self.journal.write(&Entry::Failed { seq, at: now(), error: error.clone() })?;
+            self.journal.write(&Entry::Failed {
+                seq,
+                at: now(),
+                error: error.clone(),
+            })?;
             bail!(error);
         }
         if cmd.mutating {
-            self.done.push(Done::Command { seq, argv: cmd.shown.clone(), undo: cmd.undo.clone() });
+            self.done.push(Done::Command {
+                seq,
+                argv: cmd.shown.clone(),
+                undo: cmd.undo.clone(),
+            });
         }
         self.journal.write(&Entry::Done { seq, at: now() })
     }
@@ -209,9 +267,18 @@ impl Run<'_> {
         } else {
             let test = command::run(self.host, &work.test, crate::plan::actions::DEFAULT_TIMEOUT)?;
             if !test.success() {
-                bail!("config test `{}` {}; not reloading {}", work.test.join(" "), test.summary(), work.service);
+                bail!(
+                    "config test `{}` {}; not reloading {}",
+                    work.test.join(" "),
+                    test.summary(),
+                    work.service
+                );
             }
-            let reload = command::run(self.host, &work.reload, crate::plan::actions::DEFAULT_TIMEOUT)?;
+            let reload = command::run(
+                self.host,
+                &work.reload,
+                crate::plan::actions::DEFAULT_TIMEOUT,
+            )?;
             if !reload.success() {
                 bail!("`{}` {}", work.reload.join(" "), reload.summary());
             }
@@ -233,15 +300,29 @@ impl Run<'_> {
         let mut report = Vec::new();
         while let Some(done) = self.done.pop() {
             let (seq, result) = match &done {
-                Done::Write { seq, file, real, backup, ownership } => {
-                    let result = restore(real, backup.as_deref(), *ownership).map(|_| format!("restored {file}"));
+                Done::Write {
+                    seq,
+                    file,
+                    real,
+                    backup,
+                    ownership,
+                } => {
+                    let result = restore(real, backup.as_deref(), *ownership)
+                        .map(|_| format!("restored {file}"));
                     (*seq, result)
                 }
                 Done::Command { seq, argv, undo } => {
                     let result = match undo {
-                        Some(undo) => command::run(self.host, undo, crate::plan::actions::DEFAULT_TIMEOUT).and_then(|f| {
-                            if f.success() { Ok(format!("ran `{}`", undo.join(" "))) } else { Err(anyhow!("`{}` {}", undo.join(" "), f.summary())) }
-                        }),
+                        Some(undo) => {
+                            command::run(self.host, undo, crate::plan::actions::DEFAULT_TIMEOUT)
+                                .and_then(|f| {
+                                    if f.success() {
+                                        Ok(format!("ran `{}`", undo.join(" ")))
+                                    } else {
+                                        Err(anyhow!("`{}` {}", undo.join(" "), f.summary()))
+                                    }
+                                })
+                        }
                         None => Err(anyhow!("`{}` has no undo command", argv.join(" "))),
                     };
                     (*seq, result)
@@ -262,7 +343,8 @@ impl Run<'_> {
 /// Put a file back as it was (`None`: it did not exist; it is removed).
 pub fn restore(real: &Path, old: Option<&[u8]>, ownership: Option<Ownership>) -> Result<()> {
     match (old, ownership) {
-        (Some(bytes), Some(own)) => atomic::write(real, bytes, own).with_context(|| format!("cannot restore {}", real.display())),
+        (Some(bytes), Some(own)) => atomic::write(real, bytes, own)
+            .with_context(|| format!("cannot restore {}", real.display())),
         _ => match std::fs::remove_file(real) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),

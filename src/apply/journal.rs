@@ -14,7 +14,12 @@ use super::atomic::Ownership;
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Entry {
     /// About to act.
-    Begin { seq: u64, at: String, step: String, action: JournalAction },
+    Begin {
+        seq: u64,
+        at: String,
+        step: String,
+        action: JournalAction,
+    },
     /// The action with this `seq` completed.
     Done { seq: u64, at: String },
     /// The action with this `seq` failed.
@@ -22,9 +27,20 @@ pub enum Entry {
     /// The action with this `seq` was reversed (after a failure, or by rollback).
     Undone { seq: u64, at: String },
     /// A handler ran (`reloaded`) or was `skipped`.
-    Handler { at: String, name: String, service: String, result: String, test: Vec<String>, reload: Vec<String> },
+    Handler {
+        at: String,
+        name: String,
+        service: String,
+        result: String,
+        test: Vec<String>,
+        reload: Vec<String>,
+    },
     /// A checklist item was shown to the person applying.
-    Manual { at: String, step: String, text: String },
+    Manual {
+        at: String,
+        step: String,
+        text: String,
+    },
     /// The run was rolled back.
     RolledBack { at: String, forced: bool },
 }

@@ -29,12 +29,25 @@ pub fn acquire(state_dir: &Path, what: &str) -> Result<HostLock> {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
-            let holder = if holder.is_empty() { "another process" } else { holder };
-            bail!("this host is locked by {holder} (lock file {}); wait for it to finish", path.display());
+            let holder = if holder.is_empty() {
+                "another process"
+            } else {
+                holder
+            };
+            bail!(
+                "this host is locked by {holder} (lock file {}); wait for it to finish",
+                path.display()
+            );
         }
-        Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        Err(TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
     }
-    let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_default();
     let note = format!(
         "pid {} (user {user}, `{what}`, since {})\n",
         std::process::id(),
@@ -69,7 +82,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _held = acquire(dir.path(), "apply php-disable-mail").unwrap();
         let err = acquire(dir.path(), "apply other").unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         assert!(err.contains("apply php-disable-mail"), "{err}");
     }
 }

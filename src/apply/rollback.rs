@@ -28,14 +28,26 @@ pub struct RolledBack {
 }
 
 /// Roll back a run (the last that changed something when `id` is `None`).
-pub fn rollback(host: &Host, state_dir: &Path, id: Option<&str>, force: bool) -> Result<RolledBack> {
+pub fn rollback(
+    host: &Host,
+    state_dir: &Path,
+    id: Option<&str>,
+    force: bool,
+) -> Result<RolledBack> {
     let _lock = lock::acquire(state_dir, "rollback")?;
     let mut record = state::find(state_dir, id)?;
     match record.outcome.as_str() {
         "applied" => {}
         "rolled-back" => bail!("run {} was already rolled back", record.id),
-        "failed" | "interrupted" => bail!("run {} {} and was undone at the time; nothing to roll back", record.id, record.outcome),
-        other => bail!("run {} is `{other}`; only applied runs can be rolled back", record.id),
+        "failed" | "interrupted" => bail!(
+            "run {} {} and was undone at the time; nothing to roll back",
+            record.id,
+            record.outcome
+        ),
+        other => bail!(
+            "run {} is `{other}`; only applied runs can be rolled back",
+            record.id
+        ),
     }
     let run_dir = state::runs_dir(state_dir).join(&record.id);
     let entries = journal::read(&run_dir)?;
@@ -53,17 +65,30 @@ pub fn rollback(host: &Host, state_dir: &Path, id: Option<&str>, force: bool) ->
     };
     for (seq, action) in actions.iter().rev() {
         match action {
-            JournalAction::Write { file, real, backup, ownership, .. } => {
+            JournalAction::Write {
+                file,
+                real,
+                backup,
+                ownership,
+                ..
+            } => {
                 let old = backup
                     .as_ref()
-                    .map(|b| std::fs::read(run_dir.join(b)).with_context(|| format!("backup of {file} is missing")))
+                    .map(|b| {
+                        std::fs::read(run_dir.join(b))
+                            .with_context(|| format!("backup of {file} is missing"))
+                    })
                     .transpose()?;
                 restore(real, old.as_deref(), *ownership)?;
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
                 }
             }
-            JournalAction::Command { argv, undo, mutating } => match undo {
+            JournalAction::Command {
+                argv,
+                undo,
+                mutating,
+            } => match undo {
                 Some(undo) => {
                     let finished = command::run(host, undo, DEFAULT_TIMEOUT)?;
                     if !finished.success() {
@@ -71,14 +96,23 @@ pub fn rollback(host: &Host, state_dir: &Path, id: Option<&str>, force: bool) ->
                     }
                     out.commands.push(undo.clone());
                 }
-                None if *mutating => out.warnings.push(format!("`{}` has no undo command; reverse it by hand", argv.join(" "))),
+                None if *mutating => out.warnings.push(format!(
+                    "`{}` has no undo command; reverse it by hand",
+                    argv.join(" ")
+                )),
                 None => {}
             },
         }
-        journal.write(&Entry::Undone { seq: *seq, at: now() })?;
+        journal.write(&Entry::Undone {
+            seq: *seq,
+            at: now(),
+        })?;
     }
     reload_again(host, &entries, &mut out)?;
-    journal.write(&Entry::RolledBack { at: now(), forced: force })?;
+    journal.write(&Entry::RolledBack {
+        at: now(),
+        forced: force,
+    })?;
     record.outcome = "rolled-back".into();
     record.finished = Some(now());
     state::save(state_dir, &record)?;
@@ -87,13 +121,32 @@ pub fn rollback(host: &Host, state_dir: &Path, id: Option<&str>, force: bool) ->
 
 /// Actions that began and completed and were not undone, in journal order.
 fn completed_actions(entries: &[Entry]) -> Vec<(u64, JournalAction)> {
-    let done: HashSet<u64> = entries.iter().filter_map(|e| if let Entry::Done { seq, .. } = e { Some(*seq) } else { None }).collect();
-    let undone: HashSet<u64> =
-        entries.iter().filter_map(|e| if let Entry::Undone { seq, .. } = e { Some(*seq) } else { None }).collect();
+    let done: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| {
+            if let Entry::Done { seq, .. } = e {
+                Some(*seq)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let undone: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| {
+            if let Entry::Undone { seq, .. } = e {
+                Some(*seq)
+            } else {
+                None
+            }
+        })
+        .collect();
     entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Begin { seq, action, .. } if done.contains(seq) && !undone.contains(seq) => Some((*seq, action.clone())),
+            Entry::Begin { seq, action, .. } if done.contains(seq) && !undone.contains(seq) => {
+                Some((*seq, action.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -103,13 +156,25 @@ fn completed_actions(entries: &[Entry]) -> Vec<(u64, JournalAction)> {
 fn check_drift(actions: &[(u64, JournalAction)], force: bool) -> Result<()> {
     let mut last: HashMap<&Path, (&str, &str)> = HashMap::new();
     for (_, action) in actions {
-        if let JournalAction::Write { file, real, after_sha256, .. } = action {
+        if let JournalAction::Write {
+            file,
+            real,
+            after_sha256,
+            ..
+        } = action
+        {
             last.insert(real.as_path(), (file.as_str(), after_sha256.as_str()));
         }
     }
     let mut drifted: Vec<&str> = last
         .iter()
-        .filter(|(real, (_, sha))| std::fs::read(real).map(|b| atomic::sha256(&b)).ok().as_deref() != Some(*sha))
+        .filter(|(real, (_, sha))| {
+            std::fs::read(real)
+                .map(|b| atomic::sha256(&b))
+                .ok()
+                .as_deref()
+                != Some(*sha)
+        })
         .map(|(_, (file, _))| *file)
         .collect();
     drifted.sort();
@@ -127,23 +192,33 @@ fn check_drift(actions: &[(u64, JournalAction)], force: bool) -> Result<()> {
 fn reload_again(host: &Host, entries: &[Entry], out: &mut RolledBack) -> Result<()> {
     let mut seen = HashSet::new();
     for entry in entries {
-        if let Entry::Handler { service, result, test, reload, .. } = entry
+        if let Entry::Handler {
+            service,
+            result,
+            test,
+            reload,
+            ..
+        } = entry
             && result == "reloaded"
             && seen.insert(service.clone())
         {
             let tested = command::run(host, test, DEFAULT_TIMEOUT)?;
             if !tested.success() {
-                out.warnings.push(format!("config test `{}` {} after restoring; {service} not reloaded", test.join(" "), tested.summary()));
+                out.warnings.push(format!(
+                    "config test `{}` {} after restoring; {service} not reloaded",
+                    test.join(" "),
+                    tested.summary()
+                ));
                 continue;
             }
             let done = command::run(host, reload, DEFAULT_TIMEOUT)?;
             if done.success() {
                 out.reloaded.push(service.clone());
             } else {
-                out.warnings.push(format!("`{}` {}", reload.join(" "), done.summary()));
+                out.warnings
+                    .push(format!("`{}` {}", reload.join(" "), done.summary()));
             }
         }
     }
     Ok(())
 }
-

@@ -43,7 +43,9 @@ pub fn runs_dir(state_dir: &Path) -> PathBuf {
 
 /// A new, unique run id that sorts by time: `20261122T231945Z-3f2a`.
 pub fn new_run_id(state_dir: &Path) -> String {
-    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
     let mut n = std::process::id() as u64 ^ jiff::Timestamp::now().subsec_nanosecond() as u64;
     loop {
         let id = format!("{stamp}-{:04x}", n & 0xffff);
@@ -59,20 +61,27 @@ pub fn save(state_dir: &Path, record: &RunRecord) -> Result<()> {
     fs::create_dir_all(&dir)?;
     let path = dir.join("run.json");
     let json = serde_json::to_vec_pretty(record)?;
-    let ownership = Ownership { mode: 0o600, uid: nix::unistd::getuid().as_raw(), gid: nix::unistd::getgid().as_raw() };
-    atomic::write(&path, &json, ownership).with_context(|| format!("cannot write {}", path.display()))
+    let ownership = Ownership {
+        mode: 0o600,
+        uid: nix::unistd::getuid().as_raw(),
+        gid: nix::unistd::getgid().as_raw(),
+    };
+    atomic::write(&path, &json, ownership)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Every run, oldest first.
 pub fn list(state_dir: &Path) -> Result<Vec<RunRecord>> {
     let dir = runs_dir(state_dir);
-    let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
     let mut runs = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path().join("run.json");
         if let Ok(bytes) = fs::read(&path) {
-            let record: RunRecord =
-                serde_json::from_slice(&bytes).with_context(|| format!("{} is not a run record", path.display()))?;
+            let record: RunRecord = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a run record", path.display()))?;
             runs.push(record);
         }
     }
@@ -84,13 +93,18 @@ pub fn list(state_dir: &Path) -> Result<Vec<RunRecord>> {
 pub fn find(state_dir: &Path, id: Option<&str>) -> Result<RunRecord> {
     let runs = list(state_dir)?;
     match id {
-        Some(id) => runs
-            .into_iter()
-            .find(|r| r.id == id)
-            .with_context(|| format!("no run `{id}` in {}; see `runbook history`", state_dir.display())),
+        Some(id) => runs.into_iter().find(|r| r.id == id).with_context(|| {
+            format!(
+                "no run `{id}` in {}; see `runbook history`",
+                state_dir.display()
+            )
+        }),
         None => {
             let Some(last) = runs.into_iter().rev().find(RunRecord::changed_something) else {
-                bail!("no run that changed something in {}; see `runbook history`", state_dir.display());
+                bail!(
+                    "no run that changed something in {}; see `runbook history`",
+                    state_dir.display()
+                );
             };
             Ok(last)
         }

@@ -28,8 +28,18 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         bail!("--root {} is not a directory", opts.host.root.display());
     }
     let host = Host::new(opts.host.root.canonicalize()?);
-    let mode = if opts.dry_run { Mode::DryRun } else { Mode::Apply };
-    let mut plan = build(&Request { catalog, id: opts.id, host: &host, params: opts.params, mode })?;
+    let mode = if opts.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
+    let mut plan = build(&Request {
+        catalog,
+        id: opts.id,
+        host: &host,
+        params: opts.params,
+        mode,
+    })?;
     let pending = if plan.changes { 2 } else { 0 };
     if opts.dry_run || !plan.changes {
         print(&plan, opts.output)?;
@@ -39,20 +49,31 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         if opts.output == Output::Human {
             print(&plan, opts.output)?;
         }
-        let question = format!("Apply these changes to the host at {}?", host.root().display());
+        let question = format!(
+            "Apply these changes to the host at {}?",
+            host.root().display()
+        );
         if !confirm::ask(&question)? {
             eprintln!("Nothing was changed.");
             return Ok(1);
         }
     }
     command::install_interrupt_handler();
-    let state_dir = opts.host.state_dir.clone().unwrap_or_else(|| host.root().join("var/lib/runbook"));
+    let state_dir = opts
+        .host
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| host.root().join("var/lib/runbook"));
     let applied = execute::apply(&mut plan, &host, &state_dir)?;
     print(&plan, opts.output)?;
     match applied.error {
         None => {
             if opts.output == Output::Human {
-                println!("Undo with: runbook rollback {}{}", applied.run_id, root_flag(opts.host));
+                println!(
+                    "Undo with: runbook rollback {}{}",
+                    applied.run_id,
+                    root_flag(opts.host)
+                );
             }
             Ok(if opts.detailed_exitcode { 2 } else { 0 })
         }
@@ -73,7 +94,11 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
 }
 
 fn root_flag(host: &HostArgs) -> String {
-    if host.root == std::path::Path::new("/") { String::new() } else { format!(" --root {}", host.root.display()) }
+    if host.root == std::path::Path::new("/") {
+        String::new()
+    } else {
+        format!(" --root {}", host.root.display())
+    }
 }
 
 fn print(plan: &Plan, output: Output) -> Result<()> {
@@ -95,13 +120,32 @@ fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
             continue;
         }
         seen.push(next.clone());
-        let Some(entry) = catalog.get(&next) else { continue };
-        problems.extend(validate(&entry.loaded, &resolve).into_iter().filter(|d| d.is_error()));
-        pending.extend(entry.loaded.runbook.steps.iter().filter_map(|s| s.include.as_ref().map(|i| i.runbook.clone())));
+        let Some(entry) = catalog.get(&next) else {
+            continue;
+        };
+        problems.extend(
+            validate(&entry.loaded, &resolve)
+                .into_iter()
+                .filter(|d| d.is_error()),
+        );
+        pending.extend(
+            entry
+                .loaded
+                .runbook
+                .steps
+                .iter()
+                .filter_map(|s| s.include.as_ref().map(|i| i.runbook.clone())),
+        );
     }
     // A duplicate id makes it ambiguous which runbook would run.
     let needle = format!("`{id}`");
-    problems.extend(catalog.diagnostics.iter().filter(|d| d.code == "RB010" && d.message.contains(&needle)).cloned());
+    problems.extend(
+        catalog
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "RB010" && d.message.contains(&needle))
+            .cloned(),
+    );
     if catalog.get(id).is_none() && !catalog.diagnostics.is_empty() {
         problems.extend(catalog.diagnostics.iter().cloned());
     }
@@ -112,5 +156,8 @@ fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
     for d in &problems {
         eprintln!("{}\n", d.render(style.color));
     }
-    Err(anyhow!("runbook `{id}` has {} error(s); nothing was changed", problems.len()))
+    Err(anyhow!(
+        "runbook `{id}` has {} error(s); nothing was changed",
+        problems.len()
+    ))
 }

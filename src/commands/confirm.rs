@@ -7,7 +7,9 @@ use anyhow::{Result, bail};
 /// `Ok(true)` to go ahead. Refuses (an error) when there is no terminal to ask on.
 pub fn ask(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to change the host without confirmation: pass --yes (stdin is not a terminal)");
+        bail!(
+            "refusing to change the host without confirmation: pass --yes (stdin is not a terminal)"
+        );
     }
     eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;

@@ -10,15 +10,24 @@ use crate::report::style::Style;
 pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
     let runs = state::list(&host.state_dir())?;
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&json!({ "runs": runs }))?),
-        Output::Human if runs.is_empty() => println!("No runs yet in {}.", host.state_dir().display()),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "runs": runs }))?
+        ),
+        Output::Human if runs.is_empty() => {
+            println!("No runs yet in {}.", host.state_dir().display())
+        }
         Output::Human => {
             let style = Style::detect();
             for run in &runs {
                 let changed = if run.changed_files.is_empty() && run.commands.is_empty() {
                     "no changes".to_string()
                 } else {
-                    format!("{} file(s), {} command(s)", run.changed_files.len(), run.commands.len())
+                    format!(
+                        "{} file(s), {} command(s)",
+                        run.changed_files.len(),
+                        run.commands.len()
+                    )
                 };
                 println!(
                     "{}  {}  {}  {}  {}",

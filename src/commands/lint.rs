@@ -14,14 +14,20 @@ use crate::runbook::validate::validate;
 pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
     let known = super::load_catalog(extra);
     // Linting given files: their includes may name any known runbook.
-    let linted = if paths.is_empty() { None } else { Some(Catalog::from_paths(paths)) };
+    let linted = if paths.is_empty() {
+        None
+    } else {
+        Some(Catalog::from_paths(paths))
+    };
     let target = linted.as_ref().unwrap_or(&known);
     let resolve = |id: &str| target.get(id).or_else(|| known.get(id)).map(|e| &e.loaded);
     let mut diagnostics: Vec<Diagnostic> = target.diagnostics.clone();
     for entry in &target.entries {
         diagnostics.extend(validate(&entry.loaded, &resolve));
     }
-    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     match output {
@@ -34,8 +40,18 @@ pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
             for d in &diagnostics {
                 println!("{}\n", d.render(style.color));
             }
-            let files = target.entries.len() + target.diagnostics.iter().filter(|d| d.code == "RB001").count();
-            println!("{errors} error{}, {warnings} warning{} in {files} runbook file{}", s(errors), s(warnings), s(files));
+            let files = target.entries.len()
+                + target
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code == "RB001")
+                    .count();
+            println!(
+                "{errors} error{}, {warnings} warning{} in {files} runbook file{}",
+                s(errors),
+                s(warnings),
+                s(files)
+            );
         }
     }
     Ok(if errors > 0 { 1 } else { 0 })

@@ -22,19 +22,35 @@ pub fn run(catalog: &Catalog, output: Output) -> Result<u8> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "runbooks": items }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "runbooks": items }))?
+            );
         }
         Output::Human => {
             let style = Style::detect();
-            let width = catalog.entries.iter().map(|e| e.loaded.runbook.id.len()).max().unwrap_or(0);
+            let width = catalog
+                .entries
+                .iter()
+                .map(|e| e.loaded.runbook.id.len())
+                .max()
+                .unwrap_or(0);
             for e in &catalog.entries {
                 let id = format!("{:width$}", e.loaded.runbook.id);
-                println!("{}  {}  {}", style.bold(&id), e.loaded.runbook.title, style.dim(&format!("({})", e.loaded.source.name)));
+                println!(
+                    "{}  {}  {}",
+                    style.bold(&id),
+                    e.loaded.runbook.title,
+                    style.dim(&format!("({})", e.loaded.source.name))
+                );
             }
         }
     }
     for d in &catalog.diagnostics {
-        eprintln!("warning: {}:{}:{}: {} (run `runbook lint`)", d.file, d.line, d.column, d.message);
+        eprintln!(
+            "warning: {}:{}:{}: {} (run `runbook lint`)",
+            d.file, d.line, d.column, d.message
+        );
     }
     Ok(0)
 }

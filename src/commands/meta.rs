@@ -13,7 +13,12 @@ pub fn schema() -> Result<u8> {
 }
 
 pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
-    clap_complete::generate(shell, &mut Cli::command(), "runbook", &mut std::io::stdout());
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "runbook",
+        &mut std::io::stdout(),
+    );
     Ok(0)
 }
 

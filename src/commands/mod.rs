@@ -22,12 +22,34 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::List { output } => list::run(&catalog(), output),
         Command::Show { ref id } => show::run(&catalog(), id),
         Command::Lint { ref paths, output } => lint::run(&cli.runbooks, paths, output),
-        Command::Apply { ref id, dry_run, ref host, ref params, yes, output, detailed_exitcode } => {
-            apply::run(&catalog(), apply::Options { id, dry_run, host, params, yes, output, detailed_exitcode })
-        }
-        Command::Rollback { ref run_id, last: _, yes, force, ref host, output } => {
-            rollback::run(run_id.as_deref(), yes, force, host, output)
-        }
+        Command::Apply {
+            ref id,
+            dry_run,
+            ref host,
+            ref params,
+            yes,
+            output,
+            detailed_exitcode,
+        } => apply::run(
+            &catalog(),
+            apply::Options {
+                id,
+                dry_run,
+                host,
+                params,
+                yes,
+                output,
+                detailed_exitcode,
+            },
+        ),
+        Command::Rollback {
+            ref run_id,
+            last: _,
+            yes,
+            force,
+            ref host,
+            output,
+        } => rollback::run(run_id.as_deref(), yes, force, host, output),
         Command::History { ref host, output } => history::run(host, output),
         Command::Schema => meta::schema(),
         Command::Completions { shell } => meta::completions(shell),

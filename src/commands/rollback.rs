@@ -7,12 +7,21 @@ use crate::apply::{rollback, state};
 use crate::cli::{HostArgs, Output};
 use crate::host::Host;
 
-pub fn run(run_id: Option<&str>, yes: bool, force: bool, host_args: &HostArgs, output: Output) -> Result<u8> {
+pub fn run(
+    run_id: Option<&str>,
+    yes: bool,
+    force: bool,
+    host_args: &HostArgs,
+    output: Output,
+) -> Result<u8> {
     if !host_args.root.is_dir() {
         bail!("--root {} is not a directory", host_args.root.display());
     }
     let host = Host::new(host_args.root.canonicalize()?);
-    let state_dir = host_args.state_dir.clone().unwrap_or_else(|| host.root().join("var/lib/runbook"));
+    let state_dir = host_args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| host.root().join("var/lib/runbook"));
     if !yes {
         let record = state::find(&state_dir, run_id)?;
         let question = format!(

@@ -10,7 +10,11 @@ pub fn unified(host_path: &str, before: Option<&[u8]>, after: &[u8]) -> String {
         return String::new();
     }
     let rel = host_path.trim_start_matches('/');
-    let old_header = if before.is_some() { format!("a/{rel}") } else { "/dev/null".to_string() };
+    let old_header = if before.is_some() {
+        format!("a/{rel}")
+    } else {
+        "/dev/null".to_string()
+    };
     TextDiff::from_lines(old.as_ref(), new.as_ref())
         .unified_diff()
         .context_radius(3)
@@ -26,7 +30,10 @@ mod tests {
     #[test]
     fn shows_changed_lines_with_git_style_headers() {
         let d = unified("/etc/php.ini", Some(b"a\nb = Off\nc\n"), b"a\nb = On\nc\n");
-        assert!(d.starts_with("--- a/etc/php.ini\n+++ b/etc/php.ini\n@@ -1,3 +1,3 @@\n"), "{d}");
+        assert!(
+            d.starts_with("--- a/etc/php.ini\n+++ b/etc/php.ini\n@@ -1,3 +1,3 @@\n"),
+            "{d}"
+        );
         assert!(d.contains("-b = Off\n+b = On\n"), "{d}");
         assert_eq!(unified("/x", Some(b"same"), b"same"), "");
         assert!(unified("/new", None, b"x\n").starts_with("--- /dev/null\n+++ b/new\n"));

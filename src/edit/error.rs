@@ -1,2 +1,5 @@
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum EditError { #[error("no virtual host matches {name}")] NoMatchingVirtualHost { name: String } }
+pub enum EditError {
+    #[error("no virtual host matches {name}")]
+    NoMatchingVirtualHost { name: String },
+}

@@ -24,7 +24,10 @@ pub struct Facts {
 
 impl Facts {
     pub fn new(host: &Host) -> Facts {
-        Facts { host: host.clone(), groups: GROUPS.iter().map(|g| (*g, OnceCell::new())).collect() }
+        Facts {
+            host: host.clone(),
+            groups: GROUPS.iter().map(|g| (*g, OnceCell::new())).collect(),
+        }
     }
 
     /// The value of a dotted fact name (`php.add_x_header`).

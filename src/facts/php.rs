@@ -8,8 +8,12 @@ use crate::host::Host;
 
 /// The `php` fact group.
 pub fn gather(host: &Host) -> Value {
-    let files: Vec<Value> = php_paths::discover(host.root()).iter().map(|f| describe(host, f)).collect();
-    let all = |field: &str| !files.is_empty() && files.iter().all(|f| f[field] == Value::Bool(true));
+    let files: Vec<Value> = php_paths::discover(host.root())
+        .iter()
+        .map(|f| describe(host, f))
+        .collect();
+    let all =
+        |field: &str| !files.is_empty() && files.iter().all(|f| f[field] == Value::Bool(true));
     let mut disable_functions = Map::new();
     let mut sendmail_path = Map::new();
     for file in &files {
@@ -35,7 +39,12 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default();
     let disabled: Vec<String> = ini::get(&text, "disable_functions")
-        .map(|v| v.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     json!({
         "path": path,
@@ -59,5 +68,8 @@ fn sapi_key(file: &Value) -> String {
 }
 
 fn is_on(value: &str) -> bool {
-    matches!(value.to_ascii_lowercase().as_str(), "on" | "1" | "yes" | "true")
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "on" | "1" | "yes" | "true"
+    )
 }

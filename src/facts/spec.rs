@@ -20,8 +20,16 @@ pub struct FactSpec {
     pub item_fields: &'static [&'static str],
 }
 
-const PHP_INI_FIELDS: &[&str] =
-    &["path", "sapi", "version", "layout", "add_x_header", "disable_functions", "mail_disabled", "sendmail_path"];
+const PHP_INI_FIELDS: &[&str] = &[
+    "path",
+    "sapi",
+    "version",
+    "layout",
+    "add_x_header",
+    "disable_functions",
+    "mail_disabled",
+    "sendmail_path",
+];
 const VHOST_FIELDS: &[&str] = &[
     "server_name",
     "names",

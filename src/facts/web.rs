@@ -23,7 +23,11 @@ pub fn gather(host: &Host) -> Value {
             let path = file.to_string_lossy().into_owned();
             if let Ok(Some(bytes)) = host.read(&path) {
                 let text = String::from_utf8_lossy(&bytes);
-                vhosts.extend(apache::virtual_hosts(&text).iter().map(|vh| describe(host, &path, vh)));
+                vhosts.extend(
+                    apache::virtual_hosts(&text)
+                        .iter()
+                        .map(|vh| describe(host, &path, vh)),
+                );
             }
             files.push(path);
         }
@@ -86,7 +90,10 @@ fn cgi_php_ini(host: &Host, vh: &VirtualHost) -> Option<String> {
         return None;
     }
     let user = vh.suexec_user.as_deref()?;
-    [format!("/var/www/php-bin/{user}/php.ini"), format!("/var/www/{user}/data/php-bin/php.ini")]
-        .into_iter()
-        .find(|p| host.lexical(p).is_file())
+    [
+        format!("/var/www/php-bin/{user}/php.ini"),
+        format!("/var/www/{user}/data/php-bin/php.ini"),
+    ]
+    .into_iter()
+    .find(|p| host.lexical(p).is_file())
 }

@@ -36,7 +36,11 @@ impl Overlay {
         let content = match std::fs::read(real) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {file} (under {})", host.root().display())),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot read {file} (under {})", host.root().display())
+                });
+            }
         };
         self.files.insert(real.clone(), content.clone());
         Ok(content)
@@ -68,16 +72,38 @@ impl Planner<'_> {
             }
             Action::IniListRemove(a) => {
                 let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
-                self.edit(&a.file, ctx, |text| Ok(ini::list_remove(text, &key, &item)?))?
+                self.edit(&a.file, ctx, |text| {
+                    Ok(ini::list_remove(text, &key, &item)?)
+                })?
             }
             Action::ApacheDirective(a) => {
-                let server_name = a.server_name.as_deref().map(|s| render(s, ctx)).transpose()?;
-                let value = a.value.as_deref().map(|v| render(v, ctx)).transpose()?.unwrap_or_default();
+                let server_name = a
+                    .server_name
+                    .as_deref()
+                    .map(|s| render(s, ctx))
+                    .transpose()?;
+                let value = a
+                    .value
+                    .as_deref()
+                    .map(|v| render(v, ctx))
+                    .transpose()?
+                    .unwrap_or_default();
                 let arg = a.arg.as_deref();
                 self.edit(&a.file, ctx, |text| {
                     Ok(match a.state {
-                        Presence::Present => apache::set_directive(text, &a.directive, arg, &value, server_name.as_deref())?,
-                        Presence::Absent => apache::remove_directive(text, &a.directive, arg, server_name.as_deref())?,
+                        Presence::Present => apache::set_directive(
+                            text,
+                            &a.directive,
+                            arg,
+                            &value,
+                            server_name.as_deref(),
+                        )?,
+                        Presence::Absent => apache::remove_directive(
+                            text,
+                            &a.directive,
+                            arg,
+                            server_name.as_deref(),
+                        )?,
                     })
                 })?
             }
@@ -87,8 +113,15 @@ impl Planner<'_> {
                 let with = a.with.as_deref().map(|w| render(w, ctx)).transpose()?;
                 self.edit(&a.file, ctx, |text| {
                     Ok(match a.state {
-                        LineState::Present => line::ensure_present(text, text_line.as_deref().unwrap_or(""), regex.as_ref()),
-                        LineState::Absent => line::ensure_absent(text, regex.as_ref().ok_or_else(|| anyhow!("no regex"))?),
+                        LineState::Present => line::ensure_present(
+                            text,
+                            text_line.as_deref().unwrap_or(""),
+                            regex.as_ref(),
+                        ),
+                        LineState::Absent => line::ensure_absent(
+                            text,
+                            regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
+                        ),
                         LineState::Replace => line::replace(
                             text,
                             regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
@@ -121,11 +154,20 @@ impl Planner<'_> {
                     .iter()
                     .map(|f| (f.clone(), ctx.facts.get(f).cloned().unwrap_or_default()))
                     .collect();
-                return Ok(Produced { work: vec![Work::Manual(text.clone())], manual: Some(ManualItem { text, evidence }) });
+                return Ok(Produced {
+                    work: vec![Work::Manual(text.clone())],
+                    manual: Some(ManualItem { text, evidence }),
+                });
             }
             Action::ServiceReload(a) => {
                 let service = render(&a.service, ctx)?;
-                vec![Work::Reload(reload_work(self.host, &ServiceReload { service, ..a.clone() }))]
+                vec![Work::Reload(reload_work(
+                    self.host,
+                    &ServiceReload {
+                        service,
+                        ..a.clone()
+                    },
+                ))]
             }
             Action::Include(_) => bail!("include is expanded by the planner"),
         };
@@ -133,27 +175,54 @@ impl Planner<'_> {
     }
 
     /// Plan an edit of one file: the new text from the current (planned) text.
-    fn edit(&mut self, file: &str, ctx: &Context, change: impl FnOnce(&str) -> Result<String>) -> Result<Vec<Work>> {
+    fn edit(
+        &mut self,
+        file: &str,
+        ctx: &Context,
+        change: impl FnOnce(&str) -> Result<String>,
+    ) -> Result<Vec<Work>> {
         let file = render(file, ctx)?;
         if !file.starts_with('/') {
             bail!("file `{file}` is not an absolute host path");
         }
-        let resolved = self.host.resolve_host(&file).with_context(|| format!("cannot resolve {file}"))?;
+        let resolved = self
+            .host
+            .resolve_host(&file)
+            .with_context(|| format!("cannot resolve {file}"))?;
         let real = self.host.lexical(&resolved);
         let before = self
             .overlay
             .current(self.host, &real, &file)?
-            .ok_or_else(|| anyhow!("{file} does not exist on the host (under {})", self.host.root().display()))?;
-        let text = std::str::from_utf8(&before).map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to edit it"))?;
-        let after = change(text).with_context(|| format!("cannot edit {file}"))?.into_bytes();
+            .ok_or_else(|| {
+                anyhow!(
+                    "{file} does not exist on the host (under {})",
+                    self.host.root().display()
+                )
+            })?;
+        let text = std::str::from_utf8(&before)
+            .map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to edit it"))?;
+        let after = change(text)
+            .with_context(|| format!("cannot edit {file}"))?
+            .into_bytes();
         if after == before {
             return Ok(Vec::new());
         }
         self.overlay.files.insert(real.clone(), Some(after.clone()));
-        Ok(vec![Work::Write(FileEdit { file: resolved, real, before: Some(before), after })])
+        Ok(vec![Work::Write(FileEdit {
+            file: resolved,
+            real,
+            before: Some(before),
+            after,
+        })])
     }
 
-    fn command(&self, argv: Vec<String>, undo: Option<Vec<String>>, timeout: Option<&str>, mutating: bool) -> Result<Work> {
+    fn command(
+        &self,
+        argv: Vec<String>,
+        undo: Option<Vec<String>>,
+        timeout: Option<&str>,
+        mutating: bool,
+    ) -> Result<Work> {
         let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
         if self.host.find_program(program).is_none() {
             bail!(
@@ -163,7 +232,9 @@ impl Planner<'_> {
             );
         }
         let timeout = match timeout {
-            Some(t) => Duration::from_secs(parse_duration(t).map_err(|e| anyhow!("timeout `{t}`: {e}"))?),
+            Some(t) => {
+                Duration::from_secs(parse_duration(t).map_err(|e| anyhow!("timeout `{t}`: {e}"))?)
+            }
             None => DEFAULT_TIMEOUT,
         };
         Ok(Work::Command(CommandWork {
@@ -180,10 +251,23 @@ impl Planner<'_> {
 /// Resolve a service reload's commands and whether the service is installed.
 pub fn reload_work(host: &Host, reload: &ServiceReload) -> ReloadWork {
     let known = known_service(&reload.service);
-    let test = reload.test.clone().or_else(|| known.as_ref().map(|k| k.test.clone())).unwrap_or_default();
-    let reload_argv = reload.reload.clone().or_else(|| known.map(|k| k.reload)).unwrap_or_default();
+    let test = reload
+        .test
+        .clone()
+        .or_else(|| known.as_ref().map(|k| k.test.clone()))
+        .unwrap_or_default();
+    let reload_argv = reload
+        .reload
+        .clone()
+        .or_else(|| known.map(|k| k.reload))
+        .unwrap_or_default();
     let installed = test.first().is_some_and(|p| host.find_program(p).is_some());
-    ReloadWork { service: reload.service.clone(), test, reload: reload_argv, installed }
+    ReloadWork {
+        service: reload.service.clone(),
+        test,
+        reload: reload_argv,
+        installed,
+    }
 }
 
 fn render(text: &str, ctx: &Context) -> Result<String> {

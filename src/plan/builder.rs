@@ -29,7 +29,10 @@ pub struct Request<'a> {
 }
 
 pub fn build(req: &Request) -> Result<Plan> {
-    let entry = req.catalog.get(req.id).ok_or_else(|| unknown_runbook(req.catalog, req.id))?;
+    let entry = req
+        .catalog
+        .get(req.id)
+        .ok_or_else(|| unknown_runbook(req.catalog, req.id))?;
     let runbook = &entry.loaded.runbook;
     let given: IndexMap<String, Value> = req
         .params
@@ -52,7 +55,8 @@ pub fn build(req: &Request) -> Result<Plan> {
     let shown = state.shown(runbook, &params);
     state.plan_runbook(runbook, &params, "", &mut vec![runbook.id.clone()])?;
     let handlers = state.handlers;
-    let changes = state.steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed);
+    let changes =
+        state.steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed);
     Ok(Plan {
         runbook: runbook.id.clone(),
         title: runbook.title.clone(),
@@ -69,28 +73,50 @@ pub fn build(req: &Request) -> Result<Plan> {
 }
 
 fn unknown_runbook(catalog: &Catalog, id: &str) -> anyhow::Error {
-    let ids: Vec<&str> = catalog.entries.iter().map(|e| e.loaded.runbook.id.as_str()).collect();
-    anyhow!("no runbook has id `{id}` (known: {}); see `runbook list`", ids.join(", "))
+    let ids: Vec<&str> = catalog
+        .entries
+        .iter()
+        .map(|e| e.loaded.runbook.id.as_str())
+        .collect();
+    anyhow!(
+        "no runbook has id `{id}` (known: {}); see `runbook list`",
+        ids.join(", ")
+    )
 }
 
 fn parse_given(runbook: &Runbook, key: &str, raw: &str) -> Result<Value> {
     let param = runbook.params.get(key).ok_or_else(|| {
         let known: Vec<&str> = runbook.params.keys().map(String::as_str).collect();
-        let known = if known.is_empty() { "it takes none".to_string() } else { format!("known: {}", known.join(", ")) };
-        anyhow!("unknown param `{key}` for runbook `{}` ({known})", runbook.id)
+        let known = if known.is_empty() {
+            "it takes none".to_string()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        anyhow!(
+            "unknown param `{key}` for runbook `{}` ({known})",
+            runbook.id
+        )
     })?;
     param.parse(raw).map_err(|e| anyhow!("param `{key}`: {e}"))
 }
 
 /// Given values plus defaults; a param with neither is an error.
-fn resolve_params(runbook: &Runbook, mut given: IndexMap<String, Value>) -> Result<IndexMap<String, Value>> {
+fn resolve_params(
+    runbook: &Runbook,
+    mut given: IndexMap<String, Value>,
+) -> Result<IndexMap<String, Value>> {
     let mut out = IndexMap::new();
     for (name, param) in &runbook.params {
         let value = match given.shift_remove(name) {
             Some(v) => v,
             None => match &param.default {
-                Some(d) => param.check(d).map_err(|e| anyhow!("default of param `{name}`: {e}"))?,
-                None => bail!("runbook `{}` needs param `{name}`: pass -p {name}=VALUE", runbook.id),
+                Some(d) => param
+                    .check(d)
+                    .map_err(|e| anyhow!("default of param `{name}`: {e}"))?,
+                None => bail!(
+                    "runbook `{}` needs param `{name}`: pass -p {name}=VALUE",
+                    runbook.id
+                ),
             },
         };
         out.insert(name.clone(), value);
@@ -120,12 +146,26 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn shown(&self, runbook: &Runbook, params: &IndexMap<String, Value>) -> IndexMap<String, Value> {
+    fn shown(
+        &self,
+        runbook: &Runbook,
+        params: &IndexMap<String, Value>,
+    ) -> IndexMap<String, Value> {
         params
             .iter()
             .map(|(k, v)| {
-                let secret = runbook.params.get(k).is_some_and(|p| p.kind == ParamType::Secret);
-                (k.clone(), if secret { Value::String(MASK.into()) } else { v.clone() })
+                let secret = runbook
+                    .params
+                    .get(k)
+                    .is_some_and(|p| p.kind == ParamType::Secret);
+                (
+                    k.clone(),
+                    if secret {
+                        Value::String(MASK.into())
+                    } else {
+                        v.clone()
+                    },
+                )
             })
             .collect()
     }
@@ -140,13 +180,20 @@ impl State<'_> {
         let shown = self.shown(runbook, params);
         let mut local_checks = HashMap::new();
         let no_checks = HashMap::new();
-        let check_ctx = Context { facts: self.facts, params, shown_params: &shown, checks: &no_checks, item: None };
+        let check_ctx = Context {
+            facts: self.facts,
+            params,
+            shown_params: &shown,
+            checks: &no_checks,
+            item: None,
+        };
         for check in &runbook.checks {
             let value = self.facts.get(&check.fact).cloned().unwrap_or(Value::Null);
             let comparison = check.comparisons().first().map(|c| rendered(c, &check_ctx));
             let ok = comparison.as_ref().is_none_or(|c| compare(&value, Some(c)));
             local_checks.insert(check.id.clone(), ok);
-            self.check_results.insert(format!("{prefix}{}", check.id), ok);
+            self.check_results
+                .insert(format!("{prefix}{}", check.id), ok);
             self.checks.push(CheckResult {
                 id: format!("{prefix}{}", check.id),
                 title: check.title.clone(),
@@ -158,7 +205,11 @@ impl State<'_> {
         }
         for step in &runbook.steps {
             let id = format!("{prefix}{}", step.id);
-            let kind = step.actions().first().map(|(name, _)| *name).unwrap_or("none");
+            let kind = step
+                .actions()
+                .first()
+                .map(|(name, _)| *name)
+                .unwrap_or("none");
             let items: Vec<Option<Value>> = match &step.for_each {
                 Some(fe) => match self.facts.get(&fe.fact) {
                     Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
@@ -192,7 +243,10 @@ impl State<'_> {
                 };
                 let label = item.as_ref().map(item_label);
                 let verdict = step.when.as_ref().map(|w| evaluate(w, &ctx));
-                let reason = verdict.as_ref().map(|v| v.why.clone()).unwrap_or_else(|| "no condition".into());
+                let reason = verdict
+                    .as_ref()
+                    .map(|v| v.why.clone())
+                    .unwrap_or_else(|| "no condition".into());
                 let reason = match &label {
                     Some(l) => format!("{l}: {reason}"),
                     None => reason,
@@ -211,37 +265,73 @@ impl State<'_> {
                     includes.push(rendered);
                     continue;
                 }
-                let action = step.action().ok_or_else(|| anyhow!("step `{id}` must have exactly one action"))?;
-                let mut planner = Planner { host: self.host, overlay: &mut self.overlay, redactor: &self.redactor };
-                let produced = planner.produce(action, &ctx).with_context(|| format!("step `{id}`"))?;
+                let action = step
+                    .action()
+                    .ok_or_else(|| anyhow!("step `{id}` must have exactly one action"))?;
+                let mut planner = Planner {
+                    host: self.host,
+                    overlay: &mut self.overlay,
+                    redactor: &self.redactor,
+                };
+                let produced = planner
+                    .produce(action, &ctx)
+                    .with_context(|| format!("step `{id}`"))?;
                 if produced.work.iter().any(Work::changes) {
                     for name in &step.notify {
-                        self.notify(runbook, name, &ctx).with_context(|| format!("step `{id}` notifying `{name}`"))?;
+                        self.notify(runbook, name, &ctx)
+                            .with_context(|| format!("step `{id}` notifying `{name}`"))?;
                     }
                 }
                 planned.work.extend(produced.work);
                 planned.manual.extend(produced.manual);
             }
             planned.chosen = !chosen_why.is_empty();
-            planned.why = why(&step.for_each.as_ref().map(|f| f.fact.clone()), &items, &chosen_why, &skipped_why);
+            planned.why = why(
+                &step.for_each.as_ref().map(|f| f.fact.clone()),
+                &items,
+                &chosen_why,
+                &skipped_why,
+            );
             self.describe_work(&mut planned);
             self.steps.push(planned);
             for rendered in includes {
-                self.plan_include(step.include.as_ref().map(|i| i.runbook.as_str()).unwrap_or(""), &id, rendered, chain)?;
+                self.plan_include(
+                    step.include
+                        .as_ref()
+                        .map(|i| i.runbook.as_str())
+                        .unwrap_or(""),
+                    &id,
+                    rendered,
+                    chain,
+                )?;
             }
         }
         Ok(())
     }
 
-    fn plan_include(&mut self, target: &str, step_id: &str, given: Vec<(String, String)>, chain: &mut Vec<String>) -> Result<()> {
+    fn plan_include(
+        &mut self,
+        target: &str,
+        step_id: &str,
+        given: Vec<(String, String)>,
+        chain: &mut Vec<String>,
+    ) -> Result<()> {
         if chain.iter().any(|c| c == target) {
             bail!("include cycle: {} -> {target}", chain.join(" -> "));
         }
-        let entry = self.catalog.get(target).ok_or_else(|| unknown_runbook(self.catalog, target))?;
+        let entry = self
+            .catalog
+            .get(target)
+            .ok_or_else(|| unknown_runbook(self.catalog, target))?;
         let runbook = &entry.loaded.runbook;
         let given = given
             .iter()
-            .map(|(k, v)| Ok((k.clone(), parse_given(runbook, k, v).with_context(|| format!("step `{step_id}`"))?)))
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    parse_given(runbook, k, v).with_context(|| format!("step `{step_id}`"))?,
+                ))
+            })
             .collect::<Result<IndexMap<_, _>>>()?;
         let params = resolve_params(runbook, given)?;
         self.redactor = self.redactor.with(secrets(runbook, &params));
@@ -257,7 +347,11 @@ impl State<'_> {
             match work {
                 Work::Write(edit) => step.diffs.push(super::types::FileDiff {
                     file: edit.file.clone(),
-                    diff: self.redactor.redact(&crate::edit::diff::unified(&edit.file, edit.before.as_deref(), &edit.after)),
+                    diff: self.redactor.redact(&crate::edit::diff::unified(
+                        &edit.file,
+                        edit.before.as_deref(),
+                        &edit.after,
+                    )),
                 }),
                 Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
                 Work::Reload(r) => {
@@ -273,16 +367,34 @@ impl State<'_> {
     /// (`php{{item.version}}-fpm`), so one handler can stand for several services;
     /// identical reloads (from included runbooks too) happen once.
     fn notify(&mut self, runbook: &Runbook, name: &str, ctx: &Context) -> Result<()> {
-        let handler = runbook.handlers.get(name).ok_or_else(|| anyhow!("handler `{name}` is not defined"))?;
-        let Some(reload) = &handler.service_reload else { return Ok(()) };
+        let handler = runbook
+            .handlers
+            .get(name)
+            .ok_or_else(|| anyhow!("handler `{name}` is not defined"))?;
+        let Some(reload) = &handler.service_reload else {
+            return Ok(());
+        };
         let service = render(&reload.service, ctx)?;
-        let work = reload_work(self.host, &ServiceReload { service: service.clone(), ..reload.clone() });
-        if self.handlers.iter().any(|h| h.service == work.service && h.test == work.test && h.reload == work.reload) {
+        let work = reload_work(
+            self.host,
+            &ServiceReload {
+                service: service.clone(),
+                ..reload.clone()
+            },
+        );
+        if self
+            .handlers
+            .iter()
+            .any(|h| h.service == work.service && h.test == work.test && h.reload == work.reload)
+        {
             return Ok(());
         }
         self.handlers.push(PlannedHandler {
             name: name.to_string(),
-            title: handler.title.clone().unwrap_or_else(|| format!("Reload {service}")),
+            title: handler
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("Reload {service}")),
             service,
             test: work.test,
             reload: work.reload,
@@ -309,7 +421,12 @@ fn item_label(item: &Value) -> String {
     crate::plan::eval::short(item)
 }
 
-fn why(for_each: &Option<String>, items: &[Option<Value>], chosen: &[String], skipped: &[String]) -> String {
+fn why(
+    for_each: &Option<String>,
+    items: &[Option<Value>],
+    chosen: &[String],
+    skipped: &[String],
+) -> String {
     if items.is_empty() {
         return format!("no items in {}", for_each.as_deref().unwrap_or("the list"));
     }
@@ -318,7 +435,11 @@ fn why(for_each: &Option<String>, items: &[Option<Value>], chosen: &[String], sk
         parts.push(chosen.join("; "));
     }
     if !skipped.is_empty() {
-        let head = if chosen.is_empty() { "ruled out" } else { "skipped" };
+        let head = if chosen.is_empty() {
+            "ruled out"
+        } else {
+            "skipped"
+        };
         parts.push(format!("{head}: {}", skipped.join("; ")));
     }
     parts.join("; ")

@@ -27,7 +27,10 @@ impl Scope for Context<'_> {
         match head {
             "params" => self.params.get(rest).cloned(),
             "item" if rest.is_empty() => self.item.cloned(),
-            "item" => rest.split('.').try_fold(self.item?, |v, k| v.get(k)).cloned(),
+            "item" => rest
+                .split('.')
+                .try_fold(self.item?, |v, k| v.get(k))
+                .cloned(),
             _ => self.facts.get(name).cloned(),
         }
     }
@@ -45,16 +48,26 @@ pub fn evaluate(cond: &Condition, ctx: &Context) -> Verdict {
         Some(Shape::Any(list)) => combine(list, ctx, false),
         Some(Shape::Not(inner)) => {
             let v = evaluate(inner, ctx);
-            Verdict { holds: !v.holds, why: format!("not ({})", v.why) }
+            Verdict {
+                holds: !v.holds,
+                why: format!("not ({})", v.why),
+            }
         }
         Some(Shape::Leaf(subject, comparison)) => leaf(&subject, comparison.as_ref(), ctx),
-        None => Verdict { holds: false, why: "malformed condition".into() },
+        None => Verdict {
+            holds: false,
+            why: "malformed condition".into(),
+        },
     }
 }
 
 fn combine(list: &[Condition], ctx: &Context, all: bool) -> Verdict {
     let verdicts: Vec<Verdict> = list.iter().map(|c| evaluate(c, ctx)).collect();
-    let holds = if all { verdicts.iter().all(|v| v.holds) } else { verdicts.iter().any(|v| v.holds) };
+    let holds = if all {
+        verdicts.iter().all(|v| v.holds)
+    } else {
+        verdicts.iter().any(|v| v.holds)
+    };
     // Name the parts that decided the outcome.
     let deciding: Vec<&str> = verdicts
         .iter()
@@ -62,21 +75,37 @@ fn combine(list: &[Condition], ctx: &Context, all: bool) -> Verdict {
         .map(|v| v.why.as_str())
         .collect();
     let joiner = if all { " and " } else { " or " };
-    Verdict { holds, why: deciding.join(joiner) }
+    Verdict {
+        holds,
+        why: deciding.join(joiner),
+    }
 }
 
 fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Verdict {
     let (label, value) = match subject {
-        Subject::Fact(name) => (name.to_string(), ctx.facts.get(name).cloned().unwrap_or(Value::Null)),
+        Subject::Fact(name) => (
+            name.to_string(),
+            ctx.facts.get(name).cloned().unwrap_or(Value::Null),
+        ),
         Subject::Param(name) => (
             format!("param {name}"),
             ctx.shown_params.get(*name).cloned().unwrap_or(Value::Null),
         ),
-        Subject::Check(id) => (format!("check {id}"), ctx.checks.get(*id).copied().map(Value::Bool).unwrap_or(Value::Null)),
-        Subject::Item(field) if field.is_empty() => ("item".into(), ctx.item.cloned().unwrap_or(Value::Null)),
+        Subject::Check(id) => (
+            format!("check {id}"),
+            ctx.checks
+                .get(*id)
+                .copied()
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        Subject::Item("") => ("item".into(), ctx.item.cloned().unwrap_or(Value::Null)),
         Subject::Item(field) => (
             format!("item.{field}"),
-            ctx.item.and_then(|i| i.get(*field)).cloned().unwrap_or(Value::Null),
+            ctx.item
+                .and_then(|i| i.get(*field))
+                .cloned()
+                .unwrap_or(Value::Null),
         ),
     };
     // Params compare by their real value; messages show the masked one.
@@ -86,9 +115,15 @@ fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Ve
     };
     let comparison = comparison.map(|c| rendered(c, ctx));
     let holds = compare(&real, comparison.as_ref());
-    let wanted = comparison.as_ref().map(describe).unwrap_or_else(|| "set".into());
+    let wanted = comparison
+        .as_ref()
+        .map(describe)
+        .unwrap_or_else(|| "set".into());
     let verb = if holds { "is" } else { "is not" };
-    Verdict { holds, why: format!("{label} = {} ({verb} {wanted})", short(&value)) }
+    Verdict {
+        holds,
+        why: format!("{label} = {} ({verb} {wanted})", short(&value)),
+    }
 }
 
 /// The comparison with its text operands rendered (`eq: "{{params.domain}}"`). A template
@@ -98,7 +133,10 @@ pub fn rendered(comparison: &Comparison, scope: &dyn Scope) -> Comparison {
         if !text.contains("{{") {
             return text.to_string();
         }
-        Template::parse(text).ok().and_then(|t| t.render(scope, Escape::None).ok()).unwrap_or_else(|| text.to_string())
+        Template::parse(text)
+            .ok()
+            .and_then(|t| t.render(scope, Escape::None).ok())
+            .unwrap_or_else(|| text.to_string())
     })
 }
 
@@ -119,7 +157,8 @@ pub fn compare(value: &Value, comparison: Option<&Comparison>) -> bool {
         Some(Comparison::Lt(n)) => number(value).is_some_and(|v| v < *n),
         Some(Comparison::Le(n)) => number(value).is_some_and(|v| v <= *n),
         Some(Comparison::Matches(re)) => {
-            let text = crate::runbook::template::scalar_text(value).unwrap_or_else(|| value.to_string());
+            let text =
+                crate::runbook::template::scalar_text(value).unwrap_or_else(|| value.to_string());
             Regex::new(re).is_ok_and(|re| re.is_match(&text))
         }
     }
@@ -129,8 +168,13 @@ pub fn compare(value: &Value, comparison: Option<&Comparison>) -> bool {
 pub fn describe(comparison: &Comparison) -> String {
     let operand = match comparison {
         Comparison::Eq(v) | Comparison::Ne(v) | Comparison::Contains(v) => short(v),
-        Comparison::Gt(n) | Comparison::Ge(n) | Comparison::Lt(n) | Comparison::Le(n) => Value::from(*n).to_string(),
-        Comparison::In(list) => format!("[{}]", list.iter().map(short).collect::<Vec<_>>().join(", ")),
+        Comparison::Gt(n) | Comparison::Ge(n) | Comparison::Lt(n) | Comparison::Le(n) => {
+            Value::from(*n).to_string()
+        }
+        Comparison::In(list) => format!(
+            "[{}]",
+            list.iter().map(short).collect::<Vec<_>>().join(", ")
+        ),
         Comparison::Matches(re) => format!("/{re}/"),
     };
     format!("{} {operand}", comparison.key())
@@ -185,9 +229,18 @@ mod tests {
         assert!(compare(&json!("2000"), Some(&Comparison::Ge(2000.0))));
         assert!(compare(&json!([1, 2]), Some(&Comparison::Lt(3.0))));
         assert!(compare(&json!(false), Some(&Comparison::Eq(json!(false)))));
-        assert!(!compare(&json!("false"), Some(&Comparison::Eq(json!(false)))));
-        assert!(compare(&json!("form"), Some(&Comparison::In(vec![json!("random"), json!("form")]))));
-        assert!(compare(&json!("gsdjkjhkll.php"), Some(&Comparison::Matches(r"\.php$".into()))));
+        assert!(!compare(
+            &json!("false"),
+            Some(&Comparison::Eq(json!(false)))
+        ));
+        assert!(compare(
+            &json!("form"),
+            Some(&Comparison::In(vec![json!("random"), json!("form")]))
+        ));
+        assert!(compare(
+            &json!("gsdjkjhkll.php"),
+            Some(&Comparison::Matches(r"\.php$".into()))
+        ));
         assert!(!compare(&json!(null), None));
         assert!(compare(&json!(["x"]), None));
     }

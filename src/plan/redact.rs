@@ -22,7 +22,9 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), MASK))
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |t, s| t.replace(s.as_str(), MASK))
     }
 
     pub fn redact_all(&self, items: &[String]) -> Vec<String> {

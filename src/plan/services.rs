@@ -17,20 +17,35 @@ fn argv(words: &[&str]) -> Vec<String> {
 /// work in a chroot without systemd.
 pub fn known_service(name: &str) -> Option<ServiceCommands> {
     let (test, reload) = match name {
-        "apache2" => (argv(&["apache2ctl", "configtest"]), argv(&["apache2ctl", "graceful"])),
-        "httpd" => (argv(&["apachectl", "configtest"]), argv(&["apachectl", "graceful"])),
+        "apache2" => (
+            argv(&["apache2ctl", "configtest"]),
+            argv(&["apache2ctl", "graceful"]),
+        ),
+        "httpd" => (
+            argv(&["apachectl", "configtest"]),
+            argv(&["apachectl", "graceful"]),
+        ),
         "nginx" => (argv(&["nginx", "-t"]), argv(&["nginx", "-s", "reload"])),
         "postfix" => (argv(&["postfix", "check"]), argv(&["postfix", "reload"])),
-        "exim4" => (argv(&["exim4", "-bV"]), argv(&["service", "exim4", "reload"])),
+        "exim4" => (
+            argv(&["exim4", "-bV"]),
+            argv(&["service", "exim4", "reload"]),
+        ),
         "exim" => (argv(&["exim", "-bV"]), argv(&["service", "exim", "reload"])),
-        "php-fpm" => (argv(&["php-fpm", "-t"]), argv(&["service", "php-fpm", "reload"])),
+        "php-fpm" => (
+            argv(&["php-fpm", "-t"]),
+            argv(&["service", "php-fpm", "reload"]),
+        ),
         _ => {
             // Debian names its FPM services phpX.Y-fpm and the binary php-fpmX.Y.
             let version = name.strip_prefix("php")?.strip_suffix("-fpm")?;
             if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
                 return None;
             }
-            (vec![format!("php-fpm{version}"), "-t".into()], argv(&["service", name, "reload"]))
+            (
+                vec![format!("php-fpm{version}"), "-t".into()],
+                argv(&["service", name, "reload"]),
+            )
         }
     };
     Some(ServiceCommands { test, reload })

@@ -14,21 +14,36 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
         let _ = writeln!(out, "{}\n", d.trim());
     }
     if !rb.params.is_empty() {
-        let _ = writeln!(out, "## Parameters\n\n| name | type | default | description |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "## Parameters\n\n| name | type | default | description |\n|---|---|---|---|"
+        );
         for (name, p) in &rb.params {
-            let default = p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_else(|| "required".into());
+            let default = p
+                .default
+                .as_ref()
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "required".into());
             let mut kind = format!("{:?}", p.kind).to_lowercase();
             if !p.values.is_empty() {
                 kind = format!("{kind}: {}", p.values.join(", "));
             }
-            let _ = writeln!(out, "| `{name}` | {kind} | {default} | {} |", p.description.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "| `{name}` | {kind} | {default} | {} |",
+                p.description.as_deref().unwrap_or("")
+            );
         }
         out.push('\n');
     }
     if !rb.checks.is_empty() {
         let _ = writeln!(out, "## Checks (read-only, also in dry runs)\n");
         for c in &rb.checks {
-            let test = c.comparisons().first().map(|cmp| format!(" {}", describe(cmp))).unwrap_or_default();
+            let test = c
+                .comparisons()
+                .first()
+                .map(|cmp| format!(" {}", describe(cmp)))
+                .unwrap_or_default();
             let _ = writeln!(out, "- **{}**: {} (`{}`{test})", c.id, c.title, c.fact);
         }
         out.push('\n');
@@ -38,10 +53,17 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
         step_text(&mut out, i + 1, step);
     }
     if !rb.handlers.is_empty() {
-        let _ = writeln!(out, "## Handlers (run once, after the steps, when notified)\n");
+        let _ = writeln!(
+            out,
+            "## Handlers (run once, after the steps, when notified)\n"
+        );
         for (name, h) in &rb.handlers {
             if let Some(r) = &h.service_reload {
-                let _ = writeln!(out, "- **{name}**: test the {0} config, then reload {0}; skipped if {0} is not installed", r.service);
+                let _ = writeln!(
+                    out,
+                    "- **{name}**: test the {0} config, then reload {0}; skipped if {0} is not installed",
+                    r.service
+                );
             }
         }
     }
@@ -71,15 +93,25 @@ fn step_text(out: &mut String, n: usize, step: &Step) {
 /// A condition in words, without values (those come from the host at plan time).
 pub fn condition(c: &Condition) -> String {
     match c.shape() {
-        Some(Shape::All(list)) => list.iter().map(condition).collect::<Vec<_>>().join(" **and** "),
-        Some(Shape::Any(list)) => format!("({})", list.iter().map(condition).collect::<Vec<_>>().join(" **or** ")),
+        Some(Shape::All(list)) => list
+            .iter()
+            .map(condition)
+            .collect::<Vec<_>>()
+            .join(" **and** "),
+        Some(Shape::Any(list)) => format!(
+            "({})",
+            list.iter()
+                .map(condition)
+                .collect::<Vec<_>>()
+                .join(" **or** ")
+        ),
         Some(Shape::Not(inner)) => format!("not ({})", condition(inner)),
         Some(Shape::Leaf(subject, cmp)) => {
             let subject = match subject {
                 Subject::Fact(f) => format!("fact `{f}`"),
                 Subject::Param(p) => format!("param `{p}`"),
                 Subject::Check(c) => format!("check `{c}` passed"),
-                Subject::Item(i) if i.is_empty() => "the item".into(),
+                Subject::Item("") => "the item".into(),
                 Subject::Item(i) => format!("item `{i}`"),
             };
             match cmp {
@@ -97,22 +129,49 @@ fn action_text(action: Action) -> String {
         Action::IniListAdd(a) => format!("add `{}` to `{}` in `{}`", a.item, a.key, a.file),
         Action::IniListRemove(a) => format!("remove `{}` from `{}` in `{}`", a.item, a.key, a.file),
         Action::ApacheDirective(a) => {
-            let scope = a.server_name.as_deref().map(|s| format!("the VirtualHost of `{s}`")).unwrap_or("every VirtualHost".into());
-            let directive = format!("{} {}", a.directive, a.arg.as_deref().unwrap_or("")).trim().to_string();
+            let scope = a
+                .server_name
+                .as_deref()
+                .map(|s| format!("the VirtualHost of `{s}`"))
+                .unwrap_or("every VirtualHost".into());
+            let directive = format!("{} {}", a.directive, a.arg.as_deref().unwrap_or(""))
+                .trim()
+                .to_string();
             match a.state {
-                Presence::Present => format!("set `{directive} {}` in {scope} of `{}`", a.value.as_deref().unwrap_or(""), a.file),
+                Presence::Present => format!(
+                    "set `{directive} {}` in {scope} of `{}`",
+                    a.value.as_deref().unwrap_or(""),
+                    a.file
+                ),
                 Presence::Absent => format!("remove `{directive}` from {scope} of `{}`", a.file),
             }
         }
         Action::Line(a) => match a.state {
-            LineState::Present => format!("ensure line `{}` in `{}`", a.line.as_deref().unwrap_or(""), a.file),
-            LineState::Absent => format!("remove lines matching `{}` from `{}`", a.regex.as_deref().unwrap_or(""), a.file),
+            LineState::Present => format!(
+                "ensure line `{}` in `{}`",
+                a.line.as_deref().unwrap_or(""),
+                a.file
+            ),
+            LineState::Absent => format!(
+                "remove lines matching `{}` from `{}`",
+                a.regex.as_deref().unwrap_or(""),
+                a.file
+            ),
             LineState::Replace => {
-                format!("replace `{}` with `{}` in `{}`", a.regex.as_deref().unwrap_or(""), a.with.as_deref().unwrap_or(""), a.file)
+                format!(
+                    "replace `{}` with `{}` in `{}`",
+                    a.regex.as_deref().unwrap_or(""),
+                    a.with.as_deref().unwrap_or(""),
+                    a.file
+                )
             }
         },
         Action::Run(a) => {
-            let undo = a.undo.as_ref().map(|u| format!(" (undo: `{}`)", u.join(" "))).unwrap_or_default();
+            let undo = a
+                .undo
+                .as_ref()
+                .map(|u| format!(" (undo: `{}`)", u.join(" ")))
+                .unwrap_or_default();
             let kind = if a.mutating { "run" } else { "run (read-only)" };
             format!("{kind} `{}`{undo}", a.argv.join(" "))
         }

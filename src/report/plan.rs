@@ -8,22 +8,53 @@ use crate::plan::types::{Mode, Plan, PlannedStep};
 
 pub fn render(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} {}", style.bold(&plan.runbook), style.dim(&format!("- {}", plan.title)));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        style.bold(&plan.runbook),
+        style.dim(&format!("- {}", plan.title))
+    );
     let what = match plan.mode {
         Mode::DryRun => "dry run: nothing will be written",
         Mode::Apply => "apply",
     };
-    let _ = writeln!(out, "{}", style.dim(&format!("host root {} ({what})", plan.root)));
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!("host root {} ({what})", plan.root))
+    );
     if !plan.params.is_empty() {
-        let params: Vec<String> = plan.params.iter().map(|(k, v)| format!("{k}={}", short(v))).collect();
-        let _ = writeln!(out, "{}", style.dim(&format!("params: {}", params.join(" "))));
+        let params: Vec<String> = plan
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", short(v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&format!("params: {}", params.join(" ")))
+        );
     }
     if !plan.checks.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Checks"));
         for check in &plan.checks {
-            let mark = if check.ok { style.green("ok  ") } else { style.yellow("FAIL") };
-            let expected = if check.expected.is_empty() { String::new() } else { format!(" (want {})", check.expected) };
-            let _ = writeln!(out, "  {mark} {}: {} = {}{expected}", check.id, check.fact, short(&check.value));
+            let mark = if check.ok {
+                style.green("ok  ")
+            } else {
+                style.yellow("FAIL")
+            };
+            let expected = if check.expected.is_empty() {
+                String::new()
+            } else {
+                format!(" (want {})", check.expected)
+            };
+            let _ = writeln!(
+                out,
+                "  {mark} {}: {} = {}{expected}",
+                check.id,
+                check.fact,
+                short(&check.value)
+            );
             let _ = writeln!(out, "       {}", style.dim(&check.title));
         }
     }
@@ -37,7 +68,11 @@ pub fn render(plan: &Plan, style: Style) -> String {
         for h in fired {
             let status = match (&h.outcome, h.installed) {
                 (Some(outcome), _) => outcome.clone(),
-                (None, true) => format!("would test `{}`, then run `{}`", h.test.join(" "), h.reload.join(" ")),
+                (None, true) => format!(
+                    "would test `{}`, then run `{}`",
+                    h.test.join(" "),
+                    h.reload.join(" ")
+                ),
                 (None, false) => format!("{} is not installed: skipped", h.service),
             };
             let _ = writeln!(out, "  {}: {status}", h.name);
@@ -54,7 +89,12 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
         (None, true, true) => (style.yellow("~"), "will change".into()),
         (None, true, false) => (style.green("="), "no change needed".into()),
     };
-    let _ = writeln!(out, "  {mark} {} {}", style.bold(&step.id), style.dim(&format!("[{}] {state}", step.kind)));
+    let _ = writeln!(
+        out,
+        "  {mark} {} {}",
+        style.bold(&step.id),
+        style.dim(&format!("[{}] {state}", step.kind))
+    );
     let _ = writeln!(out, "      {}", step.title);
     let _ = writeln!(out, "      {}", style.dim(&format!("why: {}", step.why)));
     for diff in &step.diffs {
@@ -62,14 +102,22 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
             let _ = writeln!(out, "      {line}");
         }
     }
-    let verb = if mode == Mode::DryRun { "would run" } else { "runs" };
+    let verb = if mode == Mode::DryRun {
+        "would run"
+    } else {
+        "runs"
+    };
     for cmd in &step.commands {
         let _ = writeln!(out, "      {verb}: {}", quoted(cmd));
     }
     for item in &step.manual {
         let _ = writeln!(out, "      {} {}", style.yellow("[ ] by hand:"), item.text);
         for (fact, value) in &item.evidence {
-            let _ = writeln!(out, "          {}", style.dim(&format!("{fact} = {}", short(value))));
+            let _ = writeln!(
+                out,
+                "          {}",
+                style.dim(&format!("{fact} = {}", short(value)))
+            );
         }
     }
 }
@@ -89,9 +137,24 @@ pub fn quoted(argv: &[String]) -> String {
 }
 
 fn summary(plan: &Plan) -> String {
-    let files: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.diffs.len()).sum();
-    let commands: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.commands.len()).sum();
-    let manual: usize = plan.steps.iter().filter(|s| s.chosen).map(|s| s.manual.len()).sum();
+    let files: usize = plan
+        .steps
+        .iter()
+        .filter(|s| s.chosen)
+        .map(|s| s.diffs.len())
+        .sum();
+    let commands: usize = plan
+        .steps
+        .iter()
+        .filter(|s| s.chosen)
+        .map(|s| s.commands.len())
+        .sum();
+    let manual: usize = plan
+        .steps
+        .iter()
+        .filter(|s| s.chosen)
+        .map(|s| s.manual.len())
+        .sum();
     let handlers = plan.handlers.iter().filter(|h| h.fires).count();
     if !plan.changes && manual == 0 {
         return "No changes: the host is already as this runbook wants it.".into();
@@ -105,7 +168,10 @@ fn summary(plan: &Plan) -> String {
     );
     match (plan.mode, &plan.outcome) {
         (Mode::DryRun, _) => format!("Plan: {counts}. Dry run: nothing was written."),
-        (Mode::Apply, Some(outcome)) => format!("Run {}: {outcome} ({counts}).", plan.run_id.as_deref().unwrap_or("-")),
+        (Mode::Apply, Some(outcome)) => format!(
+            "Run {}: {outcome} ({counts}).",
+            plan.run_id.as_deref().unwrap_or("-")
+        ),
         (Mode::Apply, None) => format!("Plan: {counts}."),
     }
 }

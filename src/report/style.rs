@@ -13,17 +13,25 @@ impl Style {
     /// Colour when stdout is a terminal and NO_COLOR is unset or empty.
     pub fn detect() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: std::io::stdout().is_terminal() && !no_color }
+        Style {
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
     }
 
     /// Like [`Style::detect`], for stderr.
     pub fn detect_stderr() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: std::io::stderr().is_terminal() && !no_color }
+        Style {
+            color: std::io::stderr().is_terminal() && !no_color,
+        }
     }
 
     fn paint(&self, text: &str, f: impl Fn(&str) -> String) -> String {
-        if self.color { f(text) } else { text.to_string() }
+        if self.color {
+            f(text)
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn bold(&self, t: &str) -> String {

@@ -29,7 +29,10 @@ impl Catalog {
         let mut catalog = Catalog::default();
         for (name, text) in BUILTIN_RUNBOOKS {
             catalog.add(
-                SourceFile { name: format!("builtin:{name}"), text: (*text).to_string() },
+                SourceFile {
+                    name: format!("builtin:{name}"),
+                    text: (*text).to_string(),
+                },
                 "builtin",
             );
         }
@@ -62,7 +65,11 @@ impl Catalog {
                 Ok(files) => files,
                 Err(e) => {
                     let name = path.display().to_string();
-                    self.diagnostics.push(Diagnostic::file(&name, code::IO, format!("cannot read directory: {e}")));
+                    self.diagnostics.push(Diagnostic::file(
+                        &name,
+                        code::IO,
+                        format!("cannot read directory: {e}"),
+                    ));
                     return;
                 }
             }
@@ -74,9 +81,17 @@ impl Catalog {
             match fs::read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => self.add(SourceFile { name, text }, origin),
-                    Err(_) => self.diagnostics.push(Diagnostic::file(&name, code::IO, "file is not UTF-8 text")),
+                    Err(_) => self.diagnostics.push(Diagnostic::file(
+                        &name,
+                        code::IO,
+                        "file is not UTF-8 text",
+                    )),
                 },
-                Err(e) => self.diagnostics.push(Diagnostic::file(&name, code::IO, format!("cannot read file: {e}"))),
+                Err(e) => self.diagnostics.push(Diagnostic::file(
+                    &name,
+                    code::IO,
+                    format!("cannot read file: {e}"),
+                )),
             }
         }
     }
@@ -84,15 +99,22 @@ impl Catalog {
     fn add(&mut self, source: SourceFile, origin: &'static str) {
         let loaded = match parse(source) {
             Ok(loaded) => loaded,
-            Err(diagnostic) => return self.diagnostics.push(diagnostic),
+            Err(diagnostic) => return self.diagnostics.push(*diagnostic),
         };
         if let Some(first) = self.get(&loaded.runbook.id) {
             let message = format!(
                 "runbook id `{}` is defined twice: in {} and in {}",
                 loaded.runbook.id, first.loaded.source.name, loaded.source.name
             );
-            let help = format!("first defined in {}; rename one of them", first.loaded.source.name);
-            self.diagnostics.push(loaded.at_value("id", code::DUPLICATE_RUNBOOK, message).help(help));
+            let help = format!(
+                "first defined in {}; rename one of them",
+                first.loaded.source.name
+            );
+            self.diagnostics.push(
+                loaded
+                    .at_value("id", code::DUPLICATE_RUNBOOK, message)
+                    .help(help),
+            );
             return;
         }
         self.entries.push(Entry { loaded, origin });
@@ -102,7 +124,9 @@ impl Catalog {
 fn runbook_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
         .collect();
     files.sort();
     Ok(files)

@@ -24,7 +24,11 @@ impl Comparison {
         let values: Vec<&Value> = match self {
             Comparison::Eq(v) | Comparison::Ne(v) | Comparison::Contains(v) => vec![v],
             Comparison::In(list) => list.iter().collect(),
-            Comparison::Matches(_) | Comparison::Gt(_) | Comparison::Ge(_) | Comparison::Lt(_) | Comparison::Le(_) => vec![],
+            Comparison::Matches(_)
+            | Comparison::Gt(_)
+            | Comparison::Ge(_)
+            | Comparison::Lt(_)
+            | Comparison::Le(_) => vec![],
         };
         values.into_iter().filter_map(Value::as_str).collect()
     }

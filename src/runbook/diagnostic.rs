@@ -69,7 +69,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at a byte range of a source file.
-    pub fn at(source: &Arc<SourceFile>, range: Range<usize>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn at(
+        source: &Arc<SourceFile>,
+        range: Range<usize>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, column) = line_column(&source.text, range.start);
         Diagnostic {
             code,
@@ -115,7 +120,11 @@ impl Diagnostic {
 
     /// `file:line:column: error[CODE]: message`, then the source line with a caret.
     pub fn render(&self, color: bool) -> String {
-        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,

@@ -18,20 +18,36 @@ pub struct Loaded {
 
 impl Loaded {
     /// A diagnostic pointing at the value at `path` (`steps.0.when.param`).
-    pub fn at_value(&self, path: &str, code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::at(&self.source, self.spans.value(path).unwrap_or(0..0), code, message)
+    pub fn at_value(
+        &self,
+        path: &str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::at(
+            &self.source,
+            self.spans.value(path).unwrap_or(0..0),
+            code,
+            message,
+        )
     }
 
     /// A diagnostic pointing at the key at `path`.
     pub fn at_key(&self, path: &str, code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::at(&self.source, self.spans.key(path).unwrap_or(0..0), code, message)
+        Diagnostic::at(
+            &self.source,
+            self.spans.key(path).unwrap_or(0..0),
+            code,
+            message,
+        )
     }
 }
 
-static LOCATION_SUFFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r" at line \d+, column \d+$").unwrap());
+static LOCATION_SUFFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r" at line \d+, column \d+$").unwrap());
 
 /// Parse a runbook; a syntax or shape error becomes one located diagnostic.
-pub fn parse(source: SourceFile) -> Result<Loaded, Diagnostic> {
+pub fn parse(source: SourceFile) -> Result<Loaded, Box<Diagnostic>> {
     let source = Arc::new(source);
     let options = serde_saphyr::options! {
         strict_booleans: true,
@@ -39,14 +55,20 @@ pub fn parse(source: SourceFile) -> Result<Loaded, Diagnostic> {
         with_snippet: false,
     };
     match serde_saphyr::from_str_with_options::<Runbook>(&source.text, options) {
-        Ok(runbook) => Ok(Loaded { spans: SpanIndex::build(&source.text), runbook, source }),
-        Err(err) => Err(to_diagnostic(&source, &err)),
+        Ok(runbook) => Ok(Loaded {
+            spans: SpanIndex::build(&source.text),
+            runbook,
+            source,
+        }),
+        Err(err) => Err(Box::new(to_diagnostic(&source, &err))),
     }
 }
 
 fn to_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
     let full = err.to_string();
-    let message = LOCATION_SUFFIX.replace(full.lines().next().unwrap_or(""), "").into_owned();
+    let message = LOCATION_SUFFIX
+        .replace(full.lines().next().unwrap_or(""), "")
+        .into_owned();
     let code = if message.starts_with("unknown field") {
         code::UNKNOWN_FIELD
     } else if message.starts_with("missing field") {
@@ -62,7 +84,11 @@ fn to_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         .unwrap_or(0);
     // Underline the token at the location: up to the next space, colon or line end.
     let rest = &source.text[start..];
-    let len = rest.find([':', '\n', ',', '}', ']']).unwrap_or(rest.len()).max(1).min(rest.len());
+    let len = rest
+        .find([':', '\n', ',', '}', ']'])
+        .unwrap_or(rest.len())
+        .max(1)
+        .min(rest.len());
     Diagnostic::at(source, start..start + len, code, message)
 }
 
@@ -70,8 +96,11 @@ fn to_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<Loaded, Diagnostic> {
-        parse(SourceFile { name: "t.yaml".into(), text: text.into() })
+    fn load(text: &str) -> Result<Loaded, Box<Diagnostic>> {
+        parse(SourceFile {
+            name: "t.yaml".into(),
+            text: text.into(),
+        })
     }
 
     #[test]
@@ -80,7 +109,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, code::UNKNOWN_FIELD);
         assert_eq!((err.line, err.column), (6, 26));
-        assert!(err.message.starts_with("unknown field `kee`"), "{}", err.message);
+        assert!(
+            err.message.starts_with("unknown field `kee`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::condition::Condition;
-use crate::with_comparison;
 use super::params::Param;
+use crate::with_comparison;
 
 /// A remediation runbook: read-only checks, then steps chosen by conditions, then handlers.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -139,14 +139,26 @@ impl Step {
     pub fn actions(&self) -> Vec<(&'static str, Action<'_>)> {
         [
             ("ini_set", self.ini_set.as_ref().map(Action::IniSet)),
-            ("ini_list_add", self.ini_list_add.as_ref().map(Action::IniListAdd)),
-            ("ini_list_remove", self.ini_list_remove.as_ref().map(Action::IniListRemove)),
-            ("apache_directive", self.apache_directive.as_ref().map(Action::ApacheDirective)),
+            (
+                "ini_list_add",
+                self.ini_list_add.as_ref().map(Action::IniListAdd),
+            ),
+            (
+                "ini_list_remove",
+                self.ini_list_remove.as_ref().map(Action::IniListRemove),
+            ),
+            (
+                "apache_directive",
+                self.apache_directive.as_ref().map(Action::ApacheDirective),
+            ),
             ("line", self.line.as_ref().map(Action::Line)),
             ("run", self.run.as_ref().map(Action::Run)),
             ("shell", self.shell.as_ref().map(Action::Shell)),
             ("manual", self.manual.as_ref().map(Action::Manual)),
-            ("service_reload", self.service_reload.as_ref().map(Action::ServiceReload)),
+            (
+                "service_reload",
+                self.service_reload.as_ref().map(Action::ServiceReload),
+            ),
             ("include", self.include.as_ref().map(Action::Include)),
         ]
         .into_iter()

@@ -43,8 +43,9 @@ pub struct Param {
     pub values: Vec<String>,
 }
 
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$").unwrap());
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$").unwrap()
+});
 static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
         .unwrap()
@@ -86,7 +87,10 @@ impl Param {
             let re = Regex::new(&format!("^(?:{pattern})$"))
                 .map_err(|e| format!("pattern is not a valid regular expression: {e}"))?;
             if !re.is_match(&text) {
-                return Err(format!("{} does not match the pattern `{pattern}`", self.shown(&text)));
+                return Err(format!(
+                    "{} does not match the pattern `{pattern}`",
+                    self.shown(&text)
+                ));
             }
         }
         Ok(value.clone())
@@ -98,11 +102,15 @@ impl Param {
         }
         let shown = self.shown(text);
         match self.kind {
-            ParamType::Duration => {
-                parse_duration(text).map(|_| ()).map_err(|e| format!("{shown} is not a duration: {e}"))
+            ParamType::Duration => parse_duration(text)
+                .map(|_| ())
+                .map_err(|e| format!("{shown} is not a duration: {e}")),
+            ParamType::Email if !EMAIL.is_match(text) => {
+                Err(format!("{shown} is not an email address"))
             }
-            ParamType::Email if !EMAIL.is_match(text) => Err(format!("{shown} is not an email address")),
-            ParamType::Domain if !DOMAIN.is_match(text) => Err(format!("{shown} is not a domain name")),
+            ParamType::Domain if !DOMAIN.is_match(text) => {
+                Err(format!("{shown} is not a domain name"))
+            }
             ParamType::Path if !text.is_empty() && !text.starts_with('/') => {
                 Err(format!("{shown} is not an absolute path"))
             }
@@ -115,13 +123,20 @@ impl Param {
 
     /// How a value appears in messages: secrets never do.
     fn shown(&self, text: &str) -> String {
-        if self.kind == ParamType::Secret { "the secret value".into() } else { format!("`{text}`") }
+        if self.kind == ParamType::Secret {
+            "the secret value".into()
+        } else {
+            format!("`{text}`")
+        }
     }
 }
 
 /// Parse a friendly duration (`90s`, `15m`, `24h`, `7d`, `1h30m`) into seconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
-    let span: jiff::Span = text.trim().parse().map_err(|e: jiff::Error| e.to_string())?;
+    let span: jiff::Span = text
+        .trim()
+        .parse()
+        .map_err(|e: jiff::Error| e.to_string())?;
     let seconds = span
         .total((jiff::Unit::Second, jiff::civil::date(2000, 1, 1)))
         .map_err(|e| e.to_string())?;
@@ -136,7 +151,13 @@ mod tests {
     use super::*;
 
     fn param(kind: ParamType) -> Param {
-        Param { kind, description: None, default: None, pattern: None, values: vec![] }
+        Param {
+            kind,
+            description: None,
+            default: None,
+            pattern: None,
+            values: vec![],
+        }
     }
 
     #[test]
@@ -150,7 +171,11 @@ mod tests {
     #[test]
     fn typed_values_are_checked() {
         assert!(param(ParamType::Email).parse("root@example.com").is_ok());
-        assert!(param(ParamType::Email).parse("root@example.com; rm -rf /").is_err());
+        assert!(
+            param(ParamType::Email)
+                .parse("root@example.com; rm -rf /")
+                .is_err()
+        );
         assert!(param(ParamType::Domain).parse("shop.example.com").is_ok());
         assert!(param(ParamType::Domain).parse("$(id)").is_err());
         assert!(param(ParamType::Path).parse("etc/php.ini").is_err());

@@ -25,7 +25,10 @@ impl SpanIndex {
             }
         }
         let mut index = SpanIndex::default();
-        let mut cursor = Cursor { events: &events, at: 0 };
+        let mut cursor = Cursor {
+            events: &events,
+            at: 0,
+        };
         while let Some((event, _)) = cursor.peek() {
             match event {
                 Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..) => {
@@ -62,7 +65,9 @@ impl SpanIndex {
     }
 
     fn node(&mut self, cursor: &mut Cursor, path: String) {
-        let Some((event, range)) = cursor.next() else { return };
+        let Some((event, range)) = cursor.next() else {
+            return;
+        };
         let start = range.start;
         match event {
             Event::MappingStart(..) => {
@@ -120,7 +125,11 @@ impl SpanIndex {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 struct Cursor<'a, 'e> {
@@ -148,7 +157,10 @@ impl<'a, 'e> Cursor<'a, 'e> {
 fn byte_range(text: &str, span: &Span) -> Range<usize> {
     let offset = |m: &serde_saphyr::granit_parser::Marker| {
         m.byte_offset().unwrap_or_else(|| {
-            text.char_indices().nth(m.index()).map(|(b, _)| b).unwrap_or(text.len())
+            text.char_indices()
+                .nth(m.index())
+                .map(|(b, _)| b)
+                .unwrap_or(text.len())
         })
     };
     let start = offset(&span.start);

@@ -54,7 +54,9 @@ impl Template {
                 TemplateElement::Expression(h) if h.params.is_empty() && h.hash.is_empty() => {
                     match &h.name {
                         Parameter::Name(n) => parts.push(Part::Var(n.clone())),
-                        Parameter::Path(Path::Relative((_, raw))) => parts.push(Part::Var(raw.clone())),
+                        Parameter::Path(Path::Relative((_, raw))) => {
+                            parts.push(Part::Var(raw.clone()))
+                        }
                         other => return Err(TemplateError::Unsupported(format!("{other:?}"))),
                     }
                 }
@@ -80,13 +82,19 @@ impl Template {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Var(name) => {
-                    let value = scope.lookup(name).ok_or_else(|| format!("`{{{{{name}}}}}` has no value"))?;
-                    let text = scalar_text(&value)
-                        .ok_or_else(|| format!("`{{{{{name}}}}}` is a list or map, not a single value; use for_each"))?;
+                    let value = scope
+                        .lookup(name)
+                        .ok_or_else(|| format!("`{{{{{name}}}}}` has no value"))?;
+                    let text = scalar_text(&value).ok_or_else(|| {
+                        format!(
+                            "`{{{{{name}}}}}` is a list or map, not a single value; use for_each"
+                        )
+                    })?;
                     match escape {
                         Escape::None => out.push_str(&text),
                         Escape::Shell => out.push_str(
-                            &shlex::try_quote(&text).map_err(|_| format!("`{{{{{name}}}}}` contains a NUL byte"))?,
+                            &shlex::try_quote(&text)
+                                .map_err(|_| format!("`{{{{{name}}}}}` contains a NUL byte"))?,
                         ),
                     }
                 }
@@ -104,7 +112,8 @@ impl TemplateError {
                 format!("`{{{{{{{name}}}}}}}` inserts a value unescaped; use `{{{{{name}}}}}`")
             }
             TemplateError::Unsupported(_) => {
-                "only plain `{{name}}` variables are supported in templates (no helpers or blocks)".into()
+                "only plain `{{name}}` variables are supported in templates (no helpers or blocks)"
+                    .into()
             }
         }
     }
@@ -144,30 +153,60 @@ mod tests {
     #[test]
     fn renders_dotted_variables() {
         let t = Template::parse("file {{item.path}} for {{params.domain}}").unwrap();
-        assert_eq!(t.variables().collect::<Vec<_>>(), ["item.path", "params.domain"]);
+        assert_eq!(
+            t.variables().collect::<Vec<_>>(),
+            ["item.path", "params.domain"]
+        );
         let vars = Vars(json!({"item": {"path": "/etc/php.ini"}, "params": {"domain": "x.ru"}}));
-        assert_eq!(t.render(&vars, Escape::None).unwrap(), "file /etc/php.ini for x.ru");
+        assert_eq!(
+            t.render(&vars, Escape::None).unwrap(),
+            "file /etc/php.ini for x.ru"
+        );
     }
 
     #[test]
     fn shell_escape_quotes_hostile_values() {
         let t = Template::parse("echo {{params.v}}").unwrap();
         let vars = Vars(json!({"params": {"v": "; touch /tmp/pwned $(id) `id`"}}));
-        assert_eq!(t.render(&vars, Escape::Shell).unwrap(), "echo '; touch /tmp/pwned $(id) `id`'");
+        assert_eq!(
+            t.render(&vars, Escape::Shell).unwrap(),
+            "echo '; touch /tmp/pwned $(id) `id`'"
+        );
     }
 
     #[test]
     fn triple_braces_and_helpers_are_refused() {
-        assert!(matches!(Template::parse("{{{x}}}"), Err(TemplateError::TripleBrace(n)) if n == "x"));
-        assert!(matches!(Template::parse("{{#if x}}y{{/if}}"), Err(TemplateError::Unsupported(_))));
-        assert!(matches!(Template::parse("{{lookup x y}}"), Err(TemplateError::Unsupported(_))));
-        assert!(matches!(Template::parse("{{x"), Err(TemplateError::Syntax(_))));
+        assert!(
+            matches!(Template::parse("{{{x}}}"), Err(TemplateError::TripleBrace(n)) if n == "x")
+        );
+        assert!(matches!(
+            Template::parse("{{#if x}}y{{/if}}"),
+            Err(TemplateError::Unsupported(_))
+        ));
+        assert!(matches!(
+            Template::parse("{{lookup x y}}"),
+            Err(TemplateError::Unsupported(_))
+        ));
+        assert!(matches!(
+            Template::parse("{{x"),
+            Err(TemplateError::Syntax(_))
+        ));
     }
 
     #[test]
     fn missing_and_list_values_are_errors() {
         let vars = Vars(json!({"l": [1]}));
-        assert!(Template::parse("{{nope}}").unwrap().render(&vars, Escape::None).is_err());
-        assert!(Template::parse("{{l}}").unwrap().render(&vars, Escape::None).is_err());
+        assert!(
+            Template::parse("{{nope}}")
+                .unwrap()
+                .render(&vars, Escape::None)
+                .is_err()
+        );
+        assert!(
+            Template::parse("{{l}}")
+                .unwrap()
+                .render(&vars, Escape::None)
+                .is_err()
+        );
     }
 }

@@ -20,7 +20,11 @@ pub const SCHEMA_MODELINE: &str = "# yaml-language-server: $schema=";
 
 /// Every problem of one runbook.
 pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic> {
-    let mut v = Validator { loaded, rb: &loaded.runbook, out: Vec::new() };
+    let mut v = Validator {
+        loaded,
+        rb: &loaded.runbook,
+        out: Vec::new(),
+    };
     v.modeline();
     v.params();
     v.checks();
@@ -68,23 +72,45 @@ impl<'a> Validator<'a> {
         for (name, param) in &self.rb.params {
             let path = format!("params.{name}");
             if !is_identifier(name) {
-                self.key(&path, code::PARAM_DECLARATION, format!("param name `{name}` must be letters, digits and `_`"));
+                self.key(
+                    &path,
+                    code::PARAM_DECLARATION,
+                    format!("param name `{name}` must be letters, digits and `_`"),
+                );
             }
             if param.kind == ParamType::Choice && param.values.is_empty() {
-                self.key(&format!("{path}.type"), code::PARAM_DECLARATION, format!("choice param `{name}` needs `values`"));
+                self.key(
+                    &format!("{path}.type"),
+                    code::PARAM_DECLARATION,
+                    format!("choice param `{name}` needs `values`"),
+                );
             }
             if param.kind != ParamType::Choice && !param.values.is_empty() {
-                self.key(&format!("{path}.values"), code::PARAM_DECLARATION, "`values` is only for `type: choice`".into());
+                self.key(
+                    &format!("{path}.values"),
+                    code::PARAM_DECLARATION,
+                    "`values` is only for `type: choice`".into(),
+                );
             }
             if let Some(pattern) = &param.pattern
                 && let Err(e) = Regex::new(pattern)
             {
-                self.value(&format!("{path}.pattern"), code::INVALID_REGEX, format!("invalid regular expression: {e}"));
+                self.value(
+                    &format!("{path}.pattern"),
+                    code::INVALID_REGEX,
+                    format!("invalid regular expression: {e}"),
+                );
             }
+            let undecidable = param.kind == ParamType::Choice && param.values.is_empty();
             if let Some(default) = &param.default
+                && !undecidable
                 && let Err(e) = param.check(default)
             {
-                self.value(&format!("{path}.default"), code::PARAM_DECLARATION, format!("default of `{name}`: {e}"));
+                self.value(
+                    &format!("{path}.default"),
+                    code::PARAM_DECLARATION,
+                    format!("default of `{name}`: {e}"),
+                );
             }
         }
     }
@@ -94,7 +120,11 @@ impl<'a> Validator<'a> {
         for (i, check) in self.rb.checks.iter().enumerate() {
             let path = format!("checks.{i}");
             if !seen.insert(check.id.as_str()) {
-                self.value(&format!("{path}.id"), code::DUPLICATE_ID, format!("check id `{}` is used twice", check.id));
+                self.value(
+                    &format!("{path}.id"),
+                    code::DUPLICATE_ID,
+                    format!("check id `{}` is used twice", check.id),
+                );
             }
             self.fact(&format!("{path}.fact"), &check.fact);
             self.comparisons(&path, &check.comparisons(), &Scope { item: None });
@@ -106,7 +136,11 @@ impl<'a> Validator<'a> {
         for (i, step) in self.rb.steps.iter().enumerate() {
             let path = format!("steps.{i}");
             if !seen.insert(step.id.as_str()) {
-                self.value(&format!("{path}.id"), code::DUPLICATE_ID, format!("step id `{}` is used twice", step.id));
+                self.value(
+                    &format!("{path}.id"),
+                    code::DUPLICATE_ID,
+                    format!("step id `{}` is used twice", step.id),
+                );
             }
             let item = self.for_each(&path, step);
             let scope = Scope { item };
@@ -128,13 +162,31 @@ impl<'a> Validator<'a> {
                 0 => self.value(
                     &format!("{path}.id"),
                     code::ACTION_COUNT,
-                    format!("step `{}` has no action (one of: {})", step.id, super::model::ACTION_NAMES.join(", ")),
+                    format!(
+                        "step `{}` has no action (one of: {})",
+                        step.id,
+                        super::model::ACTION_NAMES.join(", ")
+                    ),
                 ),
-                _ => self.key(
-                    &format!("{path}.{}", actions[1].0),
-                    code::ACTION_COUNT,
-                    format!("step `{}` has more than one action: {} and {}", step.id, actions[0].0, actions[1].0),
-                ),
+                _ => {
+                    // Point at the action written last: the one to move or delete.
+                    let mut names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
+                    names.sort_by_key(|name| {
+                        self.loaded
+                            .spans
+                            .key(&format!("{path}.{name}"))
+                            .map(|r| r.start)
+                    });
+                    let list = names.join(", ");
+                    self.key(
+                        &format!("{path}.{}", names[names.len() - 1]),
+                        code::ACTION_COUNT,
+                        format!(
+                            "step `{}` has more than one action ({list}); split it into steps",
+                            step.id
+                        ),
+                    )
+                }
             }
         }
     }
@@ -145,11 +197,19 @@ impl<'a> Validator<'a> {
         match spec(&for_each.fact) {
             Some(s) if s.kind == FactKind::List => Some(s.item_fields),
             Some(_) => {
-                self.value(&fact_path, code::UNKNOWN_FACT, format!("fact `{}` is not a list", for_each.fact));
+                self.value(
+                    &fact_path,
+                    code::UNKNOWN_FACT,
+                    format!("fact `{}` is not a list", for_each.fact),
+                );
                 Some(&[])
             }
             None => {
-                self.value(&fact_path, code::UNKNOWN_FACT, format!("unknown fact `{}`", for_each.fact));
+                self.value(
+                    &fact_path,
+                    code::UNKNOWN_FACT,
+                    format!("unknown fact `{}`", for_each.fact),
+                );
                 Some(&[])
             }
         }
@@ -159,17 +219,29 @@ impl<'a> Validator<'a> {
         let p = format!("{path}.{name}");
         match action {
             Action::IniSet(a) => {
-                self.templates(&p, &[("file", &a.file), ("key", &a.key), ("value", &a.value)], scope);
+                self.templates(
+                    &p,
+                    &[("file", &a.file), ("key", &a.key), ("value", &a.value)],
+                    scope,
+                );
             }
             Action::IniListAdd(a) | Action::IniListRemove(a) => {
-                self.templates(&p, &[("file", &a.file), ("key", &a.key), ("item", &a.item)], scope);
+                self.templates(
+                    &p,
+                    &[("file", &a.file), ("key", &a.key), ("item", &a.item)],
+                    scope,
+                );
             }
             Action::ApacheDirective(a) => {
                 self.template(&format!("{p}.file"), &a.file, scope);
                 self.opt_template(&format!("{p}.value"), a.value.as_deref(), scope);
                 self.opt_template(&format!("{p}.server_name"), a.server_name.as_deref(), scope);
                 if a.state == Presence::Present && a.value.is_none() {
-                    self.key(&p, code::STEP_FIELDS, "`apache_directive` with `state: present` needs `value`".into());
+                    self.key(
+                        &p,
+                        code::STEP_FIELDS,
+                        "`apache_directive` with `state: present` needs `value`".into(),
+                    );
                 }
             }
             Action::Line(a) => {
@@ -225,11 +297,21 @@ impl<'a> Validator<'a> {
             match &handler.service_reload {
                 Some(reload) => {
                     // A handler runs for whichever item notified it, so any item field may appear.
-                    let scope = Scope { item: Some(ANY_ITEM) };
-                    self.template(&format!("{path}.service_reload.service"), &reload.service, &scope);
+                    let scope = Scope {
+                        item: Some(ANY_ITEM),
+                    };
+                    self.template(
+                        &format!("{path}.service_reload.service"),
+                        &reload.service,
+                        &scope,
+                    );
                     self.service(&format!("{path}.service_reload"), reload);
                 }
-                None => self.key(&path, code::ACTION_COUNT, format!("handler `{name}` needs `service_reload`")),
+                None => self.key(
+                    &path,
+                    code::ACTION_COUNT,
+                    format!("handler `{name}` needs `service_reload`"),
+                ),
             }
         }
     }
@@ -241,12 +323,19 @@ impl<'a> Validator<'a> {
             self.value(
                 &format!("{path}.service"),
                 code::STEP_FIELDS,
-                format!("no built-in commands for service `{}`: give `test` and `reload`", reload.service),
+                format!(
+                    "no built-in commands for service `{}`: give `test` and `reload`",
+                    reload.service
+                ),
             );
         }
         for (field, argv) in [("test", &reload.test), ("reload", &reload.reload)] {
             if argv.as_ref().is_some_and(|a| a.is_empty()) {
-                self.value(&format!("{path}.{field}"), code::STEP_FIELDS, format!("`{field}` must not be empty"));
+                self.value(
+                    &format!("{path}.{field}"),
+                    code::STEP_FIELDS,
+                    format!("`{field}` must not be empty"),
+                );
             }
         }
     }
@@ -257,16 +346,26 @@ impl<'a> Validator<'a> {
             let message = if keys.is_empty() {
                 "condition needs one of: all, any, not, fact, param, check, item".to_string()
             } else {
-                format!("condition has both `{}` and `{}`; nest them under `all` or `any`", keys[0], keys[1])
+                format!(
+                    "condition has both `{}` and `{}`; nest them under `all` or `any`",
+                    keys[0], keys[1]
+                )
             };
-            let at = keys.get(1).map(|k| format!("{path}.{k}")).unwrap_or_else(|| path.to_string());
+            let at = keys
+                .get(1)
+                .map(|k| format!("{path}.{k}"))
+                .unwrap_or_else(|| path.to_string());
             return self.key(&at, code::CONDITION_SHAPE, message);
         }
         let comparisons = cond.comparisons();
         for (key, list) in [("all", &cond.all), ("any", &cond.any)] {
             if let Some(list) = list {
                 if list.is_empty() {
-                    self.key(&format!("{path}.{key}"), code::CONDITION_SHAPE, format!("`{key}` needs at least one condition"));
+                    self.key(
+                        &format!("{path}.{key}"),
+                        code::CONDITION_SHAPE,
+                        format!("`{key}` needs at least one condition"),
+                    );
                 }
                 for (i, c) in list.iter().enumerate() {
                     self.condition(&format!("{path}.{key}.{i}"), c, scope);
@@ -278,14 +377,22 @@ impl<'a> Validator<'a> {
         }
         if cond.all.is_some() || cond.any.is_some() || cond.not.is_some() {
             if let Some(c) = comparisons.first() {
-                self.key(&format!("{path}.{}", c.key()), code::CONDITION_SHAPE, format!("`{}` needs a fact, param, check or item", c.key()));
+                self.key(
+                    &format!("{path}.{}", c.key()),
+                    code::CONDITION_SHAPE,
+                    format!("`{}` needs a fact, param, check or item", c.key()),
+                );
             }
             return;
         }
         if let Some(param) = &cond.param
             && !self.rb.params.contains_key(param)
         {
-            self.value(&format!("{path}.param"), code::UNDEFINED_PARAM, format!("param `{param}` is not declared in `params`"));
+            self.value(
+                &format!("{path}.param"),
+                code::UNDEFINED_PARAM,
+                format!("param `{param}` is not declared in `params`"),
+            );
         }
         if let Some(fact) = &cond.fact {
             self.fact(&format!("{path}.fact"), fact);
@@ -293,7 +400,11 @@ impl<'a> Validator<'a> {
         if let Some(check) = &cond.check
             && !self.rb.checks.iter().any(|c| &c.id == check)
         {
-            self.value(&format!("{path}.check"), code::UNDEFINED_CHECK, format!("check `{check}` is not defined in `checks`"));
+            self.value(
+                &format!("{path}.check"),
+                code::UNDEFINED_CHECK,
+                format!("check `{check}` is not defined in `checks`"),
+            );
         }
         if let Some(field) = &cond.item {
             self.item(&format!("{path}.item"), field, scope);
@@ -306,7 +417,11 @@ impl<'a> Validator<'a> {
             self.key(
                 &format!("{path}.{}", comparisons[1].key()),
                 code::CONDITION_SHAPE,
-                format!("only one comparison per condition: `{}` and `{}`", comparisons[0].key(), comparisons[1].key()),
+                format!(
+                    "only one comparison per condition: `{}` and `{}`",
+                    comparisons[0].key(),
+                    comparisons[1].key()
+                ),
             );
         }
         for c in comparisons {
@@ -327,11 +442,18 @@ impl<'a> Validator<'a> {
 
     fn item(&mut self, path: &str, field: &str, scope: &Scope) {
         match scope.item {
-            None => self.value(path, code::UNKNOWN_ITEM, "`item` is only defined in steps with `for_each`".into()),
+            None => self.value(
+                path,
+                code::UNKNOWN_ITEM,
+                "`item` is only defined in steps with `for_each`".into(),
+            ),
             Some(fields) if !field.is_empty() && !fields.contains(&field) => self.value(
                 path,
                 code::UNKNOWN_ITEM,
-                format!("items have no field `{field}` (fields: {})", fields.join(", ")),
+                format!(
+                    "items have no field `{field}` (fields: {})",
+                    fields.join(", ")
+                ),
             ),
             Some(_) => {}
         }
@@ -341,7 +463,11 @@ impl<'a> Validator<'a> {
         if let Some(re) = re
             && let Err(e) = Regex::new(re)
         {
-            self.value(path, code::INVALID_REGEX, format!("invalid regular expression: {e}"));
+            self.value(
+                path,
+                code::INVALID_REGEX,
+                format!("invalid regular expression: {e}"),
+            );
         }
     }
 
@@ -349,7 +475,11 @@ impl<'a> Validator<'a> {
         if let Some(text) = text
             && let Err(e) = parse_duration(text)
         {
-            self.value(path, code::INVALID_DURATION, format!("`{text}` is not a duration: {e}"));
+            self.value(
+                path,
+                code::INVALID_DURATION,
+                format!("`{text}` is not a duration: {e}"),
+            );
         }
     }
 
@@ -387,7 +517,11 @@ impl<'a> Validator<'a> {
         };
         for var in template.variables() {
             if let Some(problem) = self.unresolved(var, scope) {
-                self.value(path, code::TEMPLATE_UNRESOLVED, format!("`{{{{{var}}}}}` cannot resolve: {problem}"));
+                self.value(
+                    path,
+                    code::TEMPLATE_UNRESOLVED,
+                    format!("`{{{{{var}}}}}` cannot resolve: {problem}"),
+                );
             }
         }
     }
@@ -400,8 +534,13 @@ impl<'a> Validator<'a> {
             "params" => Some(format!("param `{rest}` is not declared")),
             "item" => match scope.item {
                 None => Some("`item` exists only in steps with `for_each`".into()),
-                Some(fields) if rest.is_empty() || fields.contains(&rest) || fields == ANY_ITEM => None,
-                Some(fields) => Some(format!("items have no field `{rest}` (fields: {})", fields.join(", "))),
+                Some(fields) if rest.is_empty() || fields.contains(&rest) || fields == ANY_ITEM => {
+                    None
+                }
+                Some(fields) => Some(format!(
+                    "items have no field `{rest}` (fields: {})",
+                    fields.join(", ")
+                )),
             },
             _ => match spec(var) {
                 Some(s) if matches!(s.kind, FactKind::List | FactKind::Map) => {
@@ -415,10 +554,16 @@ impl<'a> Validator<'a> {
 
     fn includes(&mut self, resolve: &Resolve<'a>) {
         for (i, step) in self.rb.steps.iter().enumerate() {
-            let Some(include) = &step.include else { continue };
+            let Some(include) = &step.include else {
+                continue;
+            };
             let path = format!("steps.{i}.include");
             let Some(target) = resolve(&include.runbook) else {
-                self.value(&format!("{path}.runbook"), code::UNDEFINED_INCLUDE, format!("no runbook has id `{}`", include.runbook));
+                self.value(
+                    &format!("{path}.runbook"),
+                    code::UNDEFINED_INCLUDE,
+                    format!("no runbook has id `{}`", include.runbook),
+                );
                 continue;
             };
             let declared = &target.runbook.params;
@@ -433,7 +578,11 @@ impl<'a> Validator<'a> {
             }
             for (name, param) in declared {
                 if param.default.is_none() && !include.params.contains_key(name) {
-                    self.key(&path, code::INCLUDE_PARAMS, format!("runbook `{}` requires param `{name}`", include.runbook));
+                    self.key(
+                        &path,
+                        code::INCLUDE_PARAMS,
+                        format!("runbook `{}` requires param `{name}`", include.runbook),
+                    );
                 }
             }
         }
@@ -442,7 +591,9 @@ impl<'a> Validator<'a> {
     /// An include chain that leads back to this runbook.
     fn include_cycles(&mut self, resolve: &Resolve<'a>) {
         for (i, step) in self.rb.steps.iter().enumerate() {
-            let Some(include) = &step.include else { continue };
+            let Some(include) = &step.include else {
+                continue;
+            };
             let mut chain = vec![self.rb.id.clone()];
             if leads_back(&include.runbook, &self.rb.id, resolve, &mut chain) {
                 self.value(

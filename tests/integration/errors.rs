@@ -1,0 +1,100 @@
+use crate::support::{PHP_INI, Test};
+
+fn php_host() -> Test {
+    Test::new().file("/etc/php/8.2/apache2/php.ini", PHP_INI)
+}
+
+#[test]
+fn an_unknown_param_is_named_and_nothing_changes() {
+    let test = php_host();
+    let before = test.snapshot();
+    let out = test.run_args(&[
+        "apply",
+        "php-disable-mail",
+        "--yes",
+        "-p",
+        "inii=/etc/php.ini",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("unknown param `inii` for runbook `php-disable-mail` (known: ini)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(test.snapshot(), before);
+}
+
+#[test]
+fn a_param_of_the_wrong_type_is_refused() {
+    let out = php_host().run_args(&[
+        "apply",
+        "php-blank-sendmail-path",
+        "--dry-run",
+        "-p",
+        "domain=not a domain",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("param `domain`: `not a domain` is not a domain name"),
+        "{}",
+        out.stderr
+    );
+    let missing = php_host().run_args(&["apply", "php-blank-sendmail-path", "--dry-run"]);
+    assert!(
+        missing.stderr.contains("needs param `domain`"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_malformed_runbook_gives_a_located_error_and_changes_nothing() {
+    let test = php_host()
+        .runbook("# yaml-language-server: $schema=x\nid: broken\ntitle: [unclosed\nsteps: []\n");
+    let before = test.snapshot();
+    let out = test.run_args(&["apply", "broken", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("[TMP]/runbooks/extra-1.yaml:"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("RB001"), "{}", out.stderr);
+    assert_eq!(test.snapshot(), before);
+}
+
+#[test]
+fn an_unknown_field_points_at_the_key_and_changes_nothing() {
+    let test = php_host().runbook(
+        "# yaml-language-server: $schema=x\nid: typo\ntitle: T\nsteps:\n  - id: s\n    title: S\n    ini_set: { file: /etc/php/8.2/apache2/php.ini, kye: a, value: b }\n",
+    );
+    let before = test.snapshot();
+    let out = test.run_args(&["apply", "typo", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("extra-1.yaml:7:51: error[RB002]: unknown field `kye`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("^^^"),
+        "a caret under the key: {}",
+        out.stderr
+    );
+    assert_eq!(test.snapshot(), before);
+}
+
+#[test]
+fn an_unknown_runbook_lists_the_known_ones() {
+    let out = php_host().run_args(&["apply", "no-such-runbook", "--dry-run"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no runbook has id `no-such-runbook`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("php-disable-mail"), "{}", out.stderr);
+}

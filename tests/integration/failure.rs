@@ -1,0 +1,173 @@
+//! Failures mid-apply leave the host as it was. These run commands chrooted into the
+//! host root, which needs root and a static busybox (CI installs busybox-static).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+
+use crate::support::{PHP_INI, Test, is_root};
+
+const INI: &str = "/etc/php/8.2/apache2/php.ini";
+const BUSYBOX: &str = "/bin/busybox";
+
+/// A host root with busybox as /bin/sh, or `None` where chroot is impossible.
+fn chroot_host() -> Option<Test> {
+    if !is_root() || !Path::new(BUSYBOX).is_file() {
+        eprintln!("skipped: needs root and {BUSYBOX} (busybox-static)");
+        return None;
+    }
+    let test = Test::new().file(INI, PHP_INI).mode(INI, 0o640);
+    fs::create_dir_all(test.path("/bin")).unwrap();
+    fs::create_dir_all(test.path("/tmp")).unwrap();
+    fs::copy(BUSYBOX, test.path(BUSYBOX)).unwrap();
+    symlink("busybox", test.path("/bin/sh")).unwrap();
+    Some(test)
+}
+
+/// An executable script in the host root.
+fn script(test: &Test, host_path: &str, body: &str) {
+    let path = test.path(host_path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn host_only(test: &Test) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
+    let state = test.path("/var/lib");
+    test.snapshot()
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&state))
+        .collect()
+}
+
+#[test]
+fn a_step_failing_midway_undoes_the_steps_before_it() {
+    let Some(test) = chroot_host() else { return };
+    let test = test.runbook(
+        r#"# yaml-language-server: $schema=x
+id: fails-midway
+title: Edit php.ini, then run a command that fails
+steps:
+  - id: edit
+    title: Turn on the X-PHP header
+    ini_set: { file: /etc/php/8.2/apache2/php.ini, key: mail.add_x_header, value: "On" }
+  - id: marker
+    title: Leave a marker, undone by removing it
+    run: { argv: [/bin/busybox, touch, /tmp/marker], mutating: true, undo: [/bin/busybox, rm, /tmp/marker] }
+  - id: boom
+    title: Fail
+    run: { argv: [/bin/busybox, "false"], mutating: true }
+"#,
+    );
+    let before = host_only(&test);
+    let out = test.run_args(&["apply", "fails-midway", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("step `boom` failed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("restored /etc/php/8.2/apache2/php.ini"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("ran `/bin/busybox rm /tmp/marker`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(host_only(&test), before, "the host was left changed");
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    assert_eq!(history["runs"][0]["outcome"], "failed");
+}
+
+#[test]
+fn a_failing_config_test_stops_the_reload_and_undoes_the_edit() {
+    let Some(test) = chroot_host() else { return };
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo \"AH00526: Syntax error on line 7\" >&2; exit 1",
+    );
+    let before = host_only(&test);
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("config test `apache2ctl configtest` exited with status 1: AH00526"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(host_only(&test), before);
+}
+
+#[test]
+fn handlers_test_the_config_then_reload_once() {
+    let Some(test) = chroot_host() else { return };
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo \"$@\" >> /tmp/apache2ctl.calls",
+    );
+    let test = test.file("/etc/php/8.2/cli/php.ini", PHP_INI);
+    let out = test.run_args(&["apply", "php-enable-x-header", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // Two php.ini files changed; Apache is tested and reloaded once.
+    assert_eq!(test.read("/tmp/apache2ctl.calls"), "configtest\ngraceful\n");
+    assert!(
+        out.stdout.contains("reload-apache2: reloaded"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("reload-httpd: skipped (not installed)"),
+        "{}",
+        out.stdout
+    );
+    // Rollback reloads again with the restored config.
+    assert_eq!(test.run_args(&["rollback", "--last", "--yes"]).code, 0);
+    assert_eq!(
+        test.read("/tmp/apache2ctl.calls"),
+        "configtest\ngraceful\nconfigtest\ngraceful\n"
+    );
+}
+
+#[test]
+fn a_timeout_kills_the_command_and_undoes() {
+    let Some(test) = chroot_host() else { return };
+    let test = test.runbook(
+        r#"# yaml-language-server: $schema=x
+id: hangs
+title: Edit, then hang
+steps:
+  - id: edit
+    title: Edit
+    ini_set: { file: /etc/php/8.2/apache2/php.ini, key: mail.add_x_header, value: "On" }
+  - id: hang
+    title: Hang
+    run: { argv: [/bin/busybox, sleep, "30"], mutating: true, timeout: 1s }
+"#,
+    );
+    let before = host_only(&test);
+    let out = test.run_args(&["apply", "hangs", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("timed out and was killed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(host_only(&test), before);
+}
+
+#[test]
+fn a_program_missing_from_the_root_is_a_clear_error() {
+    let test = Test::new().file(INI, PHP_INI).runbook(
+        "# yaml-language-server: $schema=x\nid: missing\ntitle: M\nsteps:\n  - id: s\n    title: S\n    run: { argv: [exiqgrep, -i], mutating: false }\n",
+    );
+    let out = test.run_args(&["apply", "missing", "--dry-run"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("program `exiqgrep` is not installed on the host"),
+        "{}",
+        out.stderr
+    );
+}

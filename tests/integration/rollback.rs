@@ -1,0 +1,108 @@
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::chown;
+use std::path::PathBuf;
+
+use crate::support::{PHP_INI, Test, is_root};
+
+const INI: &str = "/etc/php/8.2/apache2/php.ini";
+
+fn php_host() -> Test {
+    let test = Test::new()
+        .file(INI, PHP_INI)
+        .mode(INI, 0o640)
+        .file("/etc/php/8.2/cli/php.ini", PHP_INI);
+    if is_root() {
+        chown(test.path(INI), Some(33), Some(33)).unwrap();
+    }
+    test
+}
+
+/// The host without the state dir (which keeps the journal and backups).
+fn host_only(test: &Test) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
+    let state = test.path("/var/lib");
+    test.snapshot()
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&state))
+        .collect()
+}
+
+#[test]
+fn rollback_restores_every_file_byte_for_byte_with_mode_and_owner() {
+    let test = php_host();
+    let before = host_only(&test);
+    assert_eq!(
+        test.run_args(&["apply", "php-enable-x-header", "--yes"])
+            .code,
+        0
+    );
+    assert_ne!(host_only(&test), before);
+    let out = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!("restored {INI}")),
+        "{}",
+        out.stdout
+    );
+    let after = host_only(&test);
+    // Directories' mtimes aside, content, mode and owner are all back.
+    assert_eq!(after, before);
+}
+
+#[test]
+fn rollback_refuses_when_a_file_changed_since_unless_forced() {
+    let test = php_host();
+    assert_eq!(
+        test.run_args(&["apply", "php-disable-mail", "--yes"]).code,
+        0
+    );
+    let edited = test.read(INI) + "; edited by hand after the run\n";
+    fs::write(test.path(INI), &edited).unwrap();
+    let refused = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains(INI), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(
+        test.read(INI),
+        edited,
+        "a refused rollback changed the file"
+    );
+    let forced = test.run_args(&["rollback", "--last", "--yes", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(test.read(INI), PHP_INI);
+}
+
+#[test]
+fn a_run_is_rolled_back_once_and_history_says_so() {
+    let test = php_host();
+    let plan = test
+        .run_args(&["apply", "php-disable-mail", "--yes", "--output", "json"])
+        .json();
+    let run_id = plan["run_id"].as_str().unwrap().to_string();
+    assert_eq!(test.run_args(&["rollback", &run_id, "--yes"]).code, 0);
+    let again = test.run_args(&["rollback", &run_id, "--yes"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already rolled back"),
+        "{}",
+        again.stderr
+    );
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    let run = &history["runs"][0];
+    assert_eq!(run["id"], run_id);
+    assert_eq!(run["runbook"], "php-disable-mail");
+    assert_eq!(run["mode"], "apply");
+    assert_eq!(run["outcome"], "rolled-back");
+    assert_eq!(run["changed_files"], serde_json::json!([INI]));
+}
+
+#[test]
+fn rollback_without_runs_is_a_clear_error() {
+    let out = php_host().run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no run that changed something"),
+        "{}",
+        out.stderr
+    );
+}

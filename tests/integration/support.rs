@@ -1,0 +1,205 @@
+//! A `Test` builder: a temporary host root, extra runbooks, and a run of the real binary.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// Debian's real php.ini-production (PHP 8.2), as `/etc/php/8.2/*/php.ini` hold it.
+pub const PHP_INI: &str = include_str!("../fixtures/php.ini-production-8.2");
+
+pub struct Test {
+    dir: TempDir,
+    env: Vec<(String, String)>,
+    runbooks: usize,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Test {
+    /// An empty host root.
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("root")).unwrap();
+        Test {
+            dir,
+            env: Vec::new(),
+            runbooks: 0,
+        }
+    }
+
+    /// A copy of `examples/hosts/NAME` (symlinks kept).
+    pub fn example(name: &str) -> Test {
+        let test = Test::new();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/hosts")
+            .join(name);
+        copy_tree(&src, &test.root());
+        test
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    /// The real path of a host path.
+    pub fn path(&self, host_path: &str) -> PathBuf {
+        self.root().join(host_path.trim_start_matches('/'))
+    }
+
+    /// Write a host file (parents created).
+    pub fn file(self, host_path: &str, content: &str) -> Test {
+        let path = self.path(host_path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, content).unwrap();
+        self
+    }
+
+    pub fn mode(self, host_path: &str, mode: u32) -> Test {
+        fs::set_permissions(self.path(host_path), fs::Permissions::from_mode(mode)).unwrap();
+        self
+    }
+
+    /// Add a runbook file, passed with `--runbooks`.
+    pub fn runbook(mut self, yaml: &str) -> Test {
+        self.runbooks += 1;
+        let dir = self.dir.path().join("runbooks");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!("extra-{}.yaml", self.runbooks)), yaml).unwrap();
+        self
+    }
+
+    pub fn runbooks_dir(&self) -> PathBuf {
+        self.dir.path().join("runbooks")
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Run `runbook ARGS`, adding `--root ROOT` to commands that act on a host and
+    /// `--runbooks DIR` when runbooks were added.
+    pub fn run_args(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
+        cmd.args(args)
+            .env_remove("RUNBOOK_PATH")
+            .env("NO_COLOR", "1");
+        if takes_root(args) {
+            cmd.arg("--root").arg(self.root());
+        }
+        if self.runbooks > 0 {
+            cmd.arg("--runbooks").arg(self.runbooks_dir());
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let root = self.root().display().to_string();
+        let clean = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .replace(&root, "[ROOT]")
+                .replace(&self.dir.path().display().to_string(), "[TMP]")
+        };
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: clean(&out.stdout),
+            stderr: clean(&out.stderr),
+        }
+    }
+
+    /// Every file and directory under the root with content, mode and owner: equal
+    /// snapshots mean nothing was touched.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
+        let mut out = BTreeMap::new();
+        walk(&self.root(), &mut |path| {
+            let meta = fs::symlink_metadata(path).unwrap();
+            let content = if meta.is_file() {
+                fs::read(path).unwrap()
+            } else if meta.file_type().is_symlink() {
+                fs::read_link(path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else {
+                Vec::new()
+            };
+            out.insert(
+                path.to_path_buf(),
+                (content, meta.mode(), meta.uid(), meta.gid()),
+            );
+        });
+        out
+    }
+
+    pub fn read(&self, host_path: &str) -> String {
+        fs::read_to_string(self.path(host_path)).unwrap()
+    }
+}
+
+fn takes_root(args: &[&str]) -> bool {
+    matches!(
+        args.first(),
+        Some(&"apply") | Some(&"rollback") | Some(&"history")
+    )
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    f(dir);
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            walk(&e, f);
+        }
+    }
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        let meta = fs::symlink_metadata(&from).unwrap();
+        if meta.file_type().is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&from).unwrap(), &to).unwrap();
+        } else if meta.is_dir() {
+            copy_tree(&from, &to);
+        } else {
+            fs::copy(&from, &to).unwrap();
+        }
+    }
+}
+
+/// Whether the tests run as root (chown and chroot need it; CI is root).
+pub fn is_root() -> bool {
+    nix_uid() == 0
+}
+
+fn nix_uid() -> u32 {
+    fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
+}
