@@ -32,7 +32,14 @@ pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
     let warnings = diagnostics.len() - errors;
     match output {
         Output::Json => {
-            let report = json!({ "diagnostics": diagnostics, "errors": errors, "warnings": warnings, "files": target.entries.len() });
+            let files = target.entries.len()
+                + target
+                    .diagnostics
+                    .iter()
+                    .map(|d| &d.file)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len();
+            let report = json!({ "diagnostics": diagnostics, "errors": errors, "warnings": warnings, "files": files });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Output::Human => {

@@ -83,17 +83,20 @@ fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Value {
     })
 }
 
-/// The per-user php.ini a CGI-mode site runs with (ISPmanager keeps it in the php-bin
-/// directory its ScriptAlias points at).
+/// The per-user php.ini a CGI-mode site runs with: in the directory its
+/// `ScriptAlias /php-bin/` points at (ISPmanager), else in the owner's home `php-bin`.
 fn cgi_php_ini(host: &Host, vh: &VirtualHost) -> Option<String> {
     if vh.php_mode != PhpMode::Cgi {
         return None;
     }
-    let user = vh.suexec_user.as_deref()?;
-    [
-        format!("/var/www/php-bin/{user}/php.ini"),
-        format!("/var/www/{user}/data/php-bin/php.ini"),
-    ]
-    .into_iter()
-    .find(|p| host.lexical(p).is_file())
+    let mut candidates = Vec::new();
+    if let Some(dir) = &vh.php_bin_dir {
+        candidates.push(format!("{}/php.ini", dir.trim_end_matches('/')));
+    }
+    if let Some(user) = &vh.suexec_user {
+        candidates.push(format!("/var/www/{user}/data/php-bin/php.ini"));
+    }
+    candidates
+        .into_iter()
+        .find(|p| host.resolve(p).is_ok_and(|real| real.is_file()))
 }

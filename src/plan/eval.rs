@@ -47,10 +47,11 @@ pub fn evaluate(cond: &Condition, ctx: &Context) -> Verdict {
         Some(Shape::All(list)) => combine(list, ctx, true),
         Some(Shape::Any(list)) => combine(list, ctx, false),
         Some(Shape::Not(inner)) => {
+            // The inner condition's reason is the reason `not` holds or fails.
             let v = evaluate(inner, ctx);
             Verdict {
                 holds: !v.holds,
-                why: format!("not ({})", v.why),
+                why: v.why,
             }
         }
         Some(Shape::Leaf(subject, comparison)) => leaf(&subject, comparison.as_ref(), ctx),
@@ -68,16 +69,23 @@ fn combine(list: &[Condition], ctx: &Context, all: bool) -> Verdict {
     } else {
         verdicts.iter().any(|v| v.holds)
     };
-    // Name the parts that decided the outcome.
+    // Name the parts that decided the outcome: the first that settled it (a false
+    // part of `all`, a true part of `any`), or every part when all agreed.
+    let short_circuit = holds != all;
     let deciding: Vec<&str> = verdicts
         .iter()
         .filter(|v| v.holds == holds)
+        .take(if short_circuit { 1 } else { usize::MAX })
         .map(|v| v.why.as_str())
         .collect();
     let joiner = if all { " and " } else { " or " };
     Verdict {
         holds,
-        why: deciding.join(joiner),
+        why: if deciding.len() > 1 {
+            format!("({})", deciding.join(joiner))
+        } else {
+            deciding.join(joiner)
+        },
     }
 }
 
@@ -115,15 +123,18 @@ fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Ve
     };
     let comparison = comparison.map(|c| rendered(c, ctx));
     let holds = compare(&real, comparison.as_ref());
-    let wanted = comparison
-        .as_ref()
-        .map(describe)
-        .unwrap_or_else(|| "set".into());
-    let verb = if holds { "is" } else { "is not" };
-    Verdict {
-        holds,
-        why: format!("{label} = {} ({verb} {wanted})", short(&value)),
-    }
+    let shown = match subject {
+        Subject::Check(_) if value == Value::Bool(true) => format!("{label} passed"),
+        Subject::Check(_) => format!("{label} failed"),
+        _ => format!("{label} = {}", short(&value)),
+    };
+    let why = match (holds, &comparison) {
+        (true, _) => shown,
+        (false, Some(c)) => format!("{shown}, not {}", describe(c)),
+        (false, None) if matches!(subject, Subject::Check(_)) => shown,
+        (false, None) => format!("{shown}, not set"),
+    };
+    Verdict { holds, why }
 }
 
 /// The comparison with its text operands rendered (`eq: "{{params.domain}}"`). A template
@@ -169,7 +180,7 @@ pub fn describe(comparison: &Comparison) -> String {
     let operand = match comparison {
         Comparison::Eq(v) | Comparison::Ne(v) | Comparison::Contains(v) => short(v),
         Comparison::Gt(n) | Comparison::Ge(n) | Comparison::Lt(n) | Comparison::Le(n) => {
-            Value::from(*n).to_string()
+            number_text(*n)
         }
         Comparison::In(list) => format!(
             "[{}]",
@@ -209,12 +220,30 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// A value for messages: lists longer than a few items are summarized.
+/// A value for messages: lists of records and long lists are summarized.
 pub fn short(value: &Value) -> String {
     match value {
-        Value::Array(items) if items.len() > 3 => format!("[{} items]", items.len()),
+        Value::Array(items)
+            if items.len() > 3 || items.iter().any(|i| i.is_object() || i.is_array()) =>
+        {
+            format!(
+                "[{} item{}]",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            )
+        }
         Value::Object(map) if map.len() > 3 => format!("{{{} keys}}", map.len()),
+        Value::Number(n) => number_text(n.as_f64().unwrap_or_default()),
         other => other.to_string(),
+    }
+}
+
+/// `1000`, not `1000.0`.
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
     }
 }
 

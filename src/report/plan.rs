@@ -39,9 +39,9 @@ pub fn render(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "\n{}", style.bold("Checks"));
         for check in &plan.checks {
             let mark = if check.ok {
-                style.green("ok  ")
+                style.green("yes")
             } else {
-                style.yellow("FAIL")
+                style.yellow("no ")
             };
             let expected = if check.expected.is_empty() {
                 String::new()
@@ -55,7 +55,7 @@ pub fn render(plan: &Plan, style: Style) -> String {
                 check.fact,
                 short(&check.value)
             );
-            let _ = writeln!(out, "       {}", style.dim(&check.title));
+            let _ = writeln!(out, "      {}", style.dim(&check.title));
         }
     }
     let _ = writeln!(out, "\n{}", style.bold("Steps"));

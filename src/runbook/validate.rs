@@ -10,7 +10,7 @@ use super::load::Loaded;
 use super::model::{Action, LineState, Presence, Runbook, Step};
 use super::params::{ParamType, parse_duration};
 use super::template::{Template, TemplateError};
-use crate::facts::spec::{FactKind, spec};
+use crate::facts::spec::{FACTS, FactKind, spec};
 use crate::plan::services::known_service;
 
 /// Finds another runbook by id (for `include`).
@@ -53,6 +53,22 @@ struct Scope<'a> {
 impl<'a> Validator<'a> {
     fn value(&mut self, path: &str, code: &'static str, message: String) {
         self.out.push(self.loaded.at_value(path, code, message));
+    }
+
+    /// Like `value`, with a "did you mean" hint from the names that exist.
+    fn value_suggest<'n>(
+        &mut self,
+        path: &str,
+        code: &'static str,
+        message: String,
+        wrong: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) {
+        let mut d = self.loaded.at_value(path, code, message);
+        if let Some(best) = closest(wrong, names) {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        self.out.push(d);
     }
 
     fn key(&mut self, path: &str, code: &'static str, message: String) {
@@ -149,10 +165,13 @@ impl<'a> Validator<'a> {
             }
             for (j, handler) in step.notify.iter().enumerate() {
                 if !self.rb.handlers.contains_key(handler) {
-                    self.value(
+                    let names = self.rb.handlers.keys().map(String::as_str);
+                    self.value_suggest(
                         &format!("{path}.notify.{j}"),
                         code::UNDEFINED_HANDLER,
                         format!("handler `{handler}` is not defined in `handlers`"),
+                        handler,
+                        names,
                     );
                 }
             }
@@ -436,7 +455,14 @@ impl<'a> Validator<'a> {
 
     fn fact(&mut self, path: &str, name: &str) {
         if spec(name).is_none() {
-            self.value(path, code::UNKNOWN_FACT, format!("unknown fact `{name}`"));
+            let names = FACTS.iter().map(|f| f.name);
+            self.value_suggest(
+                path,
+                code::UNKNOWN_FACT,
+                format!("unknown fact `{name}`"),
+                name,
+                names,
+            );
         }
     }
 
@@ -625,6 +651,15 @@ fn leads_back<'a>(id: &str, origin: &str, resolve: &Resolve<'a>, chain: &mut Vec
     }
     chain.pop();
     false
+}
+
+/// The most similar name, if any is close enough to be a likely typo.
+fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    names
+        .map(|n| (strsim::jaro_winkler(wrong, n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
 }
 
 fn is_identifier(name: &str) -> bool {

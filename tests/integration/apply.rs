@@ -78,7 +78,7 @@ fn applying_twice_changes_nothing_the_second_time() {
     let again = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
-    assert_eq!(test.snapshot(), once, "the second apply touched the host");
+    crate::assert_unchanged!(once, test.snapshot());
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(
         history["runs"].as_array().unwrap().len(),
@@ -94,7 +94,7 @@ fn apply_without_yes_and_without_a_terminal_refuses() {
     let out = test.run_args(&["apply", "php-disable-mail"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
-    assert_eq!(test.snapshot(), before);
+    crate::assert_unchanged!(before, test.snapshot());
 }
 
 #[test]
@@ -146,4 +146,56 @@ fn json_after_apply_has_run_id_and_outcomes() {
         .map(|s| s["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["skipped", "changed", "skipped", "unchanged"]);
+}
+
+/// `script` gives the binary a terminal, so it asks before changing anything.
+fn on_a_terminal(test: &Test, answer: &str) -> String {
+    let cmd = format!(
+        "{} apply php-disable-mail --root {}",
+        env!("CARGO_BIN_EXE_runbook"),
+        test.root().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_apply_asks_first() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: needs `script` (util-linux)");
+        return;
+    }
+    let test = php_host();
+    let before = test.snapshot();
+    let declined = on_a_terminal(&test, "n\n");
+    assert!(
+        declined.contains("Apply these changes to the host at"),
+        "{declined}"
+    );
+    assert!(declined.contains("Nothing was changed."), "{declined}");
+    crate::assert_unchanged!(before, test.snapshot());
+    let accepted = on_a_terminal(&test, "y\n");
+    assert!(
+        accepted.contains("Undo with: runbook rollback"),
+        "{accepted}"
+    );
+    assert!(test.read(INI).contains("disable_functions = mail"));
 }

@@ -24,7 +24,7 @@ fn dry_run_shows_the_diff_and_leaves_every_byte_untouched() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("-disable_functions =\n"),
+        out.stdout.contains("-disable_functions = \n"),
         "{}",
         out.stdout
     );
@@ -39,7 +39,7 @@ fn dry_run_shows_the_diff_and_leaves_every_byte_untouched() {
         "{}",
         out.stdout
     );
-    assert_eq!(test.snapshot(), before, "dry run changed the host");
+    crate::assert_unchanged!(before, test.snapshot());
     assert!(
         !test.path("/var/lib/runbook").exists(),
         "dry run created the state dir"

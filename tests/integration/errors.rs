@@ -22,7 +22,7 @@ fn an_unknown_param_is_named_and_nothing_changes() {
         "{}",
         out.stderr
     );
-    assert_eq!(test.snapshot(), before);
+    crate::assert_unchanged!(before, test.snapshot());
 }
 
 #[test]
@@ -51,18 +51,15 @@ fn a_param_of_the_wrong_type_is_refused() {
 
 #[test]
 fn a_malformed_runbook_gives_a_located_error_and_changes_nothing() {
-    let test = php_host()
-        .runbook("# yaml-language-server: $schema=x\nid: broken\ntitle: [unclosed\nsteps: []\n");
+    let test = php_host().runbook(
+        "# yaml-language-server: $schema=x\nid: broken\ntitle: \"unterminated\nsteps: []\n",
+    );
     let before = test.snapshot();
     let out = test.run_args(&["apply", "broken", "--yes"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("[TMP]/runbooks/extra-1.yaml:"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("RB001"), "{}", out.stderr);
-    assert_eq!(test.snapshot(), before);
+    let located = "[TMP]/runbooks/extra-1.yaml:3:8: error[RB001]: unclosed quote";
+    assert!(out.stderr.contains(located), "{}", out.stderr);
+    crate::assert_unchanged!(before, test.snapshot());
 }
 
 #[test]
@@ -75,7 +72,7 @@ fn an_unknown_field_points_at_the_key_and_changes_nothing() {
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
-            .contains("extra-1.yaml:7:51: error[RB002]: unknown field `kye`"),
+            .contains("extra-1.yaml:7:52: error[RB002]: unknown field `kye`"),
         "{}",
         out.stderr
     );
@@ -84,7 +81,7 @@ fn an_unknown_field_points_at_the_key_and_changes_nothing() {
         "a caret under the key: {}",
         out.stderr
     );
-    assert_eq!(test.snapshot(), before);
+    crate::assert_unchanged!(before, test.snapshot());
 }
 
 #[test]

@@ -1,10 +1,9 @@
 //! Failures mid-apply leave the host as it was. These run commands chrooted into the
 //! host root, which needs root and a static busybox (CI installs busybox-static).
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::{PHP_INI, Test, is_root};
 
@@ -33,14 +32,6 @@ fn script(test: &Test, host_path: &str, body: &str) {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn host_only(test: &Test) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
-    let state = test.path("/var/lib");
-    test.snapshot()
-        .into_iter()
-        .filter(|(p, _)| !p.starts_with(&state))
-        .collect()
-}
-
 #[test]
 fn a_step_failing_midway_undoes_the_steps_before_it() {
     let Some(test) = chroot_host() else { return };
@@ -60,7 +51,7 @@ steps:
     run: { argv: [/bin/busybox, "false"], mutating: true }
 "#,
     );
-    let before = host_only(&test);
+    let before = test.host_only();
     let out = test.run_args(&["apply", "fails-midway", "--yes"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stderr.contains("step `boom` failed"), "{}", out.stderr);
@@ -74,7 +65,7 @@ steps:
         "{}",
         out.stderr
     );
-    assert_eq!(host_only(&test), before, "the host was left changed");
+    crate::assert_unchanged!(before, test.host_only());
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(history["runs"][0]["outcome"], "failed");
 }
@@ -87,7 +78,7 @@ fn a_failing_config_test_stops_the_reload_and_undoes_the_edit() {
         "/usr/sbin/apache2ctl",
         "echo \"AH00526: Syntax error on line 7\" >&2; exit 1",
     );
-    let before = host_only(&test);
+    let before = test.host_only();
     let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(
@@ -96,7 +87,7 @@ fn a_failing_config_test_stops_the_reload_and_undoes_the_edit() {
         "{}",
         out.stderr
     );
-    assert_eq!(host_only(&test), before);
+    crate::assert_unchanged!(before, test.host_only());
 }
 
 #[test]
@@ -146,7 +137,7 @@ steps:
     run: { argv: [/bin/busybox, sleep, "30"], mutating: true, timeout: 1s }
 "#,
     );
-    let before = host_only(&test);
+    let before = test.host_only();
     let out = test.run_args(&["apply", "hangs", "--yes"]);
     assert_eq!(out.code, 1);
     assert!(
@@ -154,7 +145,7 @@ steps:
         "{}",
         out.stderr
     );
-    assert_eq!(host_only(&test), before);
+    crate::assert_unchanged!(before, test.host_only());
 }
 
 #[test]
@@ -170,4 +161,72 @@ fn a_program_missing_from_the_root_is_a_clear_error() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn ctrl_c_kills_the_running_command_and_undoes() {
+    let Some(test) = chroot_host() else { return };
+    let test = test.runbook(
+        r#"# yaml-language-server: $schema=x
+id: slow
+title: Edit, then take long
+steps:
+  - id: edit
+    title: Edit
+    ini_set: { file: /etc/php/8.2/apache2/php.ini, key: mail.add_x_header, value: "On" }
+  - id: slow
+    title: Take long
+    run: { argv: [/bin/busybox, sleep, "30"], mutating: true, timeout: 5m }
+"#,
+    );
+    let before = test.host_only();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_runbook"))
+        .args(["apply", "slow", "--yes", "--root"])
+        .arg(test.root())
+        .arg("--runbooks")
+        .arg(test.runbooks_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow command runs (its journal entry is written before it starts).
+    let runs = test.path("/var/lib/runbook/runs");
+    let started = std::time::Instant::now();
+    while !fs::read_dir(&runs)
+        .map(|d| {
+            d.flatten().any(|r| {
+                fs::read_to_string(r.path().join("journal.jsonl"))
+                    .unwrap_or_default()
+                    .contains("sleep")
+            })
+        })
+        .unwrap_or(false)
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    nix_kill(child.id(), libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "Ctrl-C did not stop the apply"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("restored /etc/php/8.2/apache2/php.ini"),
+        "{stderr}"
+    );
+    crate::assert_unchanged!(before, test.host_only());
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    assert_eq!(history["runs"][0]["outcome"], "interrupted");
+}
+
+fn nix_kill(pid: u32, signal: i32) {
+    // SAFETY: sending a signal to a child we spawned.
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
 }

@@ -71,6 +71,7 @@ fn host() -> Option<Test> {
         .runbook(RUNBOOK)
         .runbook(INNER);
     fs::create_dir_all(test.path("/tmp")).unwrap();
+    fs::create_dir_all(test.path("/bin")).unwrap();
     fs::copy("/bin/busybox", test.path("/bin/busybox")).unwrap();
     symlink("busybox", test.path("/bin/sh")).unwrap();
     Some(test)

@@ -1,7 +1,5 @@
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::chown;
-use std::path::PathBuf;
 
 use crate::support::{PHP_INI, Test, is_root};
 
@@ -18,25 +16,16 @@ fn php_host() -> Test {
     test
 }
 
-/// The host without the state dir (which keeps the journal and backups).
-fn host_only(test: &Test) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
-    let state = test.path("/var/lib");
-    test.snapshot()
-        .into_iter()
-        .filter(|(p, _)| !p.starts_with(&state))
-        .collect()
-}
-
 #[test]
 fn rollback_restores_every_file_byte_for_byte_with_mode_and_owner() {
     let test = php_host();
-    let before = host_only(&test);
+    let before = test.host_only();
     assert_eq!(
         test.run_args(&["apply", "php-enable-x-header", "--yes"])
             .code,
         0
     );
-    assert_ne!(host_only(&test), before);
+    assert_ne!(test.host_only(), before);
     let out = test.run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -44,9 +33,9 @@ fn rollback_restores_every_file_byte_for_byte_with_mode_and_owner() {
         "{}",
         out.stdout
     );
-    let after = host_only(&test);
+    let after = test.host_only();
     // Directories' mtimes aside, content, mode and owner are all back.
-    assert_eq!(after, before);
+    crate::assert_unchanged!(before, after);
 }
 
 #[test]

@@ -129,7 +129,28 @@ impl Test {
 
     /// Every file and directory under the root with content, mode and owner: equal
     /// snapshots mean nothing was touched.
-    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.entries())
+    }
+
+    /// Like `snapshot`, without the state dir `/var/lib/runbook` (journal, backups) and
+    /// the directories made to hold it.
+    pub fn host_only(&self) -> Snapshot {
+        let state = self.path("/var/lib/runbook");
+        let var = self.path("/var");
+        // Drop the state dir, and /var, /var/lib when they exist only to hold it.
+        let state_or_parent =
+            |p: &PathBuf| p.starts_with(&state) || (state.starts_with(p) && p.starts_with(&var));
+        let keep = |p: &PathBuf| !state_or_parent(p);
+        Snapshot(
+            self.entries()
+                .into_iter()
+                .filter(|(p, _)| keep(p))
+                .collect(),
+        )
+    }
+
+    fn entries(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)> {
         let mut out = BTreeMap::new();
         walk(&self.root(), &mut |path| {
             let meta = fs::symlink_metadata(path).unwrap();
@@ -154,6 +175,62 @@ impl Test {
     pub fn read(&self, host_path: &str) -> String {
         fs::read_to_string(self.path(host_path)).unwrap()
     }
+}
+
+/// Paths with their content, mode and owner.
+#[derive(PartialEq)]
+pub struct Snapshot(BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32)>);
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} paths", self.0.len())
+    }
+}
+
+impl Snapshot {
+    /// What differs from `other`, one line per path (for assertion messages).
+    pub fn changes(&self, other: &Snapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        for (path, a) in &self.0 {
+            match other.0.get(path) {
+                None => out.push(format!("gone: {}", path.display())),
+                Some(b) if a.0 != b.0 => out.push(format!("content: {}", path.display())),
+                Some(b) if a != b => out.push(format!(
+                    "mode/owner {:o}/{}:{} -> {:o}/{}:{}: {}",
+                    a.1,
+                    a.2,
+                    a.3,
+                    b.1,
+                    b.2,
+                    b.3,
+                    path.display()
+                )),
+                _ => {}
+            }
+        }
+        out.extend(
+            other
+                .0
+                .keys()
+                .filter(|p| !self.0.contains_key(*p))
+                .map(|p| format!("new: {}", p.display())),
+        );
+        out
+    }
+}
+
+/// Assert two snapshots are equal, naming what changed.
+#[macro_export]
+macro_rules! assert_unchanged {
+    ($before:expr, $after:expr) => {{
+        let (before, after) = (&$before, &$after);
+        let changes = before.changes(after);
+        assert!(
+            changes.is_empty(),
+            "the host changed:\n{}",
+            changes.join("\n")
+        );
+    }};
 }
 
 fn takes_root(args: &[&str]) -> bool {
