@@ -11,6 +11,7 @@ use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
 use super::state::{self, RunRecord};
 use crate::host::Host;
+use crate::plan::actions::DEFAULT_TIMEOUT;
 use crate::plan::types::{CommandWork, FileEdit, Plan, ReloadWork, Work};
 
 /// Something done that can be reversed, newest last.
@@ -106,6 +107,11 @@ fn mark_not_run(plan: &mut Plan) {
             step.outcome = Some("not-run".into());
         }
     }
+    for handler in &mut plan.handlers {
+        if handler.outcome.is_none() {
+            handler.outcome = Some("not-run".into());
+        }
+    }
 }
 
 struct Run<'a> {
@@ -153,6 +159,7 @@ impl Run<'_> {
                 service: handler.service.clone(),
                 test: handler.test.clone(),
                 reload: handler.reload.clone(),
+                running: handler.running.clone(),
                 installed: handler.installed,
             };
             match self.reload(&handler.name, &work) {
@@ -260,29 +267,22 @@ impl Run<'_> {
         self.journal.write(&Entry::Done { seq, at: now() })
     }
 
-    /// Test the config, then reload. A service that is not installed is skipped.
+    /// Test the config, then reload. A service that is not installed is skipped; one that
+    /// is not running is tested but not reloaded (a reload must never start it).
     fn reload(&mut self, name: &str, work: &ReloadWork) -> Result<&'static str> {
         let result = if !work.installed {
             "skipped (not installed)"
         } else {
-            let test = command::run(self.host, &work.test, crate::plan::actions::DEFAULT_TIMEOUT)?;
-            if !test.success() {
-                bail!(
-                    "config test `{}` {}; not reloading {}",
-                    work.test.join(" "),
-                    test.summary(),
-                    work.service
-                );
+            test_config(self.host, work)?;
+            if running(self.host, work) {
+                let reload = command::run(self.host, &work.reload, DEFAULT_TIMEOUT)?;
+                if !reload.success() {
+                    bail!("`{}` {}", work.reload.join(" "), reload.summary());
+                }
+                "reloaded"
+            } else {
+                "config tested; not running, so not reloaded"
             }
-            let reload = command::run(
-                self.host,
-                &work.reload,
-                crate::plan::actions::DEFAULT_TIMEOUT,
-            )?;
-            if !reload.success() {
-                bail!("`{}` {}", work.reload.join(" "), reload.summary());
-            }
-            "reloaded"
         };
         self.journal.write(&Entry::Handler {
             at: now(),
@@ -291,6 +291,7 @@ impl Run<'_> {
             result: result.to_string(),
             test: work.test.clone(),
             reload: work.reload.clone(),
+            running: work.running.clone(),
         })?;
         Ok(result)
     }
@@ -314,14 +315,13 @@ impl Run<'_> {
                 Done::Command { seq, argv, undo } => {
                     let result = match undo {
                         Some(undo) => {
-                            command::run(self.host, undo, crate::plan::actions::DEFAULT_TIMEOUT)
-                                .and_then(|f| {
-                                    if f.success() {
-                                        Ok(format!("ran `{}`", undo.join(" ")))
-                                    } else {
-                                        Err(anyhow!("`{}` {}", undo.join(" "), f.summary()))
-                                    }
-                                })
+                            command::run(self.host, undo, DEFAULT_TIMEOUT).and_then(|f| {
+                                if f.success() {
+                                    Ok(format!("ran `{}`", undo.join(" ")))
+                                } else {
+                                    Err(anyhow!("`{}` {}", undo.join(" "), f.summary()))
+                                }
+                            })
                         }
                         None => Err(anyhow!("`{}` has no undo command", argv.join(" "))),
                     };
@@ -337,6 +337,30 @@ impl Run<'_> {
             }
         }
         report
+    }
+}
+
+/// Run the service's config test; failing it is an error naming the test's complaint.
+pub fn test_config(host: &Host, work: &ReloadWork) -> Result<()> {
+    let test = command::run(host, &work.test, DEFAULT_TIMEOUT)?;
+    if !test.success() {
+        bail!(
+            "config test `{}` {}; not reloading {}",
+            work.test.join(" "),
+            test.summary(),
+            work.service
+        );
+    }
+    Ok(())
+}
+
+/// Whether the service runs (no check given: assume it does). A missing check program
+/// means we cannot tell, and a reload of a maybe-stopped service is not worth the risk.
+pub fn running(host: &Host, work: &ReloadWork) -> bool {
+    match work.running.first() {
+        None => true,
+        Some(program) if host.find_program(program).is_none() => false,
+        Some(_) => command::run(host, &work.running, DEFAULT_TIMEOUT).is_ok_and(|f| f.success()),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Entry {
         result: String,
         test: Vec<String>,
         reload: Vec<String>,
+        #[serde(default)]
+        running: Vec<String>,
     },
     /// A checklist item was shown to the person applying.
     Manual {

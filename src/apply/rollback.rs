@@ -8,12 +8,13 @@ use anyhow::{Context, Result, bail};
 
 use super::atomic;
 use super::command;
-use super::execute::restore;
+use super::execute::{self, restore, test_config};
 use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
 use super::state;
 use crate::host::Host;
 use crate::plan::actions::DEFAULT_TIMEOUT;
+use crate::plan::types::ReloadWork;
 
 /// What a rollback did.
 #[derive(Debug, serde::Serialize)]
@@ -188,7 +189,8 @@ fn check_drift(actions: &[(u64, JournalAction)], force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Services reloaded by the run get the restored config the same way: test, then reload.
+/// Services reloaded by the run get the restored config the same way: test, then reload
+/// if still running. A failing test is reported; the files are restored regardless.
 fn reload_again(host: &Host, entries: &[Entry], out: &mut RolledBack) -> Result<()> {
     let mut seen = HashSet::new();
     for entry in entries {
@@ -197,18 +199,24 @@ fn reload_again(host: &Host, entries: &[Entry], out: &mut RolledBack) -> Result<
             result,
             test,
             reload,
+            running,
             ..
         } = entry
             && result == "reloaded"
             && seen.insert(service.clone())
         {
-            let tested = command::run(host, test, DEFAULT_TIMEOUT)?;
-            if !tested.success() {
-                out.warnings.push(format!(
-                    "config test `{}` {} after restoring; {service} not reloaded",
-                    test.join(" "),
-                    tested.summary()
-                ));
+            let work = ReloadWork {
+                service: service.clone(),
+                test: test.clone(),
+                reload: reload.clone(),
+                running: running.clone(),
+                installed: true,
+            };
+            if let Err(e) = test_config(host, &work) {
+                out.warnings.push(format!("{e:#} after restoring"));
+                continue;
+            }
+            if !execute::running(host, &work) {
                 continue;
             }
             let done = command::run(host, reload, DEFAULT_TIMEOUT)?;

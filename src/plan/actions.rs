@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::eval::Context;
 use super::redact::Redactor;
-use super::services::known_service;
+use super::services::{ServiceCommands, known_service};
 use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
 use crate::edit::{apache, ini, line};
 use crate::host::Host;
@@ -251,21 +251,19 @@ impl Planner<'_> {
 /// Resolve a service reload's commands and whether the service is installed.
 pub fn reload_work(host: &Host, reload: &ServiceReload) -> ReloadWork {
     let known = known_service(&reload.service);
-    let test = reload
-        .test
-        .clone()
-        .or_else(|| known.as_ref().map(|k| k.test.clone()))
-        .unwrap_or_default();
-    let reload_argv = reload
-        .reload
-        .clone()
-        .or_else(|| known.map(|k| k.reload))
-        .unwrap_or_default();
+    let pick = |given: &Option<Vec<String>>, default: fn(&ServiceCommands) -> &Vec<String>| {
+        given
+            .clone()
+            .or_else(|| known.as_ref().map(|k| default(k).clone()))
+            .unwrap_or_default()
+    };
+    let test = pick(&reload.test, |k| &k.test);
     let installed = test.first().is_some_and(|p| host.find_program(p).is_some());
     ReloadWork {
         service: reload.service.clone(),
+        reload: pick(&reload.reload, |k| &k.reload),
+        running: pick(&reload.running, |k| &k.running),
         test,
-        reload: reload_argv,
         installed,
     }
 }

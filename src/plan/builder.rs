@@ -398,6 +398,7 @@ impl State<'_> {
             service,
             test: work.test,
             reload: work.reload,
+            running: work.running,
             installed: work.installed,
             fires: true,
             outcome: None,

@@ -1,10 +1,13 @@
 //! Built-in config-test and reload commands for the services runbooks reload.
 
-/// How to test a service's configuration and reload it.
+/// How to test a service's configuration, tell whether it runs, and reload it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceCommands {
     pub test: Vec<String>,
     pub reload: Vec<String>,
+    /// Succeeds when the service is running. A stopped service is never started by a
+    /// reload (`apache2ctl graceful` would start it), only its config is tested.
+    pub running: Vec<String>,
 }
 
 fn argv(words: &[&str]) -> Vec<String> {
@@ -16,25 +19,43 @@ fn argv(words: &[&str]) -> Vec<String> {
 /// Reloads go through the service's own control program where it has one, so they also
 /// work in a chroot without systemd.
 pub fn known_service(name: &str) -> Option<ServiceCommands> {
-    let (test, reload) = match name {
+    let (test, reload, running) = match name {
         "apache2" => (
-            argv(&["apache2ctl", "configtest"]),
-            argv(&["apache2ctl", "graceful"]),
+            &["apache2ctl", "configtest"][..],
+            &["apache2ctl", "graceful"][..],
+            &["pidof", "apache2"][..],
         ),
+        // Debian also ships `apachectl`; testing with the `httpd` binary itself keeps this
+        // handler to RHEL-style hosts, so Debian's Apache is not reloaded twice.
         "httpd" => (
-            argv(&["apachectl", "configtest"]),
-            argv(&["apachectl", "graceful"]),
+            &["httpd", "-t"][..],
+            &["apachectl", "graceful"][..],
+            &["pidof", "httpd"][..],
         ),
-        "nginx" => (argv(&["nginx", "-t"]), argv(&["nginx", "-s", "reload"])),
-        "postfix" => (argv(&["postfix", "check"]), argv(&["postfix", "reload"])),
+        "nginx" => (
+            &["nginx", "-t"][..],
+            &["nginx", "-s", "reload"][..],
+            &["pidof", "nginx"][..],
+        ),
+        "postfix" => (
+            &["postfix", "check"][..],
+            &["postfix", "reload"][..],
+            &["postfix", "status"][..],
+        ),
         "exim4" => (
-            argv(&["exim4", "-bV"]),
-            argv(&["service", "exim4", "reload"]),
+            &["exim4", "-bV"][..],
+            &["service", "exim4", "reload"][..],
+            &["pidof", "exim4"][..],
         ),
-        "exim" => (argv(&["exim", "-bV"]), argv(&["service", "exim", "reload"])),
+        "exim" => (
+            &["exim", "-bV"][..],
+            &["service", "exim", "reload"][..],
+            &["pidof", "exim"][..],
+        ),
         "php-fpm" => (
-            argv(&["php-fpm", "-t"]),
-            argv(&["service", "php-fpm", "reload"]),
+            &["php-fpm", "-t"][..],
+            &["service", "php-fpm", "reload"][..],
+            &["pidof", "php-fpm"][..],
         ),
         _ => {
             // Debian names its FPM services phpX.Y-fpm and the binary php-fpmX.Y.
@@ -42,13 +63,19 @@ pub fn known_service(name: &str) -> Option<ServiceCommands> {
             if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
                 return None;
             }
-            (
-                vec![format!("php-fpm{version}"), "-t".into()],
-                argv(&["service", name, "reload"]),
-            )
+            let binary = format!("php-fpm{version}");
+            return Some(ServiceCommands {
+                test: vec![binary.clone(), "-t".into()],
+                reload: argv(&["service", name, "reload"]),
+                running: vec!["pidof".into(), binary],
+            });
         }
     };
-    Some(ServiceCommands { test, reload })
+    Some(ServiceCommands {
+        test: argv(test),
+        reload: argv(reload),
+        running: argv(running),
+    })
 }
 
 #[cfg(test)]

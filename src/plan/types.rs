@@ -97,6 +97,8 @@ pub struct PlannedHandler {
     pub service: String,
     pub test: Vec<String>,
     pub reload: Vec<String>,
+    /// Succeeds when the service runs (empty: assume it does).
+    pub running: Vec<String>,
     /// Whether the service's control program exists on the host.
     pub installed: bool,
     /// Whether a step that changes something notifies it.
@@ -154,5 +156,6 @@ pub struct ReloadWork {
     pub service: String,
     pub test: Vec<String>,
     pub reload: Vec<String>,
+    pub running: Vec<String>,
     pub installed: bool,
 }

@@ -315,6 +315,10 @@ pub struct ServiceReload {
     /// Reload command; known services have a default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload: Option<Vec<String>>,
+    /// Succeeds when the service runs; a stopped service is tested, never started.
+    /// Known services have a default; without one the service counts as running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -98,6 +98,8 @@ fn handlers_test_the_config_then_reload_once() {
         "/usr/sbin/apache2ctl",
         "echo \"$@\" >> /tmp/apache2ctl.calls",
     );
+    // Apache runs (pidof finds it), so it is reloaded.
+    script(&test, "/usr/bin/pidof", "[ \"$1\" = apache2 ]");
     let test = test.file("/etc/php/8.2/cli/php.ini", PHP_INI);
     let out = test.run_args(&["apply", "php-enable-x-header", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -118,6 +120,30 @@ fn handlers_test_the_config_then_reload_once() {
     assert_eq!(
         test.read("/tmp/apache2ctl.calls"),
         "configtest\ngraceful\nconfigtest\ngraceful\n"
+    );
+}
+
+#[test]
+fn a_stopped_service_is_tested_but_never_started() {
+    let Some(test) = chroot_host() else { return };
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo \"$@\" >> /tmp/apache2ctl.calls",
+    );
+    script(&test, "/usr/bin/pidof", "exit 1");
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        test.read("/tmp/apache2ctl.calls"),
+        "configtest\n",
+        "graceful would start a stopped Apache"
+    );
+    assert!(
+        out.stdout
+            .contains("reload-apache2: config tested; not running, so not reloaded"),
+        "{}",
+        out.stdout
     );
 }
 
