@@ -77,7 +77,7 @@ fn applying_twice_changes_nothing_the_second_time() {
     let once = test.snapshot();
     let again = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    crate::assert_contains!(again.stdout, "No changes");
     crate::assert_unchanged!(once, test.snapshot());
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(
@@ -93,7 +93,7 @@ fn apply_without_yes_and_without_a_terminal_refuses() {
     let before = test.snapshot();
     let out = test.run_args(&["apply", "php-disable-mail"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    crate::assert_contains!(out.stderr, "--yes");
     crate::assert_unchanged!(before, test.snapshot());
 }
 
@@ -116,12 +116,8 @@ fn a_second_apply_says_who_holds_the_lock() {
     .unwrap();
     let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("locked by pid 4242"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("apply php-enable-x-header"),
-        "{}",
-        out.stderr
-    );
+    crate::assert_contains!(out.stderr, "locked by pid 4242");
+    crate::assert_contains!(out.stderr, "apply php-enable-x-header");
     drop(lock);
 }
 
@@ -186,16 +182,10 @@ fn on_a_terminal_apply_asks_first() {
     let test = php_host();
     let before = test.snapshot();
     let declined = on_a_terminal(&test, "n\n");
-    assert!(
-        declined.contains("Apply these changes to the host at"),
-        "{declined}"
-    );
-    assert!(declined.contains("Nothing was changed."), "{declined}");
+    crate::assert_contains!(declined, "Apply these changes to the host at");
+    crate::assert_contains!(declined, "Nothing was changed.");
     crate::assert_unchanged!(before, test.snapshot());
     let accepted = on_a_terminal(&test, "y\n");
-    assert!(
-        accepted.contains("Undo with: runbook rollback"),
-        "{accepted}"
-    );
+    crate::assert_contains!(accepted, "Undo with: runbook rollback");
     assert!(test.read(INI).contains("disable_functions = mail"));
 }

@@ -13,26 +13,10 @@ fn dry_run_shows_the_diff_and_leaves_every_byte_untouched() {
     let before = test.snapshot();
     let out = test.run_args(&["apply", "php-disable-mail", "--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("--- a/etc/php/8.2/apache2/php.ini\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("+++ b/etc/php/8.2/apache2/php.ini\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("-disable_functions = \n"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("+disable_functions = mail\n"),
-        "{}",
-        out.stdout
-    );
+    crate::assert_contains!(out.stdout, "--- a/etc/php/8.2/apache2/php.ini\n");
+    crate::assert_contains!(out.stdout, "+++ b/etc/php/8.2/apache2/php.ini\n");
+    crate::assert_contains!(out.stdout, "-disable_functions = \n");
+    crate::assert_contains!(out.stdout, "+disable_functions = mail\n");
     // The CLI php.ini is not where sites send mail from: not chosen, and said why.
     assert!(
         !out.stdout.contains("a/etc/php/8.2/cli/php.ini"),

@@ -42,11 +42,7 @@ fn a_param_of_the_wrong_type_is_refused() {
         out.stderr
     );
     let missing = php_host().run_args(&["apply", "php-blank-sendmail-path", "--dry-run"]);
-    assert!(
-        missing.stderr.contains("needs param `domain`"),
-        "{}",
-        missing.stderr
-    );
+    crate::assert_contains!(missing.stderr, "needs param `domain`");
 }
 
 #[test]
@@ -58,7 +54,7 @@ fn a_malformed_runbook_gives_a_located_error_and_changes_nothing() {
     let out = test.run_args(&["apply", "broken", "--yes"]);
     assert_eq!(out.code, 1);
     let located = "[TMP]/runbooks/extra-1.yaml:3:8: error[RB001]: unclosed quote";
-    assert!(out.stderr.contains(located), "{}", out.stderr);
+    crate::assert_contains!(out.stderr, located);
     crate::assert_unchanged!(before, test.snapshot());
 }
 
@@ -88,10 +84,6 @@ fn an_unknown_field_points_at_the_key_and_changes_nothing() {
 fn an_unknown_runbook_lists_the_known_ones() {
     let out = php_host().run_args(&["apply", "no-such-runbook", "--dry-run"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("no runbook has id `no-such-runbook`"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("php-disable-mail"), "{}", out.stderr);
+    crate::assert_contains!(out.stderr, "no runbook has id `no-such-runbook`");
+    crate::assert_contains!(out.stderr, "php-disable-mail");
 }

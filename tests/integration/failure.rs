@@ -54,17 +54,9 @@ steps:
     let before = test.host_only();
     let out = test.run_args(&["apply", "fails-midway", "--yes"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stderr.contains("step `boom` failed"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("restored /etc/php/8.2/apache2/php.ini"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("ran `/bin/busybox rm /tmp/marker`"),
-        "{}",
-        out.stderr
-    );
+    crate::assert_contains!(out.stderr, "step `boom` failed");
+    crate::assert_contains!(out.stderr, "restored /etc/php/8.2/apache2/php.ini");
+    crate::assert_contains!(out.stderr, "ran `/bin/busybox rm /tmp/marker`");
     crate::assert_unchanged!(before, test.host_only());
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(history["runs"][0]["outcome"], "failed");
@@ -105,16 +97,8 @@ fn handlers_test_the_config_then_reload_once() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     // Two php.ini files changed; Apache is tested and reloaded once.
     assert_eq!(test.read("/tmp/apache2ctl.calls"), "configtest\ngraceful\n");
-    assert!(
-        out.stdout.contains("reload-apache2: reloaded"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("reload-httpd: skipped (not installed)"),
-        "{}",
-        out.stdout
-    );
+    crate::assert_contains!(out.stdout, "reload-apache2: reloaded");
+    crate::assert_contains!(out.stdout, "reload-httpd: skipped (not installed)");
     // Rollback reloads again with the restored config.
     assert_eq!(test.run_args(&["rollback", "--last", "--yes"]).code, 0);
     assert_eq!(
@@ -166,11 +150,7 @@ steps:
     let before = test.host_only();
     let out = test.run_args(&["apply", "hangs", "--yes"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("timed out and was killed"),
-        "{}",
-        out.stderr
-    );
+    crate::assert_contains!(out.stderr, "timed out and was killed");
     crate::assert_unchanged!(before, test.host_only());
 }
 
@@ -243,10 +223,7 @@ steps:
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("restored /etc/php/8.2/apache2/php.ini"),
-        "{stderr}"
-    );
+    crate::assert_contains!(stderr, "restored /etc/php/8.2/apache2/php.ini");
     crate::assert_unchanged!(before, test.host_only());
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(history["runs"][0]["outcome"], "interrupted");

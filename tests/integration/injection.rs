@@ -162,11 +162,7 @@ steps:
             let test = Test::new().runbook(typed);
             let out = test.run_args(&["apply", "typed", "--yes", "-p", &format!("{param}={evil}")]);
             assert_eq!(out.code, 1, "{param}={evil} was accepted");
-            assert!(
-                out.stderr.contains(&format!("param `{param}`")),
-                "{}",
-                out.stderr
-            );
+            crate::assert_contains!(out.stderr, &format!("param `{param}`"));
             assert!(!test.path("/tmp/pwned").exists());
             assert!(!test.path("/var/lib/runbook").exists());
         }

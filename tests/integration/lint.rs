@@ -32,11 +32,7 @@ steps:
 fn builtin_runbooks_are_clean() {
     let out = Test::new().run_args(&["lint"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
-    assert!(
-        out.stdout.contains("0 errors, 0 warnings"),
-        "{}",
-        out.stdout
-    );
+    crate::assert_contains!(out.stdout, "0 errors, 0 warnings");
 }
 
 #[test]
@@ -96,7 +92,10 @@ fn a_runbook_id_defined_twice_names_both_files() {
     let test = Test::new().runbook(rb).runbook(rb);
     let out = test.run_args(&["lint"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("runbook id `twice` is defined twice: in [TMP]/runbooks/extra-1.yaml and in [TMP]/runbooks/extra-2.yaml"), "{}", out.stdout);
+    crate::assert_contains!(
+        out.stdout,
+        "runbook id `twice` is defined twice: in [TMP]/runbooks/extra-1.yaml and in [TMP]/runbooks/extra-2.yaml"
+    );
 }
 
 #[test]
@@ -105,12 +104,8 @@ fn include_cycles_are_found() {
     let b = "# yaml-language-server: $schema=x\nid: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    include: { runbook: a }\n";
     let out = Test::new().runbook(a).runbook(b).run_args(&["lint"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("RB024"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("include cycle: a -> b -> a"),
-        "{}",
-        out.stdout
-    );
+    crate::assert_contains!(out.stdout, "RB024");
+    crate::assert_contains!(out.stdout, "include cycle: a -> b -> a");
 }
 
 #[test]
@@ -119,5 +114,5 @@ fn a_missing_modeline_is_a_warning_only() {
         .runbook("id: plain\ntitle: P\n")
         .run_args(&["lint"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
-    assert!(out.stdout.contains("warning[RB050]"), "{}", out.stdout);
+    crate::assert_contains!(out.stdout, "warning[RB050]");
 }

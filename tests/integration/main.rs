@@ -7,5 +7,6 @@ mod errors;
 mod failure;
 mod injection;
 mod lint;
+mod real_apache;
 mod rollback;
 mod support;

@@ -28,11 +28,7 @@ fn rollback_restores_every_file_byte_for_byte_with_mode_and_owner() {
     assert_ne!(test.host_only(), before);
     let out = test.run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains(&format!("restored {INI}")),
-        "{}",
-        out.stdout
-    );
+    crate::assert_contains!(out.stdout, &format!("restored {INI}"));
     let after = test.host_only();
     // Directories' mtimes aside, content, mode and owner are all back.
     crate::assert_unchanged!(before, after);
@@ -49,8 +45,8 @@ fn rollback_refuses_when_a_file_changed_since_unless_forced() {
     fs::write(test.path(INI), &edited).unwrap();
     let refused = test.run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(refused.code, 1);
-    assert!(refused.stderr.contains(INI), "{}", refused.stderr);
-    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    crate::assert_contains!(refused.stderr, INI);
+    crate::assert_contains!(refused.stderr, "--force");
     assert_eq!(
         test.read(INI),
         edited,
@@ -71,11 +67,7 @@ fn a_run_is_rolled_back_once_and_history_says_so() {
     assert_eq!(test.run_args(&["rollback", &run_id, "--yes"]).code, 0);
     let again = test.run_args(&["rollback", &run_id, "--yes"]);
     assert_eq!(again.code, 1);
-    assert!(
-        again.stderr.contains("already rolled back"),
-        "{}",
-        again.stderr
-    );
+    crate::assert_contains!(again.stderr, "already rolled back");
     let history = test.run_args(&["history", "--output", "json"]).json();
     let run = &history["runs"][0];
     assert_eq!(run["id"], run_id);
@@ -89,9 +81,5 @@ fn a_run_is_rolled_back_once_and_history_says_so() {
 fn rollback_without_runs_is_a_clear_error() {
     let out = php_host().run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("no run that changed something"),
-        "{}",
-        out.stderr
-    );
+    crate::assert_contains!(out.stderr, "no run that changed something");
 }

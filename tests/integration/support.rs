@@ -219,6 +219,18 @@ impl Snapshot {
     }
 }
 
+/// Assert that a text contains a piece, showing the whole text when it does not.
+#[macro_export]
+macro_rules! assert_contains {
+    ($haystack:expr, $needle:expr) => {{
+        let (haystack, needle): (&str, &str) = (&$haystack, &$needle);
+        assert!(
+            haystack.contains(needle),
+            "expected to find:\n{needle}\nin:\n{haystack}"
+        );
+    }};
+}
+
 /// Assert two snapshots are equal, naming what changed.
 #[macro_export]
 macro_rules! assert_unchanged {

@@ -98,19 +98,16 @@ fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     // The real apache2ctl ran; Apache is not running in the rootfs, so it was not started.
-    assert!(
-        stdout.contains("reload-apache2: config tested; not running, so not reloaded"),
-        "{stdout}"
+    crate::assert_contains!(
+        stdout,
+        "reload-apache2: config tested; not running, so not reloaded"
     );
     assert!(
         host.read(site)
             .contains("\tphp_admin_value sendmail_path \"/bin/true\"\n")
     );
     // On a Debian host only Debian's handler runs: no second reload through `apachectl`.
-    assert!(
-        stdout.contains("reload-httpd: skipped (not installed)"),
-        "{stdout}"
-    );
+    crate::assert_contains!(stdout, "reload-httpd: skipped (not installed)");
     let (code, stdout, stderr) = host.run(&["rollback", "--last", "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(host.read(site), SHOP);
@@ -128,14 +125,11 @@ fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
     let (code, stdout, stderr) = host.run(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     // Apache's own complaint reaches the person applying.
-    assert!(
-        stderr.contains("config test `apache2ctl configtest` exited with status 1"),
-        "{stderr}"
+    crate::assert_contains!(
+        stderr,
+        "config test `apache2ctl configtest` exited with status 1"
     );
-    assert!(
-        stderr.contains("Invalid command 'BogusDirective'"),
-        "{stderr}"
-    );
-    assert!(stderr.contains(&format!("restored {ini}")), "{stderr}");
+    crate::assert_contains!(stderr, "Invalid command 'BogusDirective'");
+    crate::assert_contains!(stderr, &format!("restored {ini}"));
     assert_eq!(host.read(ini), before);
 }
