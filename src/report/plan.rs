@@ -87,6 +87,9 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
         (Some(outcome), _, _) => (outcome_mark(outcome, style), outcome.clone()),
         (None, false, _) => (style.dim("-"), "not chosen".into()),
         (None, true, true) => (style.yellow("~"), "will change".into()),
+        (None, true, false) if !step.manual.is_empty() => {
+            (style.yellow("!"), "for a person to do".into())
+        }
         (None, true, false) => (style.green("="), "no change needed".into()),
     };
     let _ = writeln!(
