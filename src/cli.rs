@@ -101,6 +101,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// Show what runbooks see of the host: mail server, queue, PHP, web server.
+    Facts {
+        /// Treat DIR as the host's filesystem.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+        /// Only these fact groups (comma-separated): mta, panel, queue, php, web.
+        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+        only: Vec<String>,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
     /// List past runs.
     History {
         #[command(flatten)]

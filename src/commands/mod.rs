@@ -2,6 +2,7 @@
 
 mod apply;
 mod confirm;
+mod facts;
 mod history;
 mod lint;
 mod list;
@@ -51,6 +52,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             output,
         } => rollback::run(run_id.as_deref(), yes, force, host, output),
         Command::History { ref host, output } => history::run(host, output),
+        Command::Facts {
+            ref root,
+            ref only,
+            output,
+        } => facts::run(root, only, output),
         Command::Schema => meta::schema(),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man => meta::man(),

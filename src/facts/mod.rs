@@ -1,8 +1,12 @@
 //! Facts about the host, read without changing anything.
 
 pub mod apache_files;
+pub mod exim_spool;
+pub mod mta;
 pub mod php;
 pub mod php_paths;
+pub mod queue;
+pub mod script_class;
 pub mod spec;
 pub mod web;
 
@@ -13,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::host::Host;
 
 /// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
-pub const GROUPS: &[&str] = &["php", "web"];
+pub const GROUPS: &[&str] = &["mta", "panel", "queue", "php", "web"];
 
 /// The host's facts, gathered lazily by group.
 #[derive(Debug)]
@@ -40,7 +44,7 @@ impl Facts {
     /// A whole group, gathered now if it was not yet.
     pub fn group(&self, name: &str) -> Option<&Value> {
         let (group, cell) = self.groups.iter().find(|(g, _)| *g == name)?;
-        Some(cell.get_or_init(|| gather(&self.host, group)))
+        Some(cell.get_or_init(|| self.gather(group)))
     }
 
     /// The given groups (all when empty) as one JSON object.
@@ -53,10 +57,36 @@ impl Facts {
     }
 }
 
-fn gather(host: &Host, group: &str) -> Value {
-    match group {
-        "php" => php::gather(host),
-        "web" => web::gather(host),
-        _ => Value::Null,
+impl Facts {
+    fn gather(&self, group: &str) -> Value {
+        let host = &self.host;
+        match group {
+            "mta" => mta::gather(host),
+            "panel" => mta::panel(host),
+            "queue" => self.queue(),
+            "php" => php::gather(host),
+            "web" => web::gather(host),
+            _ => Value::Null,
+        }
+    }
+
+    /// The queue of whichever MTA the host runs.
+    fn queue(&self) -> Value {
+        let kind = self
+            .get("mta.kind")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let spool = self
+            .get("mta.spool")
+            .and_then(Value::as_str)
+            .and_then(|s| self.host.resolve(s).ok());
+        match (kind.as_deref(), spool) {
+            (Some("exim"), Some(spool)) => queue::exim(&spool),
+            (None, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
+            (Some(kind), _) => serde_json::json!({
+                "total": null,
+                "error": format!("reading the {kind} queue is not supported yet"),
+            }),
+        }
     }
 }

@@ -43,7 +43,84 @@ const VHOST_FIELDS: &[&str] = &[
     "cgi_php_ini",
 ];
 
+const SCRIPT_FIELDS: &[&str] = &["script", "uid", "count", "class"];
+
+/// A fact without item fields.
+const fn fact(name: &'static str, kind: FactKind, description: &'static str) -> FactSpec {
+    FactSpec {
+        name,
+        kind,
+        description,
+        item_fields: &[],
+    }
+}
+
 pub const FACTS: &[FactSpec] = &[
+    fact(
+        "mta.kind",
+        FactKind::Text,
+        "The mail server: exim, postfix, qmail, or null",
+    ),
+    fact(
+        "mta.binary",
+        FactKind::Text,
+        "Its main binary (/usr/sbin/exim4 on Debian)",
+    ),
+    fact("mta.config", FactKind::Text, "Its main config file"),
+    fact("mta.spool", FactKind::Text, "Its queue directory"),
+    fact(
+        "mta.running",
+        FactKind::Bool,
+        "Whether it runs (null under --root: no processes to see)",
+    ),
+    fact(
+        "mta.version",
+        FactKind::Text,
+        "Its package version, from dpkg",
+    ),
+    fact(
+        "panel",
+        FactKind::Text,
+        "The hosting panel: plesk, ispmanager, or null",
+    ),
+    fact("queue.total", FactKind::Integer, "Messages in the queue"),
+    fact("queue.frozen", FactKind::Integer, "Frozen messages (exim)"),
+    fact(
+        "queue.oldest",
+        FactKind::Integer,
+        "Arrival time of the oldest message (Unix seconds)",
+    ),
+    fact(
+        "queue.newest",
+        FactKind::Integer,
+        "Arrival time of the newest message (Unix seconds)",
+    ),
+    fact(
+        "queue.top_senders",
+        FactKind::List,
+        "Envelope senders with the most messages (`<>` for bounces)",
+    ),
+    FactSpec {
+        name: "queue.top_scripts",
+        kind: FactKind::List,
+        description: "Scripts named by X-PHP-Originating-Script, with their uid, message count and class (form, random, cron, unknown)",
+        item_fields: SCRIPT_FIELDS,
+    },
+    fact(
+        "queue.without_script_header",
+        FactKind::Integer,
+        "Messages without an X-PHP-Originating-Script header",
+    ),
+    fact(
+        "queue.top_recipient_domains",
+        FactKind::List,
+        "Recipient domains with the most messages",
+    ),
+    fact(
+        "queue.unreadable",
+        FactKind::List,
+        "Queue files that could not be parsed, with reasons",
+    ),
     FactSpec {
         name: "php.ini_files",
         kind: FactKind::List,

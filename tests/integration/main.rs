@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod dry_run;
 mod errors;
+mod facts;
 mod failure;
 mod injection;
 mod lint;

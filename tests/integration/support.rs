@@ -248,7 +248,7 @@ macro_rules! assert_unchanged {
 fn takes_root(args: &[&str]) -> bool {
     matches!(
         args.first(),
-        Some(&"apply") | Some(&"rollback") | Some(&"history")
+        Some(&"apply") | Some(&"rollback") | Some(&"history") | Some(&"facts")
     )
 }
 

@@ -1,0 +1,84 @@
+//! `runbook facts`: what the host looks like, as runbooks see it.
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use crate::cli::Output;
+use crate::facts::{Facts, GROUPS};
+use crate::host::Host;
+use crate::report::style::Style;
+
+pub fn run(root: &std::path::Path, only: &[String], output: Output) -> Result<u8> {
+    if let Some(unknown) = only.iter().find(|o| !GROUPS.contains(&o.as_str())) {
+        bail!(
+            "unknown fact group `{unknown}` (groups: {})",
+            GROUPS.join(", ")
+        );
+    }
+    if !root.is_dir() {
+        bail!("--root {} is not a directory", root.display());
+    }
+    let facts = Facts::new(&Host::new(root.canonicalize()?));
+    let tree = facts.tree(only);
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&tree)?),
+        Output::Human => {
+            let style = Style::detect();
+            for (group, value) in &tree {
+                println!("{}", style.bold(group));
+                print_value(value, 1);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_value(value: &Value, depth: usize) {
+    let indent = "  ".repeat(depth);
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::Object(_) | Value::Array(_) if !is_flat(v) => {
+                        println!("{indent}{k}:");
+                        print_value(v, depth + 1);
+                    }
+                    _ => println!("{indent}{k}: {}", inline(v)),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                println!("{indent}- {}", inline(item));
+            }
+        }
+        other => println!("{indent}{}", inline(other)),
+    }
+}
+
+fn is_flat(v: &Value) -> bool {
+    match v {
+        Value::Array(items) => {
+            items.is_empty() || items.iter().all(|i| !i.is_object() && !i.is_array())
+        }
+        Value::Object(map) => map.is_empty(),
+        _ => true,
+    }
+}
+
+/// A value on one line: records as `key=value` pairs.
+fn inline(v: &Value) -> String {
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", inline(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(inline).collect::<Vec<_>>().join(", ")
+        ),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,117 @@
+//! `runbook facts` on host roots holding real queue files.
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::Test;
+
+/// Real exim 4.96 spool files (see tests/fixtures/README.md): three messages from
+/// tools.php (one frozen), one from eval'd code in gsdjkjhkll.php, one from a local user
+/// without PHP, one bounce.
+const SPOOL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/exim4-spool/input"
+);
+
+/// A Debian exim host whose spool holds the fixture files; `split` puts each message in
+/// `input/<6th character of its id>/` as `split_spool_directory` does.
+fn exim_host(split: bool) -> Test {
+    let test = Test::new()
+        .file("/usr/sbin/exim4", "")
+        .file("/etc/exim4/exim4.conf.template", "");
+    let input = test.path("/var/spool/exim4/input");
+    fs::create_dir_all(&input).unwrap();
+    for entry in fs::read_dir(SPOOL).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let dir = if split {
+            input.join(&name[5..6])
+        } else {
+            input.clone()
+        };
+        fs::create_dir_all(&dir).unwrap();
+        fs::copy(&path, dir.join(&name)).unwrap();
+    }
+    test
+}
+
+fn queue(test: &Test) -> serde_json::Value {
+    let out = test.run_args(&["facts", "--only", "mta,queue", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.json()
+}
+
+#[test]
+fn exim_queue_counts_senders_and_scripts() {
+    for split in [false, true] {
+        let facts = queue(&exim_host(split));
+        assert_eq!(facts["mta"]["kind"], "exim");
+        assert_eq!(facts["mta"]["spool"], "/var/spool/exim4");
+        let q = &facts["queue"];
+        assert_eq!(q["total"], 6, "split={split}");
+        assert_eq!(q["frozen"], 1);
+        assert_eq!(q["without_script_header"], 2);
+        assert_eq!(
+            q["top_scripts"],
+            serde_json::json!([
+                { "script": "tools.php", "uid": "1001", "count": 3, "class": "form" },
+                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": "1001", "count": 1, "class": "random" },
+            ])
+        );
+        assert_eq!(
+            q["top_senders"],
+            serde_json::json!([
+                { "sender": "www-data@vm", "count": 4 },
+                { "sender": "<>", "count": 1 },
+                { "sender": "siteuser@vm", "count": 1 },
+            ])
+        );
+        assert_eq!(
+            q["top_recipient_domains"][0],
+            serde_json::json!({ "domain": "example.net", "count": 3 })
+        );
+        assert_eq!(q["unreadable"], serde_json::json!([]));
+    }
+}
+
+#[test]
+fn broken_queue_files_are_listed_and_the_rest_still_counted() {
+    let test = exim_host(false);
+    let input = test.path("/var/spool/exim4/input");
+    let real = fs::read(Path::new(SPOOL).join("1xVHSh-0001Xg-1i-H")).unwrap();
+    fs::write(input.join("1xVHSh-0001Xg-1i-H"), &real[..real.len() / 2]).unwrap();
+    fs::write(
+        input.join("1xVHSz-0001Zz-1z-H"),
+        b"\x00\xff\xfe binary garbage\n",
+    )
+    .unwrap();
+    fs::write(input.join("1xVHSy-0001Zy-1y-H"), b"").unwrap();
+    let q = &queue(&test)["queue"];
+    assert_eq!(q["total"], 5, "the intact messages are counted");
+    let unreadable = q["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 3, "{unreadable:?}");
+    let reasons: Vec<&str> = unreadable
+        .iter()
+        .map(|u| u["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("truncated")),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&"first line is not <id>-H"), "{reasons:?}");
+}
+
+#[test]
+fn a_host_without_a_mail_server_says_so() {
+    let facts = queue(&Test::new());
+    assert_eq!(facts["mta"]["kind"], serde_json::Value::Null);
+    assert_eq!(facts["queue"]["error"], "no mail server found");
+}
+
+#[test]
+fn unknown_fact_groups_are_refused() {
+    let test = Test::new();
+    let out = test.run_args(&["facts", "--only", "qeue"]);
+    assert_eq!(out.code, 1);
+    crate::assert_contains!(out.stderr, "unknown fact group `qeue`");
+}
