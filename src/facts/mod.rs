@@ -2,6 +2,8 @@
 
 pub mod apache_files;
 pub mod exim_spool;
+pub mod failure_class;
+pub mod logs;
 pub mod mta;
 pub mod php;
 pub mod php_paths;
@@ -17,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::host::Host;
 
 /// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
-pub const GROUPS: &[&str] = &["mta", "panel", "queue", "php", "web"];
+pub const GROUPS: &[&str] = &["mta", "panel", "queue", "log", "php", "web"];
 
 /// The host's facts, gathered lazily by group.
 #[derive(Debug)]
@@ -64,6 +66,7 @@ impl Facts {
             "mta" => mta::gather(host),
             "panel" => mta::panel(host),
             "queue" => self.queue(),
+            "log" => logs::gather(host, self.get("mta.kind").and_then(Value::as_str)),
             "php" => php::gather(host),
             "web" => web::gather(host),
             _ => Value::Null,

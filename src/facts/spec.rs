@@ -121,6 +121,48 @@ pub const FACTS: &[FactSpec] = &[
         FactKind::List,
         "Queue files that could not be parsed, with reasons",
     ),
+    fact(
+        "log.file",
+        FactKind::Text,
+        "The MTA's log file that was read",
+    ),
+    fact("log.lines", FactKind::Integer, "Lines read"),
+    fact(
+        "log.failures",
+        FactKind::Map,
+        "Delivery failures by class: spam, dmarc, unknown_user, blacklisted, other",
+    ),
+    fact(
+        "log.failures.spam",
+        FactKind::Integer,
+        "Failures the receiver called spam",
+    ),
+    fact(
+        "log.failures.dmarc",
+        FactKind::Integer,
+        "Failures from the receiver's DMARC policy",
+    ),
+    fact(
+        "log.failures.unknown_user",
+        FactKind::Integer,
+        "Failures for mailboxes that do not exist",
+    ),
+    fact(
+        "log.failures.blacklisted",
+        FactKind::Integer,
+        "Failures because the sending IP is on a blocklist",
+    ),
+    fact("log.failures.other", FactKind::Integer, "Other failures"),
+    fact(
+        "log.samples",
+        FactKind::Map,
+        "A few failure lines per class",
+    ),
+    fact(
+        "log.arrivals_by_user",
+        FactKind::List,
+        "Messages submitted per local (or SMTP AUTH) user",
+    ),
     FactSpec {
         name: "php.ini_files",
         kind: FactKind::List,

@@ -115,3 +115,32 @@ fn unknown_fact_groups_are_refused() {
     assert_eq!(out.code, 1);
     crate::assert_contains!(out.stderr, "unknown fact group `qeue`");
 }
+
+#[test]
+fn relayed_exim_log_failures_by_class() {
+    // Article 002's log lines, as the provider's relay writes them through syslog.
+    let log = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/exim-relay-mainlog"
+    ))
+    .unwrap();
+    let test = Test::new()
+        .file("/usr/sbin/exim", "")
+        .file("/var/log/exim/mainlog", &log);
+    let out = test.run_args(&["facts", "--only", "log", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let log = &out.json()["log"];
+    assert_eq!(log["file"], "/var/log/exim/mainlog");
+    assert_eq!(
+        log["failures"],
+        serde_json::json!({ "dmarc": 1, "blacklisted": 1, "unknown_user": 2, "spam": 1, "other": 0 })
+    );
+    assert_eq!(
+        log["arrivals_by_user"],
+        serde_json::json!([{ "user": "user", "count": 4 }, { "user": "co22556", "count": 1 }])
+    );
+    crate::assert_contains!(
+        log["samples"]["blacklisted"][0].as_str().unwrap(),
+        "banned sending IP"
+    );
+}

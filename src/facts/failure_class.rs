@@ -1,0 +1,123 @@
+//! Why a receiving server refused a message, from its reply text (article 002): the
+//! message looked like spam, failed DMARC, went to a mailbox that does not exist, or the
+//! sending IP is on a blocklist. Phrases overlap across classes (`Access denied, banned
+//! sending IP` is a blocklist; `Access denied ... DMARC` is DMARC; Spamhaus is a
+//! blocklist though it says "spam"), so the most specific class is tried first.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+/// The classes, in the order they are tried.
+pub const CLASSES: &[&str] = &["dmarc", "blacklisted", "unknown_user", "spam", "other"];
+
+struct Rule {
+    class: &'static str,
+    pattern: Regex,
+}
+
+fn rule(class: &'static str, pattern: &str) -> Rule {
+    Rule {
+        class,
+        pattern: RegexBuilder::new(pattern)
+            .case_insensitive(true)
+            .build()
+            .expect("valid pattern"),
+    }
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    vec![
+        rule("dmarc", r"\bdmarc\b"),
+        rule(
+            "blacklisted",
+            concat!(
+                r"banned sending ip|blocked using|spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|",
+                r"black ?list|block ?list|blocked by|listed (at|on|in)|on our block|",
+                r"ip (address )?(is )?(was )?(has been )?(blocked|banned|blacklisted)|poor reputation|",
+                r"bad reputation|will be permanently deferred|\[ts0[1-4]\]|client host .*rejected|",
+                r"service unavailable; client host"
+            ),
+        ),
+        rule(
+            "unknown_user",
+            concat!(
+                r"user (not found|unknown|doesn't exist|does not exist)|unknown user|no such (user|mailbox|recipient)|",
+                r"account (unknown|does not exist|disabled|is disabled)|address rejected|recipient address rejected|",
+                r"non-?existent|unrouteable address|invalid (mailbox|recipient|address)|mailbox (unavailable|not found|",
+                r"does not exist|is disabled)|no such domain|bad destination mailbox|host or domain name not found|",
+                r"does not exist|addressee unknown|recipient not found|not our customer|5\.1\.1"
+            ),
+        ),
+        rule(
+            "spam",
+            r"\bspam\b|unsolicited|suspicion of spam|looks like spam|content rejected|junk mail|bulk mail|5\.7\.1 .*rejected",
+        ),
+    ]
+});
+
+/// The class of a failure's text (an SMTP reply, a log line).
+pub fn classify(text: &str) -> &'static str {
+    // qmail logs replies with underscores for spaces.
+    let text = if text.contains('_') && !text.contains(' ') {
+        text.replace('_', " ")
+    } else {
+        text.to_string()
+    };
+    RULES
+        .iter()
+        .find(|r| r.pattern.is_match(&text))
+        .map(|r| r.class)
+        .unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn article_002_examples() {
+        let cases = [
+            (
+                "550 spam message rejected. Please visit http://help.mail.ru/notspam-support/id",
+                "spam",
+            ),
+            ("554 5.7.1 Message rejected under suspicion of SPAM", "spam"),
+            ("550 spam reject", "spam"),
+            (
+                "550 5.7.1 This message was not accepted due to domain (mail.ru) owner DMARC policy (RFC 7489)",
+                "dmarc",
+            ),
+            (
+                "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302).",
+                "unknown_user",
+            ),
+            (
+                "550-5.1.1 The email account that you tried to reach does not exist. Please try",
+                "unknown_user",
+            ),
+            (
+                "550 5.7.606 Access denied, banned sending IP [92.53.96.251]. To request removal from this list",
+                "blacklisted",
+            ),
+            (
+                "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+                "blacklisted",
+            ),
+            ("550 5.7.1 Access denied, DMARC policy violation", "dmarc"),
+            (
+                "421 4.7.1 [TS03] All messages from [192.0.2.1] will be permanently deferred",
+                "blacklisted",
+            ),
+            (
+                "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in virtual mailbox table",
+                "unknown_user",
+            ),
+            ("Remote_host_said:_550_5.1.1_User_unknown/", "unknown_user"),
+            ("452 4.2.2 Mailbox full", "other"),
+        ];
+        for (text, class) in cases {
+            assert_eq!(classify(text), class, "{text}");
+        }
+    }
+}

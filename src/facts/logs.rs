@@ -1,0 +1,328 @@
+//! The `log` fact group: delivery failures by class and arrivals by local user, from the
+//! MTA's log: exim's mainlog (plain, or relayed through syslog as
+//! `Jun 25 01:23:45 vh84 splogger[19943]: <exim line>`), postfix's mail.log, qmail-send
+//! and Plesk `smtp_auth` lines. Lines are bytes: non-UTF-8 text never stops the scan.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+
+use serde_json::{Map, Value, json};
+
+use super::failure_class::{self, CLASSES};
+use crate::host::Host;
+
+/// Where each MTA logs, most usual first.
+fn candidates(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "exim" => &[
+            "/var/log/exim4/mainlog",
+            "/var/log/exim/mainlog",
+            "/var/log/exim/main.log",
+            "/var/log/exim_mainlog",
+        ],
+        "postfix" => &["/var/log/mail.log", "/var/log/maillog"],
+        "qmail" => &[
+            "/usr/local/psa/var/log/maillog",
+            "/var/log/maillog",
+            "/var/log/mail.log",
+        ],
+        _ => &[],
+    }
+}
+
+/// Sample lines kept per failure class.
+const SAMPLES: usize = 3;
+const TOP: usize = 10;
+
+/// The `log` group for the host's MTA (`kind` from `mta.kind`).
+pub fn gather(host: &Host, kind: Option<&str>) -> Value {
+    let Some(kind) = kind else {
+        return json!({ "file": null, "error": "no mail server found" });
+    };
+    let Some(file) = candidates(kind)
+        .iter()
+        .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
+    else {
+        return json!({ "file": null, "error": format!("no {kind} log found (looked in {})", candidates(kind).join(", ")) });
+    };
+    let passwd = Passwd::read(host);
+    match host.resolve(file).and_then(File::open) {
+        Ok(f) => {
+            let mut scan = Scan::new(kind, passwd);
+            scan.read(BufReader::with_capacity(1 << 20, f));
+            scan.to_json(file)
+        }
+        Err(e) => json!({ "file": file, "error": e.to_string() }),
+    }
+}
+
+/// uid → user name, from the host's /etc/passwd.
+#[derive(Default)]
+pub struct Passwd(HashMap<String, String>);
+
+impl Passwd {
+    pub fn read(host: &Host) -> Passwd {
+        let text = host.read("/etc/passwd").ok().flatten().unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        Passwd(
+            text.lines()
+                .filter_map(|l| {
+                    let mut f = l.split(':');
+                    let name = f.next()?;
+                    let uid = f.nth(1)?;
+                    Some((uid.to_string(), name.to_string()))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn user(&self, uid: &str) -> String {
+        self.0
+            .get(uid)
+            .cloned()
+            .unwrap_or_else(|| format!("uid {uid}"))
+    }
+}
+
+/// Counts gathered while reading a log.
+pub struct Scan {
+    kind: String,
+    passwd: Passwd,
+    pub lines: u64,
+    pub failures: HashMap<&'static str, u64>,
+    samples: HashMap<&'static str, Vec<String>>,
+    pub arrivals: HashMap<String, u64>,
+}
+
+impl Scan {
+    pub fn new(kind: &str, passwd: Passwd) -> Scan {
+        Scan {
+            kind: kind.to_string(),
+            passwd,
+            lines: 0,
+            failures: HashMap::new(),
+            samples: HashMap::new(),
+            arrivals: HashMap::new(),
+        }
+    }
+
+    pub fn read(&mut self, mut reader: impl BufRead) {
+        let mut line = Vec::with_capacity(512);
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => self.line(&line),
+                // An unreadable stretch (I/O error) ends the scan with what was counted.
+                Err(_) => break,
+            }
+        }
+    }
+
+    pub fn line(&mut self, raw: &[u8]) {
+        self.lines += 1;
+        let body = strip_syslog(raw);
+        match self.kind.as_str() {
+            "exim" => self.exim(body, raw),
+            "postfix" => self.postfix(body, raw),
+            _ => self.qmail(body, raw),
+        }
+    }
+
+    fn exim(&mut self, body: &[u8], raw: &[u8]) {
+        // Plain mainlog lines start with the date and time; relayed ones with the id.
+        let body = strip_exim_time(body);
+        let Some(rest) = body
+            .get(17..)
+            .filter(|_| body.len() > 17 && body[16] == b' ')
+        else {
+            return;
+        };
+        if rest.starts_with(b"**") {
+            let reply = rest.splitn(2, |b| *b == b' ').nth(1).unwrap_or_default();
+            self.failure(reply, raw);
+        } else if rest.starts_with(b"<=")
+            && let Some(user) = field(rest, b" U=")
+        {
+            *self.arrivals.entry(user).or_default() += 1;
+        }
+    }
+
+    fn postfix(&mut self, body: &[u8], raw: &[u8]) {
+        for status in [&b"status=bounced ("[..], b"status=deferred ("] {
+            if let Some(i) = memchr::memmem::find(body, status) {
+                return self.failure(&body[i + status.len()..], raw);
+            }
+        }
+        // `postfix/pickup[N]: ID: uid=33 from=<www-data>`: mail submitted on the host.
+        if let Some(uid) =
+            field(body, b" uid=").filter(|_| memchr::memmem::find(raw, b"/pickup[").is_some())
+        {
+            *self.arrivals.entry(self.passwd.user(&uid)).or_default() += 1;
+        } else if let Some(user) = field(body, b"sasl_username=") {
+            *self.arrivals.entry(user).or_default() += 1;
+        }
+    }
+
+    fn qmail(&mut self, body: &[u8], raw: &[u8]) {
+        for marker in [&b": failure: "[..], b": deferral: "] {
+            if let Some(i) = memchr::memmem::find(body, marker) {
+                return self.failure(&body[i + marker.len()..], raw);
+            }
+        }
+        // Plesk: `smtp_auth: SMTP user NAME : /var/qmail/mailnames/DOMAIN/NAME logged in from ...`
+        if let Some(i) = memchr::memmem::find(body, b"smtp_auth: SMTP user ") {
+            let text = String::from_utf8_lossy(&body[i..]);
+            let user = text.split(" : ").nth(1).and_then(|path| {
+                let mut parts = path.split('/').skip_while(|p| *p != "mailnames").skip(1);
+                let (domain, name) = (parts.next()?, parts.next()?.split_whitespace().next()?);
+                Some(format!("{name}@{domain}"))
+            });
+            if let Some(user) = user {
+                *self.arrivals.entry(user).or_default() += 1;
+            }
+        }
+    }
+
+    fn failure(&mut self, reply: &[u8], raw: &[u8]) {
+        let class = failure_class::classify(&String::from_utf8_lossy(reply));
+        *self.failures.entry(class).or_default() += 1;
+        let samples = self.samples.entry(class).or_default();
+        if samples.len() < SAMPLES {
+            samples.push(String::from_utf8_lossy(raw).trim_end().to_string());
+        }
+    }
+
+    pub fn to_json(&self, file: &str) -> Value {
+        let mut failures = Map::new();
+        let mut samples = Map::new();
+        for class in CLASSES {
+            failures.insert(
+                class.to_string(),
+                json!(self.failures.get(class).copied().unwrap_or(0)),
+            );
+            samples.insert(
+                class.to_string(),
+                json!(self.samples.get(class).cloned().unwrap_or_default()),
+            );
+        }
+        let mut arrivals: Vec<(&String, &u64)> = self.arrivals.iter().collect();
+        arrivals.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        arrivals.truncate(TOP);
+        json!({
+            "file": file,
+            "lines": self.lines,
+            "failures": failures,
+            "samples": samples,
+            "arrivals_by_user": arrivals.iter().map(|(u, c)| json!({"user": u, "count": c})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Drop a syslog prefix (`Jun 25 01:23:45 host program[pid]: `) if there is one.
+fn strip_syslog(line: &[u8]) -> &[u8] {
+    let looks_syslog = line.len() > 16
+        && line[3] == b' '
+        && line[6] == b' '
+        && line[9] == b':'
+        && line[12] == b':';
+    if !looks_syslog {
+        return line;
+    }
+    // After the timestamp come the host and `program[pid]:`.
+    let after_time = &line[16..];
+    match memchr::memmem::find(after_time, b": ") {
+        Some(i) => &after_time[i + 2..],
+        None => line,
+    }
+}
+
+/// Drop exim's own `YYYY-MM-DD HH:MM:SS` with its optional `.ffffff` fraction and
+/// `+hhmm` zone (log_timezone), leaving the line from the message id on.
+fn strip_exim_time(line: &[u8]) -> &[u8] {
+    let dated = line.len() > 20
+        && line[4] == b'-'
+        && line[7] == b'-'
+        && line[10] == b' '
+        && line[13] == b':';
+    if !dated {
+        return line;
+    }
+    let mut rest = &line[19..];
+    if rest.first() == Some(&b'.') {
+        let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        rest = &rest[1 + digits..];
+    }
+    rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    let zone = rest.len() > 5
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..5].iter().all(u8::is_ascii_digit)
+        && rest[5] == b' ';
+    if zone { &rest[6..] } else { rest }
+}
+
+/// The value after `key` up to the next space or comma.
+fn field(line: &[u8], key: &[u8]) -> Option<String> {
+    let i = memchr::memmem::find(line, key)? + key.len();
+    let rest = &line[i..];
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, b' ' | b',' | b'\n' | b'\r'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(kind: &str, text: &[u8]) -> Scan {
+        let mut s = Scan::new(
+            kind,
+            Passwd(HashMap::from([("33".to_string(), "www-data".to_string())])),
+        );
+        s.read(text);
+        s
+    }
+
+    #[test]
+    fn exim_lines_plain_and_relayed_through_syslog() {
+        let log = b"2020-06-25 01:23:44 1joDo0-0005Bd-LB <= user@server.timeweb.ru U=user P=local S=925\n\
+Jun 25 01:24:53 vh256 splogger[10713]: 1joDp7-0002mn-2s <=user@server.timeweb.ru U=user P=local S=4666\n\
+Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnslookup T=remote_smtp: SMTP error from remote mail server after RCPT TO:<titus121@hotmail.fr>: host eur.olc.protection.outlook.com [104.47.9.33]: 550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302).\n\
+2020-06-25 01:24:53.123 1joDp7-0002mn-2s **name@mail.ru R=dnslookup T=remote_smtp H=mxs.mail.ru [94.100.180.31]: SMTP error from remote mail server after end of data: 550 spam message rejected.\n\
+\xff\xfe not utf8 at all\n";
+        let s = scan("exim", log);
+        assert_eq!(s.lines, 5);
+        assert_eq!(s.failures.get("unknown_user"), Some(&1));
+        assert_eq!(s.failures.get("spam"), Some(&1));
+        assert_eq!(s.arrivals.get("user"), Some(&2));
+    }
+
+    #[test]
+    fn postfix_bounces_deferrals_and_local_submissions() {
+        let log = b"Mar 23 05:01:52 MyServer postfix/pickup[9000]: 4E81026038: uid=33 from=<www-data>\n\
+Mar 23 05:02:01 MyServer postfix/smtp[9495]: 8278726077: to=<x@yahoo.com>, relay=mx-biz.mail.am0.yahoodns.net[98.139.171.245]:25, delay=0.88, delays=0.25/0/0.47/0.14, dsn=4.7.1, status=deferred (Host mx-biz.mail.am0.yahoodns.net[98.139.171.245] said: 421 4.7.1 [TS03] All messages from [IPADDRESS] will be permanently deferred; Retrying will NOT succeed. See http://postmaster.yahoo.com/421-ts03.html (in reply to MAIL FROM command))\n\
+Mar 23 05:01:52 MyServer postfix/smtp[9494]: 4E81026038: to=<a@b.example>, relay=mail.suddenlinkmail.com[208.180.40.132]:25, delay=3, delays=0.07/0/2.4/0.5, dsn=2.0.0, status=sent (250 Message received)\n\
+Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B7085E038D: client=foo.bar.com[1.2.3.4], sasl_method=LOGIN, sasl_username=info@shop.example\n";
+        let s = scan("postfix", log);
+        assert_eq!(s.failures.get("blacklisted"), Some(&1));
+        assert_eq!(
+            s.failures.values().sum::<u64>(),
+            1,
+            "status=sent is no failure"
+        );
+        assert_eq!(s.arrivals.get("www-data"), Some(&1));
+        assert_eq!(s.arrivals.get("info@shop.example"), Some(&1));
+    }
+
+    #[test]
+    fn qmail_failures_and_plesk_smtp_auth() {
+        let log = b"Jun 25 01:23:45 vh84 qmail: 1593037425.123456 delivery 12: failure: 94.100.180.31_does_not_like_recipient./Remote_host_said:_550_Message_was_not_accepted_--_invalid_mailbox./Giving_up_on_94.100.180.31./\n\
+Jun 25 01:23:40 vh84 smtp_auth: smtp_auth: SMTP user info : /var/qmail/mailnames/shop.example/info logged in from example.net [192.0.2.7]\n";
+        let s = scan("qmail", log);
+        assert_eq!(s.failures.get("unknown_user"), Some(&1));
+        assert_eq!(s.arrivals.get("info@shop.example"), Some(&1));
+    }
+}
