@@ -1,5 +1,6 @@
 //! Facts about the host, read without changing anything.
 
+pub mod activity;
 pub mod apache_files;
 pub mod exim_spool;
 pub mod failure_class;
@@ -19,7 +20,9 @@ use serde_json::{Map, Value};
 use crate::host::Host;
 
 /// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
-pub const GROUPS: &[&str] = &["mta", "panel", "queue", "log", "php", "web"];
+pub const GROUPS: &[&str] = &[
+    "mta", "panel", "queue", "log", "php", "web", "activity", "sessions",
+];
 
 /// The host's facts, gathered lazily by group.
 #[derive(Debug)]
@@ -69,6 +72,8 @@ impl Facts {
             "log" => logs::gather(host, self.get("mta.kind").and_then(Value::as_str)),
             "php" => php::gather(host),
             "web" => web::gather(host),
+            "activity" => activity::activity(host),
+            "sessions" => activity::sessions(host),
             _ => Value::Null,
         }
     }

@@ -159,6 +159,26 @@ pub const FACTS: &[FactSpec] = &[
         "A few failure lines per class",
     ),
     fact(
+        "activity.smtp_connections",
+        FactKind::List,
+        "Connections to remote port 25, with pid, process, user and whether the process is the MTA",
+    ),
+    fact(
+        "activity.non_mta",
+        FactKind::Integer,
+        "Connections to remote port 25 made by processes other than the MTA",
+    ),
+    fact(
+        "sessions.users",
+        FactKind::List,
+        "SSH sessions per user, with their utmp logins",
+    ),
+    fact(
+        "sessions.flagged",
+        FactKind::List,
+        "Users with sshd sessions but no utmp login (likely hacked)",
+    ),
+    fact(
         "log.arrivals_by_user",
         FactKind::List,
         "Messages submitted per local (or SMTP AUTH) user",

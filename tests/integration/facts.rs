@@ -144,3 +144,57 @@ fn relayed_exim_log_failures_by_class() {
         "banned sending IP"
     );
 }
+
+/// A `/proc` in the kernel's formats: a PHP process (uid 33) connected to a remote
+/// port 25, exim's own delivery connection, and sshd sessions for alice (logged in, in
+/// utmp) and bob (notty, no login: the article 003 sign of a hacked account).
+fn host_with_processes() -> Test {
+    let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
+0: 00000000:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0\n   \
+1: 0A00020F:A1B2 1F0B6C5E:0019 01 00000000:00000000 00:00000000 00000000    33        0 2002 1 0000000000000000 20 4 30 10 -1\n   \
+2: 0A00020F:A1B4 1F0B6C5E:0019 01 00000000:00000000 00:00000000 00000000   101        0 3003 1 0000000000000000 20 4 30 10 -1\n";
+    let test = Test::new()
+        .file("/etc/passwd", "root:x:0:0::/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nDebian-exim:x:101:109::/var/spool/exim4:/usr/sbin/nologin\n")
+        .file("/proc/net/tcp", tcp)
+        .file("/proc/net/tcp6", "  sl  local_address remote_address st\n")
+        .file("/proc/4242/comm", "php-cgi\n")
+        .file("/proc/5151/comm", "exim4\n")
+        .file("/proc/600/cmdline", "sshd: alice@pts/0\0")
+        .file("/proc/601/cmdline", "sshd: alice [priv]\0")
+        .file("/proc/700/cmdline", "sshd: bob@notty\0");
+    for (pid, fd, inode) in [(4242, 3, 2002), (5151, 7, 3003)] {
+        let dir = test.path(&format!("/proc/{pid}/fd"));
+        fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(format!("socket:[{inode}]"), dir.join(fd.to_string())).unwrap();
+    }
+    // utmp: one USER_PROCESS record (type 7) for alice, as glibc's struct utmp lays it out.
+    let mut record = vec![0u8; 384];
+    record[0..4].copy_from_slice(&7i32.to_le_bytes());
+    record[8..13].copy_from_slice(b"pts/0");
+    record[44..49].copy_from_slice(b"alice");
+    fs::create_dir_all(test.path("/run")).unwrap();
+    fs::write(test.path("/run/utmp"), record).unwrap();
+    test
+}
+
+#[test]
+fn smtp_connections_and_ssh_sessions_from_proc() {
+    let test = host_with_processes();
+    let out = test.run_args(&["facts", "--only", "activity,sessions", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let facts = out.json();
+    assert_eq!(facts["activity"]["non_mta"], 1);
+    assert_eq!(
+        facts["activity"]["smtp_connections"][0],
+        serde_json::json!({ "pid": 4242, "process": "php-cgi", "user": "www-data", "remote": "94.108.11.31:25", "mta": false })
+    );
+    assert_eq!(facts["activity"]["smtp_connections"][1]["mta"], true);
+    assert_eq!(facts["sessions"]["flagged"], serde_json::json!(["bob"]));
+    assert_eq!(
+        facts["sessions"]["users"],
+        serde_json::json!([
+            { "user": "alice", "sshd_sessions": 1, "logins": 1 },
+            { "user": "bob", "sshd_sessions": 1, "logins": 0 },
+        ])
+    );
+}

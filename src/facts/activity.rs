@@ -1,0 +1,235 @@
+//! The `activity` and `sessions` fact groups, from `/proc` and utmp (article 000's
+//! `lsof | grep smtp`, article 003's `ps axu | grep ssh` against `w`), read directly.
+//! Under `--root` they read the root's own `/proc` if it has one (a container's), else
+//! report null: a copied filesystem has no processes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::logs::Passwd;
+use crate::host::Host;
+
+/// Process names of mail servers: their connections to port 25 are expected.
+const MTA_PROCESSES: &[&str] = &[
+    "exim",
+    "exim4",
+    "smtp",
+    "qmail-remote",
+    "qmail-send",
+    "master",
+    "sendmail",
+];
+
+/// TCP states that mean a connection is being made or is open.
+const CONNECTING: &[&str] = &["01", "02"];
+
+/// The `activity` group: processes other than the MTA talking to remote port 25.
+pub fn activity(host: &Host) -> Value {
+    let proc_dir = host.lexical("/proc");
+    if !proc_dir.join("net/tcp").is_file() {
+        return json!({ "smtp_connections": null, "note": "no /proc under this root" });
+    }
+    let passwd = Passwd::read(host);
+    let sockets = smtp_sockets(&proc_dir);
+    let owners = socket_owners(&proc_dir);
+    let connections: Vec<Value> = sockets
+        .iter()
+        .map(|s| {
+            let (pid, process) = owners.get(&s.inode).cloned().unwrap_or_default();
+            json!({
+                "pid": pid,
+                "process": process,
+                "user": passwd.user(&s.uid),
+                "remote": s.remote,
+                "mta": MTA_PROCESSES.contains(&process.as_str()),
+            })
+        })
+        .collect();
+    let non_mta = connections.iter().filter(|c| c["mta"] == false).count();
+    json!({ "smtp_connections": connections, "non_mta": non_mta })
+}
+
+struct Socket {
+    remote: String,
+    uid: String,
+    inode: String,
+}
+
+/// Connections to remote port 25 in `/proc/net/tcp` and `tcp6`.
+fn smtp_sockets(proc_dir: &Path) -> Vec<Socket> {
+    let mut out = Vec::new();
+    for table in ["net/tcp", "net/tcp6"] {
+        let Ok(text) = fs::read_to_string(proc_dir.join(table)) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(remote), Some(state), Some(uid), Some(inode)) =
+                (f.get(2), f.get(3), f.get(7), f.get(9))
+            else {
+                continue;
+            };
+            let Some((ip, port)) = remote.rsplit_once(':') else {
+                continue;
+            };
+            if u16::from_str_radix(port, 16) == Ok(25) && CONNECTING.contains(state) {
+                out.push(Socket {
+                    remote: format!("{}:25", hex_ip(ip)),
+                    uid: uid.to_string(),
+                    inode: inode.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `0100007F` → `127.0.0.1` (little-endian words, as the kernel prints them).
+fn hex_ip(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    match bytes.len() {
+        4 => format!("{}.{}.{}.{}", bytes[3], bytes[2], bytes[1], bytes[0]),
+        16 => {
+            let words: Vec<String> = bytes
+                .chunks(4)
+                .flat_map(|w| {
+                    [
+                        u16::from_be_bytes([w[3], w[2]]),
+                        u16::from_be_bytes([w[1], w[0]]),
+                    ]
+                })
+                .map(|w| format!("{w:x}"))
+                .collect();
+            format!("[{}]", words.join(":"))
+        }
+        _ => hex.to_string(),
+    }
+}
+
+/// socket inode → (pid, process name), from every process's open file descriptors.
+fn socket_owners(proc_dir: &Path) -> HashMap<String, (u32, String)> {
+    let mut owners = HashMap::new();
+    for (pid, dir) in processes(proc_dir) {
+        let Ok(fds) = fs::read_dir(dir.join("fd")) else {
+            continue;
+        };
+        let comm = fs::read_to_string(dir.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        for fd in fds.flatten() {
+            if let Ok(target) = fs::read_link(fd.path())
+                && let Some(inode) = target
+                    .to_str()
+                    .and_then(|t| t.strip_prefix("socket:["))
+                    .and_then(|t| t.strip_suffix(']'))
+            {
+                owners.insert(inode.to_string(), (pid, comm.clone()));
+            }
+        }
+    }
+    owners
+}
+
+fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
+    let Ok(entries) = fs::read_dir(proc_dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
+        .collect()
+}
+
+/// The `sessions` group: SSH sessions per user, and the users whose sshd processes have
+/// no login in utmp (article 003: such a user is likely hacked).
+pub fn sessions(host: &Host) -> Value {
+    let proc_dir = host.lexical("/proc");
+    if !proc_dir.is_dir() || processes(&proc_dir).is_empty() {
+        return json!({ "users": null, "flagged": null, "note": "no processes under this root" });
+    }
+    let mut sshd: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, dir) in processes(&proc_dir) {
+        let Ok(cmdline) = fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        if let Some(user) = sshd_session_user(&String::from_utf8_lossy(&cmdline)) {
+            *sshd.entry(user).or_default() += 1;
+        }
+    }
+    let logins = utmp_logins(&host.lexical("/run/utmp"))
+        .or_else(|| utmp_logins(&host.lexical("/var/run/utmp")));
+    let logins = logins.unwrap_or_default();
+    let users: Vec<Value> = sshd
+        .iter()
+        .map(|(user, n)| json!({ "user": user, "sshd_sessions": n, "logins": logins.get(user).copied().unwrap_or(0) }))
+        .collect();
+    let flagged: Vec<&String> = sshd.keys().filter(|u| !logins.contains_key(*u)).collect();
+    json!({ "users": users, "flagged": flagged })
+}
+
+/// The user of an sshd session process: `sshd: alice@pts/0`, `sshd: alice@notty`.
+/// The listener and pre-authentication processes have none.
+pub fn sshd_session_user(cmdline: &str) -> Option<String> {
+    let title = cmdline.split('\0').next()?.trim();
+    let rest = title.strip_prefix("sshd: ")?;
+    let (user, tty) = rest.split_once('@')?;
+    (!user.is_empty() && !user.contains(' ') && !tty.is_empty()).then(|| user.to_string())
+}
+
+/// Size of `struct utmp` on Linux (glibc, x86-64 and most 64-bit targets).
+const UTMP_SIZE: usize = 384;
+const USER_PROCESS: i32 = 7;
+
+/// Logged-in users and their session counts from a utmp file.
+pub fn utmp_logins(path: &Path) -> Option<HashMap<String, u64>> {
+    let bytes = fs::read(path).ok()?;
+    let mut logins = HashMap::new();
+    for record in bytes.chunks_exact(UTMP_SIZE) {
+        let kind = i32::from_le_bytes(record[0..4].try_into().ok()?);
+        if kind != USER_PROCESS {
+            continue;
+        }
+        // ut_user: 32 bytes at offset 44 (after type, pid, line[32], id[4]).
+        let user = &record[44..76];
+        let user =
+            String::from_utf8_lossy(&user[..user.iter().position(|b| *b == 0).unwrap_or(32)])
+                .into_owned();
+        *logins.entry(user).or_default() += 1;
+    }
+    Some(logins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_addresses_read_as_text() {
+        assert_eq!(hex_ip("0100007F"), "127.0.0.1");
+        assert_eq!(hex_ip("1F02A8C0"), "192.168.2.31");
+        assert_eq!(
+            hex_ip("00000000000000000000000001000000"),
+            "[0:0:0:0:0:0:0:1]"
+        );
+    }
+
+    #[test]
+    fn sshd_titles() {
+        assert_eq!(
+            sshd_session_user("sshd: alice@pts/0\0\0").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(sshd_session_user("sshd: bob@notty").as_deref(), Some("bob"));
+        assert_eq!(sshd_session_user("sshd: alice [priv]"), None);
+        assert_eq!(
+            sshd_session_user("sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
+            None
+        );
+    }
+}
