@@ -119,12 +119,34 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// Developer tools: generate large queues and logs in real formats.
+    #[command(hide = true, subcommand)]
+    Dev(DevCommand),
     /// Print the runbook JSON Schema (draft-07).
     Schema,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Write COUNT messages into an exim spool directory (its `input/`).
+    EximSpool {
+        spool: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        messages: u64,
+        /// Lay files out as `split_spool_directory` does.
+        #[arg(long)]
+        split: bool,
+    },
+    /// Write an exim mainlog of about SIZE megabytes.
+    EximLog {
+        file: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        megabytes: u64,
+    },
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

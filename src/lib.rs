@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod dev;
 pub mod edit;
 pub mod facts;
 pub mod host;

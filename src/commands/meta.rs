@@ -5,7 +5,21 @@ use std::io::Write;
 use anyhow::Result;
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, DevCommand};
+
+pub fn dev(command: &DevCommand) -> Result<u8> {
+    match command {
+        DevCommand::EximSpool {
+            spool,
+            messages,
+            split,
+        } => crate::dev::exim_gen::spool(spool, *messages, *split)?,
+        DevCommand::EximLog { file, megabytes } => {
+            crate::dev::exim_gen::mainlog(file, megabytes * 1_000_000)?
+        }
+    }
+    Ok(0)
+}
 
 pub fn schema() -> Result<u8> {
     print!("{}", crate::runbook::schema::schema_json());

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             ref only,
             output,
         } => facts::run(root, only, output),
+        Command::Dev(ref dev) => meta::dev(dev),
         Command::Schema => meta::schema(),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man => meta::man(),

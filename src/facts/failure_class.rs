@@ -6,68 +6,59 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{RegexSet, RegexSetBuilder};
 
 /// The classes, in the order they are tried.
 pub const CLASSES: &[&str] = &["dmarc", "blacklisted", "unknown_user", "spam", "other"];
 
-struct Rule {
-    class: &'static str,
-    pattern: Regex,
-}
-
-fn rule(class: &'static str, pattern: &str) -> Rule {
-    Rule {
-        class,
-        pattern: RegexBuilder::new(pattern)
-            .case_insensitive(true)
-            .build()
-            .expect("valid pattern"),
-    }
-}
-
-static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    vec![
-        rule("dmarc", r"\bdmarc\b"),
-        rule(
-            "blacklisted",
-            concat!(
-                r"banned sending ip|blocked using|spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|",
-                r"black ?list|block ?list|blocked by|listed (at|on|in)|on our block|",
-                r"ip (address )?(is )?(was )?(has been )?(blocked|banned|blacklisted)|poor reputation|",
-                r"bad reputation|will be permanently deferred|\[ts0[1-4]\]|client host .*rejected|",
-                r"service unavailable; client host"
-            ),
+/// One pattern per class, in `CLASSES` order; one pass over the text tries them all.
+static PATTERNS: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSetBuilder::new([
+        r"\bdmarc\b",
+        concat!(
+            r"banned sending ip|blocked using|spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|",
+            r"black ?list|block ?list|blocked by|listed (at|on|in)|on our block|",
+            r"ip (address )?(is )?(was )?(has been )?(blocked|banned|blacklisted)|poor reputation|",
+            r"bad reputation|will be permanently deferred|\[ts0[1-4]\]|client host .*rejected|",
+            r"service unavailable; client host"
         ),
-        rule(
-            "unknown_user",
-            concat!(
-                r"user (not found|unknown|doesn't exist|does not exist)|unknown user|no such (user|mailbox|recipient)|",
-                r"account (unknown|does not exist|disabled|is disabled)|address rejected|recipient address rejected|",
-                r"non-?existent|unrouteable address|invalid (mailbox|recipient|address)|mailbox (unavailable|not found|",
-                r"does not exist|is disabled)|no such domain|bad destination mailbox|host or domain name not found|",
-                r"does not exist|addressee unknown|recipient not found|not our customer|5\.1\.1"
-            ),
+        concat!(
+            r"user (not found|unknown|doesn't exist|does not exist)|unknown user|no such (user|mailbox|recipient)|",
+            r"account (unknown|does not exist|disabled|is disabled)|address rejected|recipient address rejected|",
+            r"non-?existent|unrouteable address|invalid (mailbox|recipient|address)|mailbox (unavailable|not found|",
+            r"does not exist|is disabled)|no such domain|bad destination mailbox|host or domain name not found|",
+            r"does not exist|addressee unknown|recipient not found|not our customer|5\.1\.1"
         ),
-        rule(
-            "spam",
-            r"\bspam\b|unsolicited|suspicion of spam|looks like spam|content rejected|junk mail|bulk mail|5\.7\.1 .*rejected",
-        ),
-    ]
+        r"\bspam\b|unsolicited|suspicion of spam|looks like spam|content rejected|junk mail|bulk mail|5\.7\.1 .*rejected",
+    ])
+    .case_insensitive(true)
+    .build()
+    .expect("valid patterns")
 });
 
 /// The class of a failure's text (an SMTP reply, a log line).
 pub fn classify(text: &str) -> &'static str {
+    classify_bytes(text.as_bytes())
+}
+
+/// Like [`classify`], on raw log bytes (no UTF-8 needed).
+pub fn classify_bytes(text: &[u8]) -> &'static str {
     // qmail logs replies with underscores for spaces.
-    let text = if text.contains('_') && !text.contains(' ') {
-        text.replace('_', " ")
+    let spaced;
+    let text = if text.contains(&b'_') && !text.contains(&b' ') {
+        spaced = text
+            .iter()
+            .map(|b| if *b == b'_' { b' ' } else { *b })
+            .collect::<Vec<u8>>();
+        &spaced[..]
     } else {
-        text.to_string()
+        text
     };
-    RULES
+    PATTERNS
+        .matches(text)
         .iter()
-        .find(|r| r.pattern.is_match(&text))
-        .map(|r| r.class)
+        .next()
+        .map(|i| CLASSES[i])
         .unwrap_or("other")
 }
 

@@ -186,7 +186,7 @@ impl Scan {
     }
 
     fn failure(&mut self, reply: &[u8], raw: &[u8]) {
-        let class = failure_class::classify(&String::from_utf8_lossy(reply));
+        let class = failure_class::classify_bytes(reply);
         *self.failures.entry(class).or_default() += 1;
         let samples = self.samples.entry(class).or_default();
         if samples.len() < SAMPLES {

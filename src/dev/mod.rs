@@ -1,0 +1,4 @@
+//! Developer tools: generators of large queues and logs in the MTAs' real formats, for
+//! benchmarks and load tests (`runbook dev ...`, hidden from `--help`).
+
+pub mod exim_gen;
