@@ -13,21 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// What the queue facts need from one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub id: String,
-    /// The caller's login and uid (`www-data 33` for PHP's mail() under mod_php).
-    pub login: String,
-    pub uid: u32,
-    /// Envelope sender without angle brackets; empty for bounces (`<>`).
-    pub sender: String,
-    pub recipients: Vec<String>,
-    pub received: i64,
-    pub frozen: bool,
-    /// `(uid, script name)` from `X-PHP-Originating-Script: UID:NAME`.
-    pub php_script: Option<(String, String)>,
-}
+pub use super::message::Message;
 
 /// A `-H` file that could not be read as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,9 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<Message, String> {
             continue;
         }
         if let Some(value) = header_value(text, "x-php-originating-script") {
-            let value = value.trim().trim_matches('"');
-            let (uid, name) = value.split_once(':').unwrap_or(("", value));
-            php_script = Some((uid.to_string(), name.to_string()));
+            php_script = Some(super::message::php_script(value));
         }
     }
     Ok(Message {

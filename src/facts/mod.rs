@@ -5,9 +5,11 @@ pub mod apache_files;
 pub mod exim_spool;
 pub mod failure_class;
 pub mod logs;
+pub mod message;
 pub mod mta;
 pub mod php;
 pub mod php_paths;
+pub mod postfix_queue;
 pub mod queue;
 pub mod script_class;
 pub mod spec;
@@ -90,6 +92,7 @@ impl Facts {
             .and_then(|s| self.host.resolve(s).ok());
         match (kind.as_deref(), spool) {
             (Some("exim"), Some(spool)) => queue::exim(&spool),
+            (Some("postfix"), Some(spool)) => queue::postfix(&spool),
             (None, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
             (Some(kind), _) => serde_json::json!({
                 "total": null,

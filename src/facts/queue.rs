@@ -1,11 +1,13 @@
 //! The `queue` fact group: what sits in the mail queue and who put it there.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::exim_spool::{self, Message, Unreadable};
+use super::exim_spool::{self, Unreadable};
+use super::message::Message;
+use super::postfix_queue;
 use super::script_class;
 
 /// How many entries the top lists keep.
@@ -19,6 +21,27 @@ pub fn exim(spool: &Path) -> Value {
             return json!({ "total": null, "error": format!("cannot read {}: {e}", spool.join("input").display()) });
         }
     };
+    let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
+    summarize(&files, |bytes, _, _| exim_spool::parse(bytes))
+}
+
+/// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
+pub fn postfix(spool: &Path) -> Value {
+    let files = postfix_queue::queue_files(spool);
+    summarize(&files, |bytes, path, hold| {
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        postfix_queue::parse(bytes, &id, hold)
+    })
+}
+
+/// Read and parse the files on every core, then merge the counts.
+fn summarize(
+    files: &[(PathBuf, bool)],
+    parse: impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync,
+) -> Value {
     // Reading 100k small files is syscall-bound: one thread per core.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -28,7 +51,7 @@ pub fn exim(spool: &Path) -> Value {
     std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(|| read_all(part)))
+            .map(|part| scope.spawn(|| read_all(part, &parse)))
             .collect();
         for worker in workers {
             if let Ok(part) = worker.join() {
@@ -40,12 +63,15 @@ pub fn exim(spool: &Path) -> Value {
     summary.to_json()
 }
 
-fn read_all(files: &[std::path::PathBuf]) -> Summary {
+fn read_all(
+    files: &[(PathBuf, bool)],
+    parse: &(impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync),
+) -> Summary {
     let mut summary = Summary::default();
     let mut buf = Vec::with_capacity(READ_SIZE);
-    for file in files {
+    for (file, flag) in files {
         match read_small(file, &mut buf) {
-            Ok(()) => match exim_spool::parse(&buf) {
+            Ok(()) => match parse(&buf, file, *flag) {
                 Ok(message) => summary.add(&message),
                 Err(reason) => summary.unreadable.push(Unreadable {
                     file: file.clone(),
@@ -63,12 +89,12 @@ fn read_all(files: &[std::path::PathBuf]) -> Summary {
     summary
 }
 
-/// Most `-H` files are under 4 KiB; one read of this size usually takes the whole file.
+/// Most queue files are under 4 KiB; one read of this size usually takes the whole file.
 const READ_SIZE: usize = 16 * 1024;
 
 /// Read a small file into `buf` with as few system calls as possible: open, read, close
 /// (`fs::read` adds a stat and a second read to find the end).
-fn read_small(path: &std::path::Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     buf.clear();
