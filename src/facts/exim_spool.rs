@@ -137,7 +137,7 @@ pub fn parse(bytes: &[u8]) -> Result<Message, String> {
     Ok(Message {
         id,
         login,
-        uid,
+        uid: Some(uid),
         sender,
         recipients,
         received,
@@ -278,7 +278,7 @@ mod tests {
     fn parses_real_exim_header_files() {
         let m = parse(FROZEN_FORM).unwrap();
         assert_eq!(m.id, "1xVHSh-0001Xe-1g");
-        assert_eq!((m.login.as_str(), m.uid), ("www-data", 33));
+        assert_eq!((m.login.as_str(), m.uid), ("www-data", Some(33)));
         assert_eq!(m.sender, "www-data@vm");
         assert_eq!(m.recipients, ["victim0@example.net"]);
         assert!(m.frozen);

@@ -57,9 +57,9 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
     }
 }
 
-/// uid → user name, from the host's /etc/passwd.
+/// uid → (user name, home), from the host's /etc/passwd.
 #[derive(Default)]
-pub struct Passwd(HashMap<String, String>);
+pub struct Passwd(HashMap<String, (String, String)>);
 
 impl Passwd {
     pub fn read(host: &Host) -> Passwd {
@@ -68,10 +68,11 @@ impl Passwd {
         Passwd(
             text.lines()
                 .filter_map(|l| {
-                    let mut f = l.split(':');
-                    let name = f.next()?;
-                    let uid = f.nth(1)?;
-                    Some((uid.to_string(), name.to_string()))
+                    let f: Vec<&str> = l.split(':').collect();
+                    Some((
+                        f.get(2)?.to_string(),
+                        (f.first()?.to_string(), f.get(5)?.to_string()),
+                    ))
                 })
                 .collect(),
         )
@@ -80,8 +81,13 @@ impl Passwd {
     pub fn user(&self, uid: &str) -> String {
         self.0
             .get(uid)
-            .cloned()
+            .map(|(name, _)| name.clone())
             .unwrap_or_else(|| format!("uid {uid}"))
+    }
+
+    /// The home directory (on Plesk and ISPmanager it names the site).
+    pub fn home(&self, uid: &str) -> Option<String> {
+        self.0.get(uid).map(|(_, home)| home.clone())
     }
 }
 
@@ -280,7 +286,10 @@ mod tests {
     fn scan(kind: &str, text: &[u8]) -> Scan {
         let mut s = Scan::new(
             kind,
-            Passwd(HashMap::from([("33".to_string(), "www-data".to_string())])),
+            Passwd(HashMap::from([(
+                "33".to_string(),
+                ("www-data".to_string(), "/var/www".to_string()),
+            )])),
         );
         s.read(text);
         s

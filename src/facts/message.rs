@@ -5,9 +5,10 @@
 pub struct Message {
     /// The MTA's id for it (exim `1xVHSh-0001Xe-1g`, postfix `DF9CD164001`, qmail inode).
     pub id: String,
-    /// The submitting login and uid where the MTA records them (`www-data`, 33).
+    /// The submitting login and uid where the MTA records them (`www-data`, 33); a login
+    /// in parentheses (`(network)`) is no local user.
     pub login: String,
-    pub uid: u32,
+    pub uid: Option<u32>,
     /// Envelope sender without angle brackets; empty for bounces (`<>`).
     pub sender: String,
     /// Recipients still to be delivered.

@@ -10,6 +10,7 @@ pub mod mta;
 pub mod php;
 pub mod php_paths;
 pub mod postfix_queue;
+pub mod qmail_queue;
 pub mod queue;
 pub mod script_class;
 pub mod spec;
@@ -90,9 +91,11 @@ impl Facts {
             .get("mta.spool")
             .and_then(Value::as_str)
             .and_then(|s| self.host.resolve(s).ok());
+        let passwd = logs::Passwd::read(&self.host);
         match (kind.as_deref(), spool) {
-            (Some("exim"), Some(spool)) => queue::exim(&spool),
-            (Some("postfix"), Some(spool)) => queue::postfix(&spool),
+            (Some("exim"), Some(spool)) => queue::exim(&spool, &passwd),
+            (Some("postfix"), Some(spool)) => queue::postfix(&spool, &passwd),
+            (Some("qmail"), Some(spool)) => queue::qmail(&spool, &passwd),
             (None, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
             (Some(kind), _) => serde_json::json!({
                 "total": null,

@@ -43,7 +43,7 @@ pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
     let mut message = Message {
         id: id.to_string(),
         login: String::new(),
-        uid: 0,
+        uid: None,
         sender: String::new(),
         recipients: Vec::new(),
         received: 0,
@@ -110,14 +110,14 @@ fn header(message: &mut Message, line: &[u8]) {
     };
     if name.eq_ignore_ascii_case("X-PHP-Originating-Script") {
         message.php_script = Some(php_script(value));
-    } else if name.eq_ignore_ascii_case("Received") && message.uid == 0 {
+    } else if name.eq_ignore_ascii_case("Received") && message.uid.is_none() {
         // `Received: by host (Postfix, from userid 33)`: the submitting uid.
         if let Some(uid) = value
             .split("from userid ")
             .nth(1)
             .and_then(|r| r.split(')').next())
         {
-            message.uid = uid.trim().parse().unwrap_or(0);
+            message.uid = uid.trim().parse().ok();
         }
     }
 }
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(m.sender, "www-data@vm");
         assert_eq!(m.recipients, ["target@example.org"]);
         assert_eq!(m.received, 1795393242);
-        assert_eq!((m.login.as_str(), m.uid), ("www-data", 33));
+        assert_eq!((m.login.as_str(), m.uid), ("www-data", Some(33)));
         assert_eq!(
             m.php_script,
             Some(("1001".into(), "gsdjkjhkll.php(2) : eval()'d code".into()))

@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::exim_spool::{self, Unreadable};
+use super::logs::Passwd;
 use super::message::Message;
-use super::postfix_queue;
 use super::script_class;
+use super::{postfix_queue, qmail_queue};
 
 /// How many entries the top lists keep.
 const TOP: usize = 10;
 
 /// Read every message of an exim spool (`spool` is its real path) and summarize.
-pub fn exim(spool: &Path) -> Value {
+pub fn exim(spool: &Path, passwd: &Passwd) -> Value {
     let files = match exim_spool::header_files(spool) {
         Ok(files) => files,
         Err(e) => {
@@ -22,13 +23,13 @@ pub fn exim(spool: &Path) -> Value {
         }
     };
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    summarize(&files, |bytes, _, _| exim_spool::parse(bytes))
+    summarize(&files, passwd, |bytes, _, _| exim_spool::parse(bytes))
 }
 
 /// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
-pub fn postfix(spool: &Path) -> Value {
+pub fn postfix(spool: &Path, passwd: &Passwd) -> Value {
     let files = postfix_queue::queue_files(spool);
-    summarize(&files, |bytes, path, hold| {
+    summarize(&files, passwd, |bytes, path, hold| {
         let id = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -37,9 +38,21 @@ pub fn postfix(spool: &Path) -> Value {
     })
 }
 
+/// Read every message of a qmail queue (`/var/qmail/queue`, real path).
+pub fn qmail(queue: &Path, passwd: &Passwd) -> Value {
+    let files: Vec<(PathBuf, bool)> = qmail_queue::messages(queue)
+        .into_iter()
+        .map(|f| (f, false))
+        .collect();
+    summarize(&files, passwd, |bytes, path, _| {
+        qmail_queue::parse(queue, path, bytes)
+    })
+}
+
 /// Read and parse the files on every core, then merge the counts.
 fn summarize(
     files: &[(PathBuf, bool)],
+    passwd: &Passwd,
     parse: impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync,
 ) -> Value {
     // Reading 100k small files is syscall-bound: one thread per core.
@@ -60,7 +73,7 @@ fn summarize(
         }
     });
     summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
-    summary.to_json()
+    summary.to_json(passwd)
 }
 
 fn read_all(
@@ -116,6 +129,8 @@ struct Summary {
     oldest: Option<i64>,
     newest: Option<i64>,
     senders: HashMap<String, u64>,
+    /// Who submitted: the login the MTA recorded, or the uid to look up.
+    submitters: HashMap<(String, Option<u32>), u64>,
     scripts: HashMap<(String, String), u64>,
     domains: HashMap<String, u64>,
     unreadable: Vec<Unreadable>,
@@ -127,6 +142,7 @@ impl Summary {
         self.frozen += u64::from(m.frozen);
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
+        *self.submitters.entry((m.login.clone(), m.uid)).or_default() += 1;
         let sender = if m.sender.is_empty() {
             "<>".to_string()
         } else {
@@ -160,13 +176,29 @@ impl Summary {
                 *map.entry(k).or_default() += v;
             }
         }
+        for (k, v) in other.submitters {
+            *self.submitters.entry(k).or_default() += v;
+        }
         for (k, v) in other.scripts {
             *self.scripts.entry(k).or_default() += v;
         }
         self.unreadable.extend(other.unreadable);
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, passwd: &Passwd) -> Value {
+        let users: Vec<Value> = top(&self.submitters)
+            .into_iter()
+            .map(|((login, uid), count)| {
+                let uid_text = uid.map(|u| u.to_string());
+                let user = match (&uid_text, login.is_empty()) {
+                    (Some(u), true) => passwd.user(u),
+                    (None, true) => "(unknown)".to_string(),
+                    (_, false) => login.clone(),
+                };
+                let home = uid_text.as_deref().and_then(|u| passwd.home(u));
+                json!({ "user": user, "uid": uid, "home": home, "count": count })
+            })
+            .collect();
         let scripts: Vec<Value> = top(&self.scripts)
             .into_iter()
             .map(|((script, uid), count)| {
@@ -180,6 +212,7 @@ impl Summary {
             "newest": self.newest,
             "top_senders": top(&self.senders).into_iter().map(|(s, c)| json!({"sender": s, "count": c})).collect::<Vec<_>>(),
             "top_scripts": scripts,
+            "top_local_users": users,
             "without_script_header": self.without_script_header,
             "top_recipient_domains": top(&self.domains).into_iter().map(|(d, c)| json!({"domain": d, "count": c})).collect::<Vec<_>>(),
             "unreadable": self.unreadable.iter().map(|u| json!({"file": u.file.display().to_string(), "reason": u.reason})).collect::<Vec<_>>(),

@@ -107,6 +107,11 @@ pub const FACTS: &[FactSpec] = &[
         item_fields: SCRIPT_FIELDS,
     },
     fact(
+        "queue.top_local_users",
+        FactKind::List,
+        "Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on qmail)",
+    ),
+    fact(
         "queue.without_script_header",
         FactKind::Integer,
         "Messages without an X-PHP-Originating-Script header",

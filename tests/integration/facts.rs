@@ -249,3 +249,37 @@ fn postfix_queue_and_mail_log() {
         serde_json::json!([{ "user": "www-data", "count": 4 }, { "user": "siteuser", "count": 1 }])
     );
 }
+
+#[test]
+fn plesk_qmail_queue_by_invoking_user() {
+    // The example host builds article 001's queue in qmail's on-disk format.
+    let test = Test::example("plesk-qmail");
+    let out = test.run_args(&["facts", "--only", "mta,panel,queue,log", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let facts = out.json();
+    assert_eq!(
+        (facts["mta"]["kind"].as_str(), facts["panel"].as_str()),
+        (Some("qmail"), Some("plesk"))
+    );
+    let q = &facts["queue"];
+    assert_eq!(q["total"], 4, "three preprocessed, one still in todo/");
+    assert_eq!(
+        q["top_local_users"],
+        serde_json::json!([
+            { "user": "shopuser", "uid": 10003, "home": "/var/www/vhosts/shop.example", "count": 2 },
+            { "user": "apache", "uid": 48, "home": "/usr/share/httpd", "count": 1 },
+            { "user": "(network)", "uid": null, "home": null, "count": 1 },
+        ])
+    );
+    // Delivered recipients (D) no longer count; domain1.com has two still to do.
+    assert_eq!(
+        q["top_recipient_domains"][0],
+        serde_json::json!({ "domain": "domain1.com", "count": 2 })
+    );
+    assert_eq!(q["top_scripts"][1]["class"], "random");
+    assert_eq!(facts["log"]["failures"]["blacklisted"], 1);
+    assert_eq!(
+        facts["log"]["arrivals_by_user"],
+        serde_json::json!([{ "user": "info@shop.example", "count": 1 }])
+    );
+}
