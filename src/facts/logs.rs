@@ -99,6 +99,8 @@ pub struct Scan {
     pub failures: HashMap<&'static str, u64>,
     samples: HashMap<&'static str, Vec<String>>,
     pub arrivals: HashMap<String, u64>,
+    /// Minutes of the year (see [`minute_of_year`]) in which deliveries failed.
+    pub failure_minutes: std::collections::BTreeSet<u32>,
 }
 
 impl Scan {
@@ -110,6 +112,7 @@ impl Scan {
             failures: HashMap::new(),
             samples: HashMap::new(),
             arrivals: HashMap::new(),
+            failure_minutes: Default::default(),
         }
     }
 
@@ -194,6 +197,9 @@ impl Scan {
     fn failure(&mut self, reply: &[u8], raw: &[u8]) {
         let class = failure_class::classify_bytes(reply);
         *self.failures.entry(class).or_default() += 1;
+        if let Some(minute) = minute_of_year(raw) {
+            self.failure_minutes.insert(minute);
+        }
         let samples = self.samples.entry(class).or_default();
         if samples.len() < SAMPLES {
             samples.push(String::from_utf8_lossy(raw).trim_end().to_string());
@@ -224,6 +230,52 @@ impl Scan {
             "arrivals_by_user": arrivals.iter().map(|(u, c)| json!({"user": u, "count": c})).collect::<Vec<_>>(),
         })
     }
+}
+
+/// Find the MTA's log on the host (`kind` from `mta.kind`).
+pub fn log_file(host: &Host, kind: &str) -> Option<&'static str> {
+    candidates(kind)
+        .iter()
+        .copied()
+        .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
+}
+
+/// Read the whole log (for the minutes of its failures).
+pub fn scan(host: &Host, kind: &str) -> Option<Scan> {
+    let file = log_file(host, kind)?;
+    let f = File::open(host.resolve(file).ok()?).ok()?;
+    let mut scan = Scan::new(kind, Passwd::default());
+    scan.read(BufReader::with_capacity(1 << 20, f));
+    Some(scan)
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// The minute of the year a log line was written, from exim's `2026-11-23 00:11:01` or
+/// syslog's `Nov 23 00:11:01`. Years are left out: syslog does not write them, and the
+/// access logs they are matched against are read around the same days.
+pub fn minute_of_year(line: &[u8]) -> Option<u32> {
+    let num = |b: &[u8]| -> Option<u32> { std::str::from_utf8(b).ok()?.trim().parse().ok() };
+    let (month, day, hms) =
+        if line.len() >= 19 && line[4] == b'-' && line[7] == b'-' && line[10] == b' ' {
+            (num(&line[5..7])?, num(&line[8..10])?, &line[11..19])
+        } else if line.len() >= 15 && line[3] == b' ' && line[6] == b' ' {
+            let month = MONTHS.iter().position(|m| &line[..3] == *m)? as u32 + 1;
+            (month, num(&line[4..6])?, &line[7..15])
+        } else {
+            return None;
+        };
+    minute(month, day, num(&hms[0..2])?, num(&hms[3..5])?)
+}
+
+/// Minutes since January 1st 00:00 of a (leap-agnostic, 31-day-month) calendar: only
+/// distances of a few minutes matter.
+pub fn minute(month: u32, day: u32, hour: u32, minute: u32) -> Option<u32> {
+    (1..=12)
+        .contains(&month)
+        .then(|| (((month - 1) * 31 + day.saturating_sub(1)) * 24 + hour) * 60 + minute)
 }
 
 /// Drop a syslog prefix (`Jun 25 01:23:45 host program[pid]: `) if there is one.

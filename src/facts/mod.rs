@@ -10,6 +10,7 @@ pub mod mta;
 pub mod php;
 pub mod php_paths;
 pub mod postfix_queue;
+pub mod posts;
 pub mod qmail_queue;
 pub mod queue;
 pub mod script_class;
@@ -24,7 +25,7 @@ use crate::host::Host;
 
 /// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
 pub const GROUPS: &[&str] = &[
-    "mta", "panel", "queue", "log", "php", "web", "activity", "sessions",
+    "mta", "panel", "queue", "log", "php", "web", "posts", "activity", "sessions",
 ];
 
 /// The host's facts, gathered lazily by group.
@@ -75,6 +76,18 @@ impl Facts {
             "log" => logs::gather(host, self.get("mta.kind").and_then(Value::as_str)),
             "php" => php::gather(host),
             "web" => web::gather(host),
+            "posts" => {
+                let logs: Vec<String> = self
+                    .get("web.access_logs")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                posts::gather(host, self.get("mta.kind").and_then(Value::as_str), &logs)
+            }
             "activity" => activity::activity(host),
             "sessions" => activity::sessions(host),
             _ => Value::Null,

@@ -164,6 +164,26 @@ pub const FACTS: &[FactSpec] = &[
         "A few failure lines per class",
     ),
     fact(
+        "web.access_logs",
+        FactKind::List,
+        "Web access logs found (Apache CustomLog, nginx access_log, usual places)",
+    ),
+    fact(
+        "posts.top_uris",
+        FactKind::List,
+        "POSTed URIs in the minutes around failed deliveries, with counts and log",
+    ),
+    fact(
+        "posts.posts_near_failures",
+        FactKind::Integer,
+        "POSTs within the window of a failure",
+    ),
+    fact(
+        "posts.failure_minutes",
+        FactKind::Integer,
+        "Minutes with failed deliveries in the MTA log",
+    ),
+    fact(
         "activity.smtp_connections",
         FactKind::List,
         "Connections to remote port 25, with pid, process, user and whether the process is the MTA",

@@ -40,8 +40,15 @@ pub fn gather(host: &Host) -> Value {
             }
         }
     }
+    let access_logs = access_logs(
+        host,
+        layout
+            .as_ref()
+            .map(|l| (l.server_root.to_string_lossy().into_owned(), &files)),
+    );
     json!({
         "server": server,
+        "access_logs": access_logs,
         "server_names": server_names,
         "apache_config": layout.as_ref().map(|l| l.main_config.to_string_lossy().into_owned()),
         "apache_files": files,
@@ -99,4 +106,86 @@ fn cgi_php_ini(host: &Host, vh: &VirtualHost) -> Option<String> {
     candidates
         .into_iter()
         .find(|p| host.resolve(p).is_ok_and(|real| real.is_file()))
+}
+
+/// Where web servers usually write access logs (Debian, RHEL, ISPmanager, Plesk).
+const ACCESS_LOG_GLOBS: &[&str] = &[
+    "/var/log/apache2/*access.log",
+    "/var/log/httpd/*access_log",
+    "/var/log/nginx/*access.log",
+    "/var/www/httpd-logs/*.access.log",
+    "/var/www/vhosts/system/*/logs/access_log",
+];
+
+/// Existing access logs: those Apache's `CustomLog` and nginx's `access_log` name, and
+/// the usual places.
+fn access_logs(host: &Host, apache: Option<(String, &Vec<String>)>) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    if let Some((server_root, files)) = apache {
+        for file in files {
+            found.extend(
+                directive_paths(host, file, "customlog")
+                    .into_iter()
+                    .map(|p| absolute(&server_root, &p)),
+            );
+        }
+    }
+    for nginx in crate::facts::php_paths::glob_host(host.root(), "/etc/nginx/nginx.conf")
+        .into_iter()
+        .chain(crate::facts::php_paths::glob_host(
+            host.root(),
+            "/etc/nginx/sites-enabled/*",
+        ))
+        .chain(crate::facts::php_paths::glob_host(
+            host.root(),
+            "/etc/nginx/conf.d/*.conf",
+        ))
+        .chain(crate::facts::php_paths::glob_host(
+            host.root(),
+            "/etc/nginx/vhosts/*/*.conf",
+        ))
+    {
+        found.extend(
+            directive_paths(host, &nginx, "access_log")
+                .into_iter()
+                .map(|p| absolute("/etc/nginx", &p)),
+        );
+    }
+    for pattern in ACCESS_LOG_GLOBS {
+        found.extend(crate::facts::php_paths::glob_host(host.root(), pattern));
+    }
+    found.retain(|p| host.resolve(p).is_ok_and(|r| r.is_file()));
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The first argument of every `directive` line (case-insensitive) in a config file;
+/// Debian's `${APACHE_LOG_DIR}` expanded, piped logs and `off` left out.
+fn directive_paths(host: &Host, file: &str, directive: &str) -> Vec<String> {
+    let Ok(Some(bytes)) = host.read(file) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next()?;
+            if !name.eq_ignore_ascii_case(directive) {
+                return None;
+            }
+            let path = words.next()?.trim_matches('"').trim_end_matches(';');
+            let path = path.replace("${APACHE_LOG_DIR}", "/var/log/apache2");
+            (!path.starts_with('|') && path != "off" && !path.starts_with("syslog:"))
+                .then_some(path)
+        })
+        .collect()
+}
+
+fn absolute(base: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{path}", base.trim_end_matches('/'))
+    }
 }

@@ -283,3 +283,22 @@ fn plesk_qmail_queue_by_invoking_user() {
         serde_json::json!([{ "user": "info@shop.example", "count": 1 }])
     );
 }
+
+#[test]
+fn posts_around_failures_point_at_the_abused_form() {
+    let out =
+        Test::example("exim-outbreak").run_args(&["facts", "--only", "posts", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let posts = &out.json()["posts"];
+    // Five POSTs to the contact form and one to the uploaded script fall within two
+    // minutes of a failure; the customer's own POSTs hours earlier and the cart do not.
+    assert_eq!(posts["posts_near_failures"], 6);
+    assert_eq!(
+        posts["top_uris"][0],
+        serde_json::json!({ "uri": "/contact.php", "count": 5, "log": "/var/log/apache2/access.log" })
+    );
+    assert_eq!(
+        posts["top_uris"][1]["uri"],
+        "/wp-content/uploads/gsdjkjhkll.php"
+    );
+}

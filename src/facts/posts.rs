@@ -1,0 +1,102 @@
+//! The `posts` fact group: which POSTed URIs of the web access logs fall in the minutes
+//! around failed deliveries (articles 002 and 003: a form abused by bots shows up as the
+//! POSTs just before the failures).
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+
+use serde_json::{Value, json};
+
+use super::logs::{self, minute};
+use crate::host::Host;
+
+/// Minutes before and after a failure that count as "around" it.
+pub const WINDOW: u32 = 2;
+const TOP: usize = 10;
+
+pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Value {
+    let Some(scan) = mta_kind.and_then(|k| logs::scan(host, k)) else {
+        return json!({ "top_uris": null, "error": "no mail log to take failure times from" });
+    };
+    let near: BTreeSet<u32> = scan
+        .failure_minutes
+        .iter()
+        .flat_map(|m| m.saturating_sub(WINDOW)..=m + WINDOW)
+        .collect();
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    let mut posts = 0u64;
+    for log in access_logs {
+        let Some(file) = host.resolve(log).ok().and_then(|p| File::open(p).ok()) else {
+            continue;
+        };
+        let mut line = Vec::new();
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            if let Some((when, uri)) = post(&line)
+                && near.contains(&when)
+            {
+                posts += 1;
+                *counts.entry((uri, log.clone())).or_default() += 1;
+            }
+            line.clear();
+        }
+    }
+    let mut top: Vec<((String, String), u64)> = counts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(TOP);
+    json!({
+        "window_minutes": WINDOW,
+        "failure_minutes": scan.failure_minutes.len(),
+        "access_logs": access_logs,
+        "posts_near_failures": posts,
+        "top_uris": top.into_iter().map(|((uri, log), count)| json!({ "uri": uri, "count": count, "log": log })).collect::<Vec<_>>(),
+    })
+}
+
+/// A POST in combined (Apache, nginx) format: its minute of the year and path (query
+/// left out). `IP - - [25/Jun/2020:01:23:44 +0300] "POST /contact.php?x=1 HTTP/1.1" 200 ...`
+pub fn post(line: &[u8]) -> Option<(u32, String)> {
+    let open = memchr::memchr(b'[', line)?;
+    let stamp = line.get(open + 1..open + 18)?; // 25/Jun/2020:01:23
+    let request = &line[memchr::memmem::find(line, b"\"POST ")? + 6..];
+    let num = |b: &[u8]| -> Option<u32> { std::str::from_utf8(b).ok()?.parse().ok() };
+    let month = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ]
+    .iter()
+    .position(|m| &stamp[3..6] == *m)? as u32
+        + 1;
+    let when = minute(
+        month,
+        num(&stamp[0..2])?,
+        num(&stamp[12..14])?,
+        num(&stamp[15..17])?,
+    )?;
+    let end = request
+        .iter()
+        .position(|b| *b == b' ' || *b == b'"' || *b == b'?')
+        .unwrap_or(request.len());
+    Some((when, String::from_utf8_lossy(&request[..end]).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_format_posts() {
+        let line = b"203.0.113.9 - - [25/Jun/2020:01:23:44 +0300] \"POST /contact.php?lang=en HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n";
+        let (when, uri) = post(line).unwrap();
+        assert_eq!(uri, "/contact.php");
+        assert_eq!(
+            Some(when),
+            logs::minute_of_year(b"Jun 25 01:23:45 vh84 splogger[1]: x")
+        );
+        assert!(
+            post(b"203.0.113.9 - - [25/Jun/2020:01:23:44 +0300] \"GET / HTTP/1.1\" 200 1\n")
+                .is_none()
+        );
+    }
+}
