@@ -4,6 +4,7 @@ pub mod activity;
 pub mod apache_files;
 pub mod exim_spool;
 pub mod failure_class;
+pub mod locate;
 pub mod logs;
 pub mod message;
 pub mod mta;
@@ -105,15 +106,29 @@ impl Facts {
             .and_then(Value::as_str)
             .and_then(|s| self.host.resolve(s).ok());
         let passwd = logs::Passwd::read(&self.host);
-        match (kind.as_deref(), spool) {
+        let mut queue = match (kind.as_deref(), spool) {
             (Some("exim"), Some(spool)) => queue::exim(&spool, &passwd),
             (Some("postfix"), Some(spool)) => queue::postfix(&spool, &passwd),
             (Some("qmail"), Some(spool)) => queue::qmail(&spool, &passwd),
             (None, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
             (Some(kind), _) => serde_json::json!({
                 "total": null,
-                "error": format!("reading the {kind} queue is not supported yet"),
+                "error": format!("no {kind} queue directory found"),
             }),
+        };
+        // Where the sending scripts are: under the sites' document roots and /var/www, /home.
+        let roots: Vec<String> = self
+            .get("web.vhosts")
+            .and_then(Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|h| h["document_root"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(scripts) = queue.get_mut("top_scripts") {
+            locate::add_locations(&self.host, scripts, &roots, &passwd);
         }
+        queue
     }
 }

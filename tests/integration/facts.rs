@@ -54,8 +54,8 @@ fn exim_queue_counts_senders_and_scripts() {
         assert_eq!(
             q["top_scripts"],
             serde_json::json!([
-                { "script": "tools.php", "uid": "1001", "count": 3, "class": "form" },
-                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": "1001", "count": 1, "class": "random" },
+                { "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [] },
+                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": "1001", "count": 1, "class": "random", "locations": [] },
             ])
         );
         assert_eq!(
@@ -238,7 +238,7 @@ fn postfix_queue_and_mail_log() {
     );
     assert_eq!(
         q["top_scripts"][0],
-        serde_json::json!({ "script": "tools.php", "uid": "1001", "count": 3, "class": "form" })
+        serde_json::json!({ "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [] })
     );
     assert_eq!(q["without_script_header"], 2);
     // Deferred for lack of DNS: article 002 counts "Host or domain name not found" as a
@@ -301,4 +301,21 @@ fn posts_around_failures_point_at_the_abused_form() {
         posts["top_uris"][1]["uri"],
         "/wp-content/uploads/gsdjkjhkll.php"
     );
+}
+
+#[test]
+fn sending_scripts_are_located_under_the_web_roots() {
+    let out =
+        Test::example("exim-outbreak").run_args(&["facts", "--only", "queue", "--output", "json"]);
+    let scripts = &out.json()["queue"]["top_scripts"];
+    assert_eq!(
+        scripts[0]["locations"][0]["path"],
+        "/var/www/shop/public/tools.php"
+    );
+    // The eval'd code's file is found by the script's own name.
+    assert_eq!(
+        scripts[1]["locations"][0]["path"],
+        "/var/www/shop/public/wp-content/uploads/gsdjkjhkll.php"
+    );
+    assert!(scripts[1]["locations"][0]["mtime"].is_i64());
 }
