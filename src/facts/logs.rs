@@ -49,8 +49,18 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
     let passwd = Passwd::read(host);
     match host.resolve(file).and_then(File::open) {
         Ok(f) => {
+            let size = f.metadata().map_or(0, |m| m.len());
+            let progress =
+                crate::report::progress::bar(size, 50_000_000, "reading the mail log", true);
             let mut scan = Scan::new(kind, passwd);
-            scan.read(BufReader::with_capacity(1 << 20, f));
+            let reader = BufReader::with_capacity(1 << 20, f);
+            // Counting every line costs a clock read each: only when someone watches.
+            if progress.is_hidden() {
+                scan.read(reader);
+            } else {
+                scan.read(progress.wrap_read(reader));
+            }
+            progress.finish_and_clear();
             scan.to_json(file)
         }
         Err(e) => json!({ "file": file, "error": e.to_string() }),

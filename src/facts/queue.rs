@@ -60,11 +60,13 @@ fn summarize(
         .map_or(1, |n| n.get())
         .min(8);
     let chunk = files.len().div_ceil(threads).max(1);
+    let progress =
+        crate::report::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(|| read_all(part, &parse)))
+            .map(|part| scope.spawn(|| read_all(part, &parse, &progress)))
             .collect();
         for worker in workers {
             if let Ok(part) = worker.join() {
@@ -72,6 +74,7 @@ fn summarize(
             }
         }
     });
+    progress.finish_and_clear();
     summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
     summary.to_json(passwd)
 }
@@ -79,10 +82,12 @@ fn summarize(
 fn read_all(
     files: &[(PathBuf, bool)],
     parse: &(impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync),
+    progress: &indicatif::ProgressBar,
 ) -> Summary {
     let mut summary = Summary::default();
     let mut buf = Vec::with_capacity(READ_SIZE);
     for (file, flag) in files {
+        progress.inc(1);
         match read_small(file, &mut buf) {
             Ok(()) => match parse(&buf, file, *flag) {
                 Ok(message) => summary.add(&message),

@@ -2,4 +2,5 @@
 
 pub mod markdown;
 pub mod plan;
+pub mod progress;
 pub mod style;
