@@ -190,17 +190,32 @@ impl Summary {
         self.unreadable.extend(other.unreadable);
     }
 
+    /// Submitters by user name (a login the MTA recorded, else the uid's name), so the
+    /// same user counts once whether or not its uid was recorded; most first.
+    fn local_users(&self, passwd: &Passwd) -> Vec<(String, (Option<u32>, u64))> {
+        let mut by_user: HashMap<String, (Option<u32>, u64)> = HashMap::new();
+        for ((login, uid), count) in &self.submitters {
+            let user = match (uid, login.is_empty()) {
+                (_, false) => login.clone(),
+                (Some(u), true) => passwd.user(&u.to_string()),
+                (None, true) => "(unknown)".to_string(),
+            };
+            let entry = by_user.entry(user).or_default();
+            entry.0 = entry.0.or(*uid);
+            entry.1 += count;
+        }
+        let mut users: Vec<_> = by_user.into_iter().collect();
+        users.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+        users.truncate(TOP);
+        users
+    }
+
     fn to_json(&self, passwd: &Passwd) -> Value {
-        let users: Vec<Value> = top(&self.submitters)
+        let users: Vec<Value> = self
+            .local_users(passwd)
             .into_iter()
-            .map(|((login, uid), count)| {
-                let uid_text = uid.map(|u| u.to_string());
-                let user = match (&uid_text, login.is_empty()) {
-                    (Some(u), true) => passwd.user(u),
-                    (None, true) => "(unknown)".to_string(),
-                    (_, false) => login.clone(),
-                };
-                let home = uid_text.as_deref().and_then(|u| passwd.home(u));
+            .map(|(user, (uid, count))| {
+                let home = uid.and_then(|u| passwd.home(&u.to_string()));
                 json!({ "user": user, "uid": uid, "home": home, "count": count })
             })
             .collect();

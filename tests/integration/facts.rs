@@ -267,8 +267,8 @@ fn plesk_qmail_queue_by_invoking_user() {
         q["top_local_users"],
         serde_json::json!([
             { "user": "shopuser", "uid": 10003, "home": "/var/www/vhosts/shop.example", "count": 2 },
-            { "user": "apache", "uid": 48, "home": "/usr/share/httpd", "count": 1 },
             { "user": "(network)", "uid": null, "home": null, "count": 1 },
+            { "user": "apache", "uid": 48, "home": "/usr/share/httpd", "count": 1 },
         ])
     );
     // Delivered recipients (D) no longer count; domain1.com has two still to do.

@@ -1,0 +1,2 @@
+<?php
+eval('mail("target@example.org", "Hi", "spam body\n");');
