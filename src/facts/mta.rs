@@ -59,7 +59,7 @@ pub fn gather(host: &Host) -> Value {
         "kind": layout.kind,
         "binary": first(layout.binaries),
         "config": first(layout.configs),
-        "spool": first(layout.spools),
+        "spool": configured_spool(host, layout).or_else(|| first(layout.spools).map(str::to_string)),
         "running": running(host, layout.processes),
         "version": package_version(host, layout.package),
     })
@@ -75,6 +75,37 @@ pub fn panel(host: &Host) -> Value {
     } else {
         Value::Null
     }
+}
+
+/// A running exim knows its spool best (`exim -bP spool_directory`): asked only on the
+/// live host, where the binary and its config are the ones that run.
+fn configured_spool(host: &Host, layout: &Layout) -> Option<String> {
+    if layout.kind != "exim"
+        || !host.is_live()
+        || running(host, layout.processes) != Value::Bool(true)
+    {
+        return None;
+    }
+    let binary = layout
+        .binaries
+        .iter()
+        .find(|b| host.resolve(b).is_ok_and(|r| r.exists()))?;
+    let argv = [binary.to_string(), "-bP".into(), "spool_directory".into()];
+    let out = crate::apply::command::run(host, &argv, std::time::Duration::from_secs(10)).ok()?;
+    out.success()
+        .then(|| option_value(&out.stdout, "spool_directory"))
+        .flatten()
+}
+
+/// The value in `exim -bP NAME` output (`spool_directory = /var/spool/exim4`).
+fn option_value(output: &str, name: &str) -> Option<String> {
+    let value = output
+        .trim()
+        .strip_prefix(name)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    value.starts_with('/').then(|| value.to_string())
 }
 
 /// Whether a process of that name runs; only knowable on the live host (`/proc`).
@@ -105,4 +136,22 @@ fn package_version(host: &Host, package: &str) -> Value {
         .and_then(|stanza| stanza.lines().find_map(|l| l.strip_prefix("Version: ")))
         .map(|v| json!(v))
         .unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exim_bp_output() {
+        assert_eq!(
+            option_value("spool_directory = /var/spool/exim4\n", "spool_directory").as_deref(),
+            Some("/var/spool/exim4")
+        );
+        assert_eq!(option_value("spool_directory =\n", "spool_directory"), None);
+        assert_eq!(
+            option_value("exim: unknown option\n", "spool_directory"),
+            None
+        );
+    }
 }
