@@ -122,26 +122,22 @@ pub fn rollback(
 
 /// Actions that began and completed and were not undone, in journal order.
 fn completed_actions(entries: &[Entry]) -> Vec<(u64, JournalAction)> {
-    let done: HashSet<u64> = entries
-        .iter()
-        .filter_map(|e| {
-            if let Entry::Done { seq, .. } = e {
-                Some(*seq)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let undone: HashSet<u64> = entries
-        .iter()
-        .filter_map(|e| {
-            if let Entry::Undone { seq, .. } = e {
-                Some(*seq)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let seqs =
+        |pick: fn(&Entry) -> Option<u64>| entries.iter().filter_map(pick).collect::<HashSet<u64>>();
+    let done = seqs(|e| {
+        if let Entry::Done { seq, .. } = e {
+            Some(*seq)
+        } else {
+            None
+        }
+    });
+    let undone = seqs(|e| {
+        if let Entry::Undone { seq, .. } = e {
+            Some(*seq)
+        } else {
+            None
+        }
+    });
     entries
         .iter()
         .filter_map(|e| match e {
