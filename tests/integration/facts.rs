@@ -319,3 +319,51 @@ fn sending_scripts_are_located_under_the_web_roots() {
     );
     assert!(scripts[1]["locations"][0]["mtime"].is_i64());
 }
+
+#[test]
+fn broken_postfix_and_qmail_files_are_listed_not_fatal() {
+    let postfix = Test::new().file("/usr/sbin/postfix", "");
+    fs::create_dir_all(postfix.path("/var/spool/postfix")).unwrap();
+    copy_into(&postfix, "postfix-spool", "/var/spool/postfix");
+    fs::create_dir_all(postfix.path("/var/spool/postfix/deferred/A")).unwrap();
+    fs::write(
+        postfix.path("/var/spool/postfix/deferred/A/A1B2C3D4E5"),
+        b"\xffgarbage",
+    )
+    .unwrap();
+    fs::create_dir_all(postfix.path("/var/spool/postfix/incoming")).unwrap();
+    fs::write(postfix.path("/var/spool/postfix/incoming/B1B2C3D4E5"), b"").unwrap();
+    let q = &postfix
+        .run_args(&["facts", "--only", "queue", "--output", "json"])
+        .json()["queue"];
+    assert_eq!(q["total"], 6);
+    let reasons: Vec<&str> = q["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| r.starts_with("truncated")),
+        "{reasons:?}"
+    );
+
+    let qmail = Test::example("plesk-qmail");
+    // A message whose envelope files are gone (qmail-send cleaning up as we read).
+    fs::create_dir_all(qmail.path("/var/qmail/queue/mess/0")).unwrap();
+    fs::write(
+        qmail.path("/var/qmail/queue/mess/0/4600000"),
+        "Received: (qmail 1 invoked by uid 48)\n\nx\n",
+    )
+    .unwrap();
+    let q = &qmail
+        .run_args(&["facts", "--only", "queue", "--output", "json"])
+        .json()["queue"];
+    assert_eq!(q["total"], 4);
+    assert_eq!(q["unreadable"].as_array().unwrap().len(), 1);
+    crate::assert_contains!(
+        q["unreadable"][0]["reason"].as_str().unwrap(),
+        "no sender (info)"
+    );
+}
