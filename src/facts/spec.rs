@@ -45,6 +45,20 @@ const VHOST_FIELDS: &[&str] = &[
 
 const SCRIPT_FIELDS: &[&str] = &["script", "uid", "count", "class"];
 
+/// A list fact whose elements are records with these fields (`{{item.FIELD}}`).
+const fn list(
+    name: &'static str,
+    description: &'static str,
+    item_fields: &'static [&'static str],
+) -> FactSpec {
+    FactSpec {
+        name,
+        kind: FactKind::List,
+        description,
+        item_fields,
+    }
+}
+
 /// A fact without item fields.
 const fn fact(name: &'static str, kind: FactKind, description: &'static str) -> FactSpec {
     FactSpec {
@@ -95,10 +109,10 @@ pub const FACTS: &[FactSpec] = &[
         FactKind::Integer,
         "Arrival time of the newest message (Unix seconds)",
     ),
-    fact(
+    list(
         "queue.top_senders",
-        FactKind::List,
         "Envelope senders with the most messages (`<>` for bounces)",
+        &["sender", "count"],
     ),
     FactSpec {
         name: "queue.top_scripts",
@@ -106,25 +120,25 @@ pub const FACTS: &[FactSpec] = &[
         description: "Scripts named by X-PHP-Originating-Script, with their uid, message count and class (form, random, cron, unknown)",
         item_fields: SCRIPT_FIELDS,
     },
-    fact(
+    list(
         "queue.top_local_users",
-        FactKind::List,
         "Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on qmail)",
+        &["user", "uid", "home", "count"],
     ),
     fact(
         "queue.without_script_header",
         FactKind::Integer,
         "Messages without an X-PHP-Originating-Script header",
     ),
-    fact(
+    list(
         "queue.top_recipient_domains",
-        FactKind::List,
         "Recipient domains with the most messages",
+        &["domain", "count"],
     ),
-    fact(
+    list(
         "queue.unreadable",
-        FactKind::List,
         "Queue files that could not be parsed, with reasons",
+        &["file", "reason"],
     ),
     fact(
         "log.file",
@@ -164,14 +178,39 @@ pub const FACTS: &[FactSpec] = &[
         "A few failure lines per class",
     ),
     fact(
+        "log.samples.spam",
+        FactKind::List,
+        "Sample lines of spam rejections",
+    ),
+    fact(
+        "log.samples.dmarc",
+        FactKind::List,
+        "Sample lines of DMARC rejections",
+    ),
+    fact(
+        "log.samples.unknown_user",
+        FactKind::List,
+        "Sample lines of unknown-mailbox failures",
+    ),
+    fact(
+        "log.samples.blacklisted",
+        FactKind::List,
+        "Sample lines of blocklist rejections",
+    ),
+    fact(
+        "log.samples.other",
+        FactKind::List,
+        "Sample lines of other failures",
+    ),
+    fact(
         "web.access_logs",
         FactKind::List,
         "Web access logs found (Apache CustomLog, nginx access_log, usual places)",
     ),
-    fact(
+    list(
         "posts.top_uris",
-        FactKind::List,
         "POSTed URIs in the minutes around failed deliveries, with counts and log",
+        &["uri", "count", "log"],
     ),
     fact(
         "posts.posts_near_failures",
@@ -183,30 +222,30 @@ pub const FACTS: &[FactSpec] = &[
         FactKind::Integer,
         "Minutes with failed deliveries in the MTA log",
     ),
-    fact(
+    list(
         "activity.smtp_connections",
-        FactKind::List,
         "Connections to remote port 25, with pid, process, user and whether the process is the MTA",
+        &["pid", "process", "user", "remote", "mta"],
     ),
     fact(
         "activity.non_mta",
         FactKind::Integer,
         "Connections to remote port 25 made by processes other than the MTA",
     ),
-    fact(
+    list(
         "sessions.users",
-        FactKind::List,
         "SSH sessions per user, with their utmp logins",
+        &["user", "sshd_sessions", "logins"],
     ),
     fact(
         "sessions.flagged",
         FactKind::List,
         "Users with sshd sessions but no utmp login (likely hacked)",
     ),
-    fact(
+    list(
         "log.arrivals_by_user",
-        FactKind::List,
         "Messages submitted per local (or SMTP AUTH) user",
+        &["user", "count"],
     ),
     FactSpec {
         name: "php.ini_files",

@@ -414,7 +414,16 @@ fn render(text: &str, ctx: &Context) -> Result<String> {
 
 /// A short label for a `for_each` item: its path or name when it has one.
 fn item_label(item: &Value) -> String {
-    for key in ["path", "server_name", "file", "name"] {
+    for key in [
+        "path",
+        "server_name",
+        "file",
+        "script",
+        "uri",
+        "user",
+        "process",
+        "name",
+    ] {
         if let Some(s) = item.get(key).and_then(Value::as_str) {
             return s.to_string();
         }

@@ -38,7 +38,10 @@ pub fn render(plan: &Plan, style: Style) -> String {
     if !plan.checks.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Checks"));
         for check in &plan.checks {
-            let mark = if check.ok {
+            // A fact the host could not tell (null) is unknown, not failed.
+            let mark = if check.value.is_null() && !check.expected.is_empty() {
+                style.dim("?  ")
+            } else if check.ok {
                 style.green("yes")
             } else {
                 style.yellow("no ")

@@ -123,3 +123,41 @@ fn blank_sendmail_path_in_the_sites_virtual_host() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!(out.stdout);
 }
+
+#[test]
+fn spam_diagnosis_of_the_exim_outbreak() {
+    let out = Test::example("exim-outbreak").run_args(&[
+        "apply",
+        "spam-diagnose",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = out.json();
+    assert_eq!(plan["changes"], false, "a diagnosis changes nothing");
+    let chosen: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["chosen"] == true)
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        chosen,
+        [
+            "form-script",
+            "random-script",
+            "no-script-header",
+            "local-submitters",
+            "posts-around-failures",
+            "rejected-as-spam",
+            "dmarc",
+            "unknown-users",
+            "blacklisted",
+            "release-frozen",
+        ]
+    );
+    let human = Test::example("exim-outbreak").run_args(&["apply", "spam-diagnose", "--dry-run"]);
+    insta::assert_snapshot!(human.stdout);
+}
