@@ -200,7 +200,7 @@ impl<'a> Reader<'a> {
                 return Err("bad non-recipients tree".into());
             }
             pending -= 1;
-            if &line[..2] != "XX" {
+            if b[..2] != *b"XX" {
                 pending += usize::from(b[0] == b'Y') + usize::from(b[1] == b'Y');
             }
             if pending == 0 {

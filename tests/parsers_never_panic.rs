@@ -1,0 +1,71 @@
+//! Property: every reader of host files survives arbitrary bytes (garbage, binary,
+//! truncated real files) with an error or a result, never a panic. A scan must never
+//! abort on one bad file.
+
+use proptest::prelude::*;
+use runbook::edit::{apache, ini};
+use runbook::facts::{exim_spool, failure_class, logs, postfix_queue, posts, script_class};
+
+const EXIM: &[u8] = include_bytes!("fixtures/exim4-spool/input/1xVHSh-0001Xe-1g-H");
+const POSTFIX: &[u8] = include_bytes!("fixtures/postfix-spool/deferred/F/F0020164004");
+
+/// Real files with bytes flipped, cut or inserted, plus pure noise.
+fn mangled(real: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..600),
+        (0..real.len(), any::<u8>()).prop_map(move |(i, b)| {
+            let mut v = real.to_vec();
+            v[i] = b;
+            v
+        }),
+        (0..real.len()).prop_map(move |n| real[..n].to_vec()),
+        (0..real.len(), prop::collection::vec(any::<u8>(), 1..8)).prop_map(move |(i, junk)| {
+            let mut v = real.to_vec();
+            v.splice(i..i, junk);
+            v
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn exim_header_files(bytes in mangled(EXIM)) {
+        let _ = exim_spool::parse(&bytes);
+    }
+
+    #[test]
+    fn postfix_queue_files(bytes in mangled(POSTFIX)) {
+        let _ = postfix_queue::parse(&bytes, "X", false);
+    }
+
+    #[test]
+    fn log_lines(lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20)) {
+        for kind in ["exim", "postfix", "qmail"] {
+            let mut scan = logs::Scan::new(kind, logs::Passwd::default());
+            for line in &lines {
+                scan.line(line);
+                let _ = logs::minute_of_year(line);
+                let _ = posts::post(line);
+                let _ = failure_class::classify_bytes(line);
+            }
+        }
+    }
+
+    #[test]
+    fn config_files(text in "(<VirtualHost [*:0-9]{0,6}>|</VirtualHost>|ServerName [a-z.]{0,10}|php_admin_value [a-z_]{0,10} \"?[ -~]{0,10}|[ -~]{0,30}|\\|[;#\\[\\]=é]{0,4}|\r?\n){0,40}") {
+        let _ = apache::virtual_hosts(&text);
+        let _ = apache::set_directive(&text, "php_admin_value", Some("sendmail_path"), "\"/bin/true\"", Some("a.example"));
+        let _ = apache::remove_directive(&text, "php_admin_value", Some("sendmail_path"), None);
+        let _ = ini::get(&text, "sendmail_path");
+        let _ = ini::set(&text, "sendmail_path", "\"\"");
+        let _ = ini::list_add(&text, "disable_functions", "mail");
+    }
+
+    #[test]
+    fn script_names(name in ".{0,60}") {
+        let class = script_class::classify(&name);
+        prop_assert!(["form", "random", "cron", "unknown"].contains(&class));
+    }
+}
