@@ -41,11 +41,14 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         mode,
     })?;
     let pending = if plan.changes { 2 } else { 0 };
-    if opts.dry_run || !plan.changes {
+    // A checklist for a person changes nothing, but applying it is recorded (who was told
+    // to do what, and when), without asking.
+    let checklist = plan.steps.iter().any(|s| s.chosen && !s.manual.is_empty());
+    if opts.dry_run || (!plan.changes && !checklist) {
         print(&plan, opts.output)?;
         return Ok(if opts.detailed_exitcode { pending } else { 0 });
     }
-    if !opts.yes {
+    if !opts.yes && plan.changes {
         if opts.output == Output::Human {
             print(&plan, opts.output)?;
         }
@@ -68,14 +71,14 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     print(&plan, opts.output)?;
     match applied.error {
         None => {
-            if opts.output == Output::Human {
+            if opts.output == Output::Human && plan.changes {
                 println!(
                     "Undo with: runbook rollback {}{}",
                     applied.run_id,
                     root_flag(opts.host)
                 );
             }
-            Ok(if opts.detailed_exitcode { 2 } else { 0 })
+            Ok(if opts.detailed_exitcode { pending } else { 0 })
         }
         Some(error) => {
             let style = Style::detect_stderr();

@@ -189,3 +189,35 @@ fn on_a_terminal_apply_asks_first() {
     crate::assert_contains!(accepted, "Undo with: runbook rollback");
     assert!(test.read(INI).contains("disable_functions = mail"));
 }
+
+#[test]
+fn a_checklist_is_journaled_without_asking_and_changes_nothing() {
+    let test = Test::example("exim-outbreak");
+    let before = test.host_only();
+    let out = test.run_args(&["apply", "spam-diagnose"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    crate::assert_unchanged!(before, test.host_only());
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    let run = &history["runs"][0];
+    assert_eq!(
+        (run["runbook"].as_str(), run["outcome"].as_str()),
+        (Some("spam-diagnose"), Some("applied"))
+    );
+    assert_eq!(run["changed_files"], serde_json::json!([]));
+    let journal = fs::read_to_string(
+        test.path("/var/lib/runbook/runs")
+            .join(run["id"].as_str().unwrap())
+            .join("journal.jsonl"),
+    )
+    .unwrap();
+    assert_eq!(
+        journal
+            .lines()
+            .filter(|l| l.contains("\"event\":\"manual\""))
+            .count(),
+        13
+    );
+    // Nothing to roll back: `--last` looks for runs that changed something.
+    let rollback = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(rollback.code, 1);
+}
