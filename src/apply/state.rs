@@ -85,7 +85,8 @@ pub fn list(state_dir: &Path) -> Result<Vec<RunRecord>> {
             runs.push(record);
         }
     }
-    runs.sort_by(|a, b| a.id.cmp(&b.id));
+    // By start time: two runs in the same second have ids that do not sort by time.
+    runs.sort_by_key(|r| (r.started.parse::<jiff::Timestamp>().ok(), r.id.clone()));
     Ok(runs)
 }
 

@@ -19,6 +19,8 @@ pub struct ApacheLayout {
 const MAIN_CONFIGS: &[(&str, &str)] = &[
     ("/etc/apache2/apache2.conf", "/etc/apache2"),
     ("/etc/httpd/conf/httpd.conf", "/etc/httpd"),
+    // cPanel: EasyApache 4, then EasyApache 3.
+    ("/etc/apache2/conf/httpd.conf", "/etc/apache2"),
     ("/usr/local/apache/conf/httpd.conf", "/usr/local/apache"),
 ];
 

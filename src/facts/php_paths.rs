@@ -19,6 +19,8 @@ pub struct PhpIni {
 const LAYOUTS: &[(&str, &str)] = &[
     ("/etc/php/*/*/php.ini", "debian"),
     ("/etc/php.ini", "rhel"),
+    // Debian before PHP 7 (the ISPmanager 4 era).
+    ("/etc/php5/*/php.ini", "debian-php5"),
     ("/etc/opt/remi/php*/php.ini", "remi"),
     ("/opt/cpanel/ea-php*/root/etc/php.ini", "cpanel"),
     ("/opt/plesk/php/*/etc/php.ini", "plesk"),
@@ -27,6 +29,8 @@ const LAYOUTS: &[(&str, &str)] = &[
     // ISPmanager runs CGI sites with the site owner's php.ini from a php-bin directory.
     ("/var/www/php-bin/*/php.ini", "ispmanager-user"),
     ("/var/www/php-bin-*/*/php.ini", "ispmanager-user"),
+    // Per site (ISPmanager 6): php-bin/<user>/<domain>/php.ini.
+    ("/var/www/php-bin/*/*/php.ini", "ispmanager-user"),
     ("/var/www/*/data/php-bin/php.ini", "ispmanager-user"),
     ("/var/www/*/data/php-bin-*/php.ini", "ispmanager-user"),
 ];
@@ -79,7 +83,7 @@ pub fn glob_host(root: &Path, pattern: &str) -> Vec<String> {
 /// The SAPI a php.ini serves, from where it sits.
 pub fn sapi_of(path: &Path, layout: &str) -> &'static str {
     match layout {
-        "debian" => match path
+        "debian" | "debian-php5" => match path
             .parent()
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
@@ -104,6 +108,8 @@ fn version_of(path: &str, layout: &str) -> Option<String> {
         "remi" => parts.get(4)?,
         "cloudlinux" => parts.get(3)?,
         "cpanel" => parts.get(3)?,
+        // /var/www/php-bin-isp-php82/<user>/php.ini
+        "ispmanager-user" => parts.get(3).filter(|p| p.starts_with("php-bin-"))?,
         _ => return None,
     };
     let digits = raw.rsplit("php").next()?;
@@ -143,6 +149,8 @@ mod tests {
             "/var/www/vhosts/system/shop.example/etc/php.ini",
             "/opt/alt/php56/etc/php.ini",
             "/var/www/php-bin/bob/php.ini",
+            "/var/www/php-bin-isp-php74/carol/php.ini",
+            "/etc/php5/apache2/php.ini",
         ] {
             touch(root, p);
         }
@@ -153,7 +161,14 @@ mod tests {
                 .find(|f| f.path == Path::new(p))
                 .unwrap_or_else(|| panic!("{p} not found"))
         };
-        assert_eq!(found.len(), 10);
+        assert_eq!(found.len(), 12);
+        assert_eq!(
+            get("/var/www/php-bin-isp-php74/carol/php.ini")
+                .version
+                .as_deref(),
+            Some("7.4")
+        );
+        assert_eq!(get("/etc/php5/apache2/php.ini").sapi, "apache2");
         assert_eq!(
             (
                 get("/etc/php/8.2/apache2/php.ini").sapi.as_str(),

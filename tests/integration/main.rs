@@ -9,5 +9,7 @@ mod failure;
 mod injection;
 mod lint;
 mod real_apache;
+mod real_exim;
 mod rollback;
+mod rootfs;
 mod support;

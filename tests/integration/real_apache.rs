@@ -4,77 +4,25 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-struct Host {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
+use crate::rootfs::RootFs;
+
+fn host() -> Option<RootFs> {
+    RootFs::copy("RUNBOOK_APACHE_ROOTFS")
 }
 
-/// A private copy of the rootfs, or `None` (with a note) where there is none.
-fn host() -> Option<Host> {
-    let Some(src) = std::env::var_os("RUNBOOK_APACHE_ROOTFS") else {
-        eprintln!("skipped: set RUNBOOK_APACHE_ROOTFS (scripts/make-rootfs DIR; needs root)");
-        return None;
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("runbook-apache-")
-        .tempdir_in("/var/tmp")
-        .unwrap();
-    let root = dir.path().join("root");
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(&src)
-        .arg(&root)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "cannot copy {}",
-        Path::new(&src).display()
-    );
-    Some(Host { _dir: dir, root })
-}
-
-impl Host {
-    fn path(&self, host_path: &str) -> PathBuf {
-        self.root.join(host_path.trim_start_matches('/'))
-    }
-
-    /// Add and enable a site, as `a2ensite` would.
-    fn site(&self, name: &str, config: &str) {
-        fs::write(
-            self.path(&format!("/etc/apache2/sites-available/{name}.conf")),
-            config,
-        )
-        .unwrap();
-        symlink(
-            format!("../sites-available/{name}.conf"),
-            self.path(&format!("/etc/apache2/sites-enabled/{name}.conf")),
-        )
-        .unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
-            .args(args)
-            .arg("--root")
-            .arg(&self.root)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
-    }
-
-    fn read(&self, host_path: &str) -> String {
-        fs::read_to_string(self.path(host_path)).unwrap()
-    }
+/// Add and enable a site, as `a2ensite` would.
+fn site(host: &RootFs, name: &str, config: &str) {
+    fs::write(
+        host.path(&format!("/etc/apache2/sites-available/{name}.conf")),
+        config,
+    )
+    .unwrap();
+    symlink(
+        format!("../sites-available/{name}.conf"),
+        host.path(&format!("/etc/apache2/sites-enabled/{name}.conf")),
+    )
+    .unwrap();
 }
 
 const SHOP: &str = "<VirtualHost *:80>
@@ -87,9 +35,9 @@ const SHOP: &str = "<VirtualHost *:80>
 #[test]
 fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
     let Some(host) = host() else { return };
-    host.site("shop", SHOP);
+    site(&host, "shop", SHOP);
     let site = "/etc/apache2/sites-available/shop.conf";
-    let (code, stdout, stderr) = host.run(&[
+    let (code, stdout, stderr) = host.runbook(&[
         "apply",
         "php-blank-sendmail-path",
         "-p",
@@ -108,7 +56,7 @@ fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
     );
     // On a Debian host only Debian's handler runs: no second reload through `apachectl`.
     crate::assert_contains!(stdout, "reload-httpd: skipped (not installed)");
-    let (code, stdout, stderr) = host.run(&["rollback", "--last", "--yes"]);
+    let (code, stdout, stderr) = host.runbook(&["rollback", "--last", "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(host.read(site), SHOP);
 }
@@ -116,13 +64,14 @@ fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
 #[test]
 fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
     let Some(host) = host() else { return };
-    host.site(
+    site(
+        &host,
         "broken",
         "<VirtualHost *:80>\n\tServerName broken.example\n\tBogusDirective on\n</VirtualHost>\n",
     );
     let ini = "/etc/php/8.2/apache2/php.ini";
     let before = host.read(ini);
-    let (code, stdout, stderr) = host.run(&["apply", "php-disable-mail", "--yes"]);
+    let (code, stdout, stderr) = host.runbook(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     // Apache's own complaint reaches the person applying.
     crate::assert_contains!(
