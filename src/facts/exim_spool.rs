@@ -58,12 +58,19 @@ fn is_header_file(path: &Path) -> bool {
 
 /// `TTTTTT-PPPPPP-FF` (16) or, from 4.97, `TTTTTT-PPPPPPPPPPP-FFFF` (23), base 62.
 pub fn is_message_id(id: &str) -> bool {
-    let parts: Vec<&str> = id.split('-').collect();
-    let shape = parts.iter().map(|p| p.len()).collect::<Vec<_>>();
-    (shape == [6, 6, 2] || shape == [6, 11, 4])
-        && parts
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric()))
+    // Called for every file in the spool: no allocation.
+    let dashes: &[usize] = match id.len() {
+        16 => &[6, 13],
+        23 => &[6, 18],
+        _ => return false,
+    };
+    id.bytes().enumerate().all(|(i, c)| {
+        if dashes.contains(&i) {
+            c == b'-'
+        } else {
+            c.is_ascii_alphanumeric()
+        }
+    })
 }
 
 /// Parse one `-H` file's bytes.
