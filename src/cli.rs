@@ -22,6 +22,7 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Output for people (coloured on a terminal) or for programs (docs/json.md).
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum Output {
     #[default]
@@ -55,7 +56,10 @@ pub enum Command {
         output: Output,
     },
     /// Show a runbook's procedure as Markdown.
-    Show { id: String },
+    Show {
+        /// Runbook id (see `runbook list`).
+        id: String,
+    },
     /// Check runbook files; all problems are reported, with file:line:column.
     Lint {
         /// Files or directories (default: every known runbook).
@@ -65,6 +69,7 @@ pub enum Command {
     },
     /// Run a runbook: plan, then (unless --dry-run) apply with journal and rollback.
     Apply {
+        /// Runbook id (see `runbook list`).
         id: String,
         /// Show the plan (checks, chosen steps, diffs, commands) and change nothing.
         #[arg(long)]
