@@ -1,32 +1,39 @@
 //! Apache httpd configs: reading `<VirtualHost>` blocks, and setting or removing one
 //! directive inside the blocks that serve a site, keeping everything else as written.
+//!
+//! Apache's syntax followed here: directive names are case-insensitive; a `#` starts a
+//! comment only at the start of a line; a `\` as the very last character continues
+//! the line (comments included); arguments may be quoted with `"` or `'`.
 
 use super::error::EditError;
+use super::line::{self, Line};
 
 /// How a virtual host runs PHP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhpMode {
-    /// mod_php: `php_admin_value` and friends work.
+    /// mod_php: `php_admin_value` and friends apply.
     ModPhp,
-    /// PHP as CGI/FastCGI with a per-user php.ini (ISPmanager's php-bin).
+    /// PHP as CGI or FastCGI (ISPmanager's `/php-bin/`, mod_fcgid), with its own php.ini.
     Cgi,
     /// PHP-FPM through mod_proxy_fcgi.
     Fpm,
     Unknown,
 }
 
+/// One `<VirtualHost>` block and what it says about the site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtualHost {
     /// 1-based lines of `<VirtualHost ...>` and `</VirtualHost>`.
     pub start_line: usize,
     pub end_line: usize,
+    /// What `<VirtualHost` names: `*:80`, `203.0.113.10:80 [::1]:80`.
     pub addresses: String,
     pub server_name: Option<String>,
     pub server_aliases: Vec<String>,
     pub document_root: Option<String>,
-    /// From `SuexecUserGroup` or mpm-itk's `AssignUserID`.
+    /// First argument of `SuexecUserGroup` or mpm-itk's `AssignUserID`.
     pub suexec_user: Option<String>,
-    /// `php_admin_value NAME VALUE`, values unquoted.
+    /// `php_admin_value NAME VALUE`, values unquoted, in file order.
     pub php_admin_values: Vec<(String, String)>,
     /// Where `ScriptAlias /php-bin/ DIR` points: a CGI site's PHP binary and php.ini.
     pub php_bin_dir: Option<String>,
@@ -34,200 +41,417 @@ pub struct VirtualHost {
 }
 
 /// A directive on one logical line (continuations joined).
+#[derive(Debug, Clone)]
 struct Directive {
-    /// 0-based index of the physical line it starts on, and of the last one.
+    /// 0-based physical lines it starts and ends on.
     first: usize,
     last: usize,
+    /// The logical line, continuations joined, indentation kept.
+    text: String,
+    /// Name and arguments unquoted, with the byte offset in `text` each ends at.
     name: String,
+    name_end: usize,
     args: Vec<String>,
+    ends: Vec<usize>,
 }
 
-/// Directives in file order, comments and blank lines skipped.
-fn directives(text: &str) -> Vec<Directive> {
-    let physical: Vec<&str> = text.lines().collect();
+impl Directive {
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+
+    /// `<IfModule ...>` and the like open a block; `</...>` closes one.
+    fn opens_block(&self) -> bool {
+        self.name.starts_with('<') && !self.name.starts_with("</")
+    }
+
+    fn closes_block(&self) -> bool {
+        self.name.starts_with("</")
+    }
+
+    fn indent(&self) -> &str {
+        &self.text[..self.text.len() - self.text.trim_start().len()]
+    }
+}
+
+/// `\` as the last character continues a line; `\\` is an escaped backslash.
+fn continues(text: &str) -> bool {
+    text.ends_with('\\') && !text.ends_with("\\\\")
+}
+
+/// Every directive of the file in order; comments and blank lines are skipped.
+fn directives(lines: &[Line]) -> Vec<Directive> {
     let mut out = Vec::new();
     let mut i = 0;
-    while i < physical.len() {
+    while i < lines.len() {
         let first = i;
-        let mut logical = String::new();
-        loop {
-            let line = physical[i].trim_end();
-            match line.strip_suffix('\\') {
-                Some(cont) if i + 1 < physical.len() => {
-                    logical.push_str(cont);
-                    logical.push(' ');
-                    i += 1;
-                }
-                _ => {
-                    logical.push_str(line);
-                    break;
-                }
-            }
+        let mut text = String::new();
+        while continues(lines[i].text) && i + 1 < lines.len() {
+            text.push_str(&lines[i].text[..lines[i].text.len() - 1]);
+            i += 1;
         }
-        let trimmed = logical.trim();
-        if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            let words = split_args(trimmed);
-            if let Some((name, args)) = words.split_first() {
-                out.push(Directive {
-                    first,
-                    last: i,
-                    name: name.clone(),
-                    args: args.to_vec(),
-                });
-            }
+        text.push_str(lines[i].text);
+        if let Some(d) = parse_directive(first, i, text) {
+            out.push(d);
         }
         i += 1;
     }
     out
 }
 
-/// Split arguments, keeping double-quoted ones whole (quotes removed).
-fn split_args(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
+fn parse_directive(first: usize, last: usize, text: String) -> Option<Directive> {
+    let body = text.trim();
+    if body.is_empty() || body.starts_with('#') {
+        return None;
+    }
+    // A section opener's `>` is not part of its last argument: `<Directory "/x">`.
+    let scan = if body.starts_with('<') && !body.starts_with("</") {
+        let end = text.trim_end();
+        end.strip_suffix('>').unwrap_or(end)
+    } else {
+        &text
+    };
+    let mut words = words(scan).into_iter();
+    let (name_end, name) = words.next()?;
+    let (ends, args) = words.unzip();
+    Some(Directive {
+        first,
+        last,
+        name,
+        name_end,
+        args,
+        ends,
+        text,
+    })
+}
+
+/// Apache's `ap_getword_conf`: words split on whitespace; `"..."` and `'...'` quote,
+/// with `\"` inside standing for `"`. Each word comes with the byte offset it ends at.
+fn words(s: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(_, c)) = chars.peek() {
         if c.is_whitespace() {
             chars.next();
             continue;
         }
         let mut word = String::new();
-        if c == '"' {
+        let mut end = s.len();
+        if c == '"' || c == '\'' {
             chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => word.extend(chars.next()),
-                    '"' => break,
-                    _ => word.push(c),
+            while let Some((i, ch)) = chars.next() {
+                if ch == c {
+                    end = i + 1;
+                    break;
+                }
+                let escaped_quote = ch == '\\' && chars.peek().is_some_and(|&(_, n)| n == c);
+                if escaped_quote {
+                    chars.next();
+                    word.push(c);
+                } else {
+                    word.push(ch);
                 }
             }
         } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
+            while let Some(&(i, ch)) = chars.peek() {
+                if ch.is_whitespace() {
+                    end = i;
                     break;
                 }
-                word.push(c);
+                word.push(ch);
                 chars.next();
             }
         }
-        words.push(word);
+        out.push((end, word));
     }
-    words
+    out
 }
 
-fn is(d: &Directive, name: &str) -> bool {
-    d.name.eq_ignore_ascii_case(name)
+/// A `<VirtualHost>` block: its lines and the directives inside it, each with how deep
+/// it sits in nested blocks (0 for the vhost's own directives).
+struct Block {
+    open: Directive,
+    close: usize,
+    inner: Vec<(usize, Directive)>,
 }
 
-/// Every `<VirtualHost>` block of a config file.
-pub fn virtual_hosts(text: &str) -> Vec<VirtualHost> {
-    let all = directives(text);
-    let mut hosts = Vec::new();
-    let mut open: Option<(usize, String, Vec<&Directive>)> = None;
-    for d in &all {
-        if is(d, "<VirtualHost") {
-            let addresses = d.args.join(" ").trim_end_matches('>').trim().to_string();
-            open = Some((d.first, addresses, Vec::new()));
-        } else if is(d, "</VirtualHost>") {
-            if let Some((start, addresses, body)) = open.take() {
-                hosts.push(describe(start, d.first, addresses, &body));
+/// The `<VirtualHost>` blocks, found at any depth (e.g. inside `<IfModule mod_ssl.c>`).
+/// An unclosed block is no virtual host.
+fn blocks(all: Vec<Directive>) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<Block> = None;
+    let mut depth = 0usize;
+    for d in all {
+        let name = d.name.to_ascii_lowercase();
+        let name = name.trim_end_matches('>');
+        if name == "<virtualhost" {
+            depth = 0;
+            open = Some(Block {
+                open: d,
+                close: 0,
+                inner: Vec::new(),
+            });
+        } else if name == "</virtualhost" {
+            if let Some(mut b) = open.take() {
+                b.close = d.first;
+                out.push(b);
             }
-        } else if let Some((_, _, body)) = open.as_mut() {
-            body.push(d);
+        } else if let Some(b) = open.as_mut() {
+            if d.closes_block() {
+                depth = depth.saturating_sub(1);
+            }
+            let opens = d.opens_block();
+            b.inner.push((depth, d));
+            if opens {
+                depth += 1;
+            }
         }
     }
-    hosts
+    out
 }
 
-fn describe(start: usize, end: usize, addresses: String, body: &[&Directive]) -> VirtualHost {
-    let first_arg = |name: &str| {
-        body.iter()
-            .find(|d| is(d, name))
-            .and_then(|d| d.args.first().cloned())
-    };
-    let php_admin_values = body
+/// Every `<VirtualHost>` block of a config file, in order.
+pub fn virtual_hosts(text: &str) -> Vec<VirtualHost> {
+    blocks(directives(&line::split(text)))
         .iter()
-        .filter(|d| is(d, "php_admin_value") && d.args.len() >= 2)
-        .map(|d| (d.args[0].clone(), d.args[1..].join(" ")))
-        .collect();
+        .map(describe)
+        .collect()
+}
+
+fn describe(b: &Block) -> VirtualHost {
+    let ds: Vec<&Directive> = b.inner.iter().map(|(_, d)| d).collect();
+    let first_arg = |names: &[&str]| {
+        ds.iter()
+            .find(|d| names.iter().any(|n| d.is(n)))
+            .and_then(|d| d.arg(0))
+            .map(str::to_string)
+    };
+    let php_bin_dir = ds
+        .iter()
+        .find(|d| d.is("ScriptAlias") && d.arg(0).is_some_and(is_php_bin))
+        .and_then(|d| d.arg(1))
+        .map(str::to_string);
     VirtualHost {
-        start_line: start + 1,
-        end_line: end + 1,
-        addresses,
-        server_name: first_arg("ServerName"),
-        server_aliases: body
+        start_line: b.open.first + 1,
+        end_line: b.close + 1,
+        addresses: b.open.args.join(" "),
+        server_name: first_arg(&["ServerName"]),
+        server_aliases: ds
             .iter()
-            .filter(|d| is(d, "ServerAlias"))
-            .flat_map(|d| d.args.clone())
+            .filter(|d| d.is("ServerAlias"))
+            .flat_map(|d| d.args.iter().cloned())
             .collect(),
-        document_root: first_arg("DocumentRoot"),
-        suexec_user: first_arg("SuexecUserGroup").or_else(|| first_arg("AssignUserID")),
-        php_admin_values,
-        php_bin_dir: body
+        document_root: first_arg(&["DocumentRoot"]),
+        suexec_user: first_arg(&["SuexecUserGroup", "AssignUserID"]),
+        php_admin_values: ds
             .iter()
-            .find(|d| {
-                is(d, "ScriptAlias") && d.args.first().is_some_and(|a| a.starts_with("/php-bin"))
-            })
-            .and_then(|d| d.args.get(1).cloned()),
-        php_mode: php_mode(body),
+            .filter(|d| d.is("php_admin_value"))
+            .filter_map(|d| Some((d.arg(0)?.to_string(), d.arg(1).unwrap_or("").to_string())))
+            .collect(),
+        php_bin_dir,
+        php_mode: php_mode(&ds),
     }
 }
 
-fn php_mode(body: &[&Directive]) -> PhpMode {
-    let any = |f: &dyn Fn(&Directive, String) -> bool| {
-        body.iter()
-            .any(|d| f(d, d.args.join(" ").to_ascii_lowercase()))
-    };
-    let fpm = any(&|d, args| {
-        (is(d, "SetHandler") && args.contains("proxy:") && args.contains("fcgi"))
-            || (is(d, "ProxyPassMatch") && args.contains("fcgi://"))
-    });
-    let cgi = any(&|d, args| {
-        (is(d, "ScriptAlias") && args.starts_with("/php-bin/"))
-            || (is(d, "Action") && args.contains("php"))
-            || is(d, "FCGIWrapper")
-            || (is(d, "AddHandler") && (args.contains("fcgid-script") || args.contains("php")))
-    });
-    let mod_php = any(&|d, args| {
-        ["php_admin_value", "php_value", "php_flag", "php_admin_flag"]
-            .iter()
-            .any(|n| is(d, n))
-            || ((is(d, "SetHandler") || is(d, "AddType"))
-                && args.starts_with("application/x-httpd-php")
-                && !args.contains("proxy:"))
-    });
-    // CGI setups often also AddHandler the php type; the Action/ScriptAlias decides.
-    if fpm {
+fn is_php_bin(url: &str) -> bool {
+    url.trim_end_matches('/') == "/php-bin"
+}
+
+/// FPM and CGI handlers decide who runs `.php` even where `php_admin_value` lines
+/// (often inside `<IfModule php_module>`) are present, so they are looked at first.
+fn php_mode(ds: &[&Directive]) -> PhpMode {
+    if ds.iter().any(|d| is_fpm(d)) {
         PhpMode::Fpm
-    } else if cgi {
+    } else if is_cgi(ds) {
         PhpMode::Cgi
-    } else if mod_php {
+    } else if ds.iter().any(|d| is_mod_php(d)) {
         PhpMode::ModPhp
     } else {
         PhpMode::Unknown
     }
 }
 
-/// Whether the host serves `name`: its ServerName (port stripped) or a ServerAlias,
-/// `*.example.com` wildcards included, case-insensitively.
-pub fn vhost_matches(vh: &VirtualHost, name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let server = vh
-        .server_name
-        .as_deref()
-        .map(|s| s.split(':').next().unwrap_or(s).to_ascii_lowercase());
-    server.as_deref() == Some(name.as_str())
-        || vh.server_aliases.iter().any(|alias| {
-            let alias = alias.to_ascii_lowercase();
-            match alias.strip_prefix("*.") {
-                Some(suffix) => name.ends_with(&format!(".{suffix}")),
-                None => alias == name,
-            }
+fn is_fpm(d: &Directive) -> bool {
+    let lower = |s: &String| s.to_ascii_lowercase();
+    if d.is("SetHandler") || d.is("AddHandler") {
+        return d
+            .args
+            .iter()
+            .map(lower)
+            .any(|a| a.starts_with("proxy:") && (a.contains("fcgi://") || a.contains("fpm")));
+    }
+    (d.is("ProxyPassMatch") || d.is("ProxyPass"))
+        && d.args.iter().map(lower).any(|a| a.contains("fcgi://"))
+}
+
+fn is_cgi(ds: &[&Directive]) -> bool {
+    let php_bin = ds
+        .iter()
+        .any(|d| d.is("ScriptAlias") && d.arg(0).is_some_and(is_php_bin));
+    let fcgid = ds.iter().any(|d| {
+        d.is("FCGIWrapper")
+            || d.is("FcgidWrapper")
+            || ((d.is("AddHandler") || d.is("SetHandler"))
+                && d.args
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case("fcgid-script")))
+    });
+    // `AddHandler application/x-httpd-php .php` + `Action application/x-httpd-php /php-bin/php`.
+    let action = ds.iter().any(|a| {
+        a.is("Action")
+            && a.arg(0).is_some_and(|handler| {
+                handler.to_ascii_lowercase().contains("php")
+                    && ds.iter().any(|h| {
+                        (h.is("AddHandler") || h.is("SetHandler"))
+                            && h.arg(0).is_some_and(|x| x.eq_ignore_ascii_case(handler))
+                    })
+            })
+    });
+    php_bin || fcgid || action
+}
+
+fn is_mod_php(d: &Directive) -> bool {
+    const PHP_DIRECTIVES: [&str; 4] =
+        ["php_admin_value", "php_value", "php_flag", "php_admin_flag"];
+    if PHP_DIRECTIVES.iter().any(|n| d.is(n)) {
+        return true;
+    }
+    (d.is("SetHandler") || d.is("AddHandler") || d.is("AddType"))
+        && d.arg(0).is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("application/x-httpd-php") && !t.ends_with("-source")
         })
 }
 
-/// Make `DIRECTIVE [ARG] VALUE` the setting inside every matching virtual host (all when
-/// `server_name` is `None`): rewrite the existing line in place, or add one before
-/// `</VirtualHost>`. `value` is written as given (`""` blanks a quoted setting).
+/// Whether `name` is the host's ServerName (port and scheme ignored) or one of its
+/// ServerAlias entries, which may hold `*` and `?` wildcards. Case-insensitive.
+pub fn vhost_matches(vh: &VirtualHost, name: &str) -> bool {
+    let name = host_part(name);
+    if name.is_empty() {
+        return false;
+    }
+    let by_name = vh
+        .server_name
+        .as_deref()
+        .is_some_and(|s| host_part(s) == name);
+    by_name
+        || vh
+            .server_aliases
+            .iter()
+            .any(|a| glob(host_part(a).as_bytes(), name.as_bytes()))
+}
+
+/// `https://www.example.com:443` → `www.example.com`, lowercased.
+fn host_part(s: &str) -> String {
+    let s = s.trim();
+    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let s = match s.rsplit_once(':') {
+        // `[::1]:80` and `example.com:80` have a port; a bare `::1` has none.
+        Some((host, port))
+            if port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']')) =>
+        {
+            host
+        }
+        _ => s,
+    };
+    s.to_ascii_lowercase()
+}
+
+/// Apache's wildcard match: `*` is any run of characters, `?` one character.
+fn glob(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                // Let the last `*` swallow one more character.
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// A change to the file: `count` lines from `first` become `with` (none when `None`);
+/// `count == 0` inserts.
+struct Edit {
+    first: usize,
+    count: usize,
+    with: Option<String>,
+}
+
+fn apply(text: &str, lines: &[Line], mut edits: Vec<Edit>) -> String {
+    if edits.is_empty() {
+        return text.to_string();
+    }
+    edits.sort_by_key(|e| (e.first, e.count));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut next = 0;
+    for e in edits {
+        out.extend(lines[next..e.first].iter().map(Line::raw));
+        if let Some(with) = e.with {
+            // Replaced lines keep their ending; inserted ones take the line's before.
+            let eol = match e.count {
+                0 => e.first.checked_sub(1).map(|i| lines[i].eol),
+                n => Some(lines[e.first + n - 1].eol),
+            };
+            let eol = eol
+                .filter(|e| !e.is_empty())
+                .unwrap_or(line::eol_style(text));
+            out.push_str(&with);
+            out.push_str(eol);
+        }
+        next = e.first + e.count;
+    }
+    out.extend(lines[next..].iter().map(Line::raw));
+    out
+}
+
+/// The blocks an edit applies to: those serving `server_name`, or all.
+fn targets(blocks: Vec<Block>, server_name: Option<&str>) -> Result<Vec<Block>, EditError> {
+    let Some(name) = server_name else {
+        return Ok(blocks);
+    };
+    let chosen: Vec<Block> = blocks
+        .into_iter()
+        .filter(|b| vhost_matches(&describe(b), name))
+        .collect();
+    if chosen.is_empty() {
+        return Err(EditError::NoMatchingVirtualHost {
+            name: name.to_string(),
+        });
+    }
+    Ok(chosen)
+}
+
+/// Whether `d` is `directive` (any case) with first argument `arg` (exactly).
+fn is_target(d: &Directive, directive: &str, arg: Option<&str>) -> bool {
+    d.is(directive) && arg.is_none_or(|a| d.arg(0) == Some(a))
+}
+
+/// Make `directive arg value` hold in every `<VirtualHost>` serving `server_name` (all of
+/// them when `None`). `value` is written as given: `""` blanks a quoted value.
+///
+/// Existing `directive arg` lines (nested ones too) get the new value in place; a block
+/// without one gets a new line before `</VirtualHost>`, indented like its directives.
 pub fn set_directive(
     text: &str,
     directive: &str,
@@ -235,215 +459,633 @@ pub fn set_directive(
     value: &str,
     server_name: Option<&str>,
 ) -> Result<String, EditError> {
-    if value.contains(['\n', '\r']) {
-        return Err(EditError::MultilineValue);
-    }
-    edit(text, directive, arg, server_name, |lines, vh, found| {
-        let wanted = |indent: &str, name: &str, arg_text: Option<&str>| match arg_text {
-            Some(a) => format!("{indent}{name} {a} {value}"),
-            None => format!("{indent}{name} {value}"),
-        };
+    check_directive(directive, arg)?;
+    check_value(value)?;
+    let lines = line::split(text);
+    let mut edits = Vec::new();
+    for b in targets(blocks(directives(&lines)), server_name)? {
+        let found: Vec<&Directive> = b
+            .inner
+            .iter()
+            .map(|(_, d)| d)
+            .filter(|d| is_target(d, directive, arg))
+            .collect();
         if found.is_empty() {
-            let indent = indent_inside(lines, vh);
-            lines.insert(vh.end_line - 1, wanted(&indent, directive, arg));
-        } else {
-            for d in found.iter().rev() {
-                let original = lines[d.first].clone();
-                let indent: String = original.chars().take_while(|c| c.is_whitespace()).collect();
-                let spelled_arg = d.args.first().filter(|_| arg.is_some()).map(String::as_str);
-                let new = wanted(&indent, &d.name, spelled_arg);
-                lines.splice(d.first..=d.last, [new]);
-            }
+            let words: Vec<&str> = [Some(directive), arg, Some(value)]
+                .into_iter()
+                .flatten()
+                .filter(|w| !w.is_empty())
+                .collect();
+            edits.push(Edit {
+                first: b.close,
+                count: 0,
+                with: Some(format!("{}{}", indent(&b), words.join(" "))),
+            });
         }
+        edits.extend(
+            found
+                .into_iter()
+                .filter_map(|d| revalue(d, arg.is_some(), value)),
+        );
+    }
+    Ok(apply(text, &lines, edits))
+}
+
+/// The rewrite of `d` to carry `value` after its name (and argument), or `None` when it
+/// already does. Indentation and the spelling before the value stay.
+fn revalue(d: &Directive, has_arg: bool, value: &str) -> Option<Edit> {
+    let cut = if has_arg { d.ends[0] } else { d.name_end };
+    let rest = &d.text[cut..];
+    let single_line = d.first == d.last;
+    if rest.trim() == value.trim() && single_line {
+        return None;
+    }
+    // Keep the spacing before the value, unless it came from a joined continuation.
+    let gap = &rest[..rest.len() - rest.trim_start().len()];
+    let gap = if gap.is_empty() || !single_line {
+        " "
+    } else {
+        gap
+    };
+    let with = match value.is_empty() {
+        true => d.text[..cut].to_string(),
+        false => format!("{}{gap}{value}", &d.text[..cut]),
+    };
+    Some(Edit {
+        first: d.first,
+        count: d.last - d.first + 1,
+        with: Some(with),
     })
 }
 
-/// Remove `DIRECTIVE [ARG]` lines inside every matching virtual host.
+/// Indentation for a new directive in `b`: that of its own directives, else one tab
+/// more than `<VirtualHost`.
+fn indent(b: &Block) -> String {
+    match b.inner.iter().find(|(depth, _)| *depth == 0) {
+        Some((_, d)) => d.indent().to_string(),
+        None => format!("{}\t", b.open.indent()),
+    }
+}
+
+/// Remove `directive` lines (with first argument `arg`, when given) from every
+/// `<VirtualHost>` serving `server_name` (all of them when `None`).
 pub fn remove_directive(
     text: &str,
     directive: &str,
     arg: Option<&str>,
     server_name: Option<&str>,
 ) -> Result<String, EditError> {
-    edit(text, directive, arg, server_name, |lines, _, found| {
-        for d in found.iter().rev() {
-            lines.drain(d.first..=d.last);
-        }
-    })
+    check_directive(directive, arg)?;
+    let lines = line::split(text);
+    let mut edits = Vec::new();
+    for b in targets(blocks(directives(&lines)), server_name)? {
+        edits.extend(
+            b.inner
+                .iter()
+                .map(|(_, d)| d)
+                .filter(|d| is_target(d, directive, arg))
+                .map(|d| Edit {
+                    first: d.first,
+                    count: d.last - d.first + 1,
+                    with: None,
+                }),
+        );
+    }
+    Ok(apply(text, &lines, edits))
 }
 
-/// Apply `change` to each matching virtual host, last first so line numbers stay valid.
-fn edit(
-    text: &str,
-    directive: &str,
-    arg: Option<&str>,
-    server_name: Option<&str>,
-    change: impl Fn(&mut Vec<String>, &VirtualHost, &[&Directive]),
-) -> Result<String, EditError> {
-    let hosts: Vec<VirtualHost> = virtual_hosts(text)
-        .into_iter()
-        .filter(|vh| server_name.is_none_or(|n| vhost_matches(vh, n)))
-        .collect();
-    if hosts.is_empty() {
-        return Err(EditError::NoMatchingVirtualHost {
-            name: server_name.unwrap_or("*").to_string(),
-        });
+fn check_directive(directive: &str, arg: Option<&str>) -> Result<(), EditError> {
+    let bad_word = |w: &str| {
+        w.is_empty() || w.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\'))
+    };
+    if bad_word(directive) || directive.starts_with(['<', '#']) {
+        return Err(EditError::InvalidDirective(directive.to_string()));
     }
-    let all = directives(text);
-    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    for vh in hosts.iter().rev() {
-        let found: Vec<&Directive> = all
-            .iter()
-            .filter(|d| d.first + 1 > vh.start_line && d.last + 1 < vh.end_line)
-            .filter(|d| {
-                is(d, directive)
-                    && arg.is_none_or(|a| d.args.first().map(String::as_str) == Some(a))
-            })
-            .collect();
-        change(&mut lines, vh, &found);
+    match arg {
+        Some(a) if bad_word(a) => Err(EditError::InvalidArgument(a.to_string())),
+        _ => Ok(()),
     }
-    let mut out = lines.join(eol);
-    if text.ends_with('\n') {
-        out.push_str(eol);
-    }
-    Ok(if out == text { text.to_string() } else { out })
 }
 
-/// The indentation of the host's directives (four spaces when it has none).
-fn indent_inside(lines: &[String], vh: &VirtualHost) -> String {
-    lines[vh.start_line..vh.end_line - 1]
-        .iter()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.chars().take_while(|c| c.is_whitespace()).collect())
-        .unwrap_or_else(|| "    ".into())
+fn check_value(value: &str) -> Result<(), EditError> {
+    if value.contains(['\n', '\r']) {
+        return Err(EditError::MultilineValue);
+    }
+    if continues(value) {
+        return Err(EditError::InvalidValue(value.to_string()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    const ISP: &str = r#"<VirtualHost 192.0.2.10:80 >
-	ServerName alice-site.ru
-	ServerAlias www.alice-site.ru *.alice-site.ru
-	DocumentRoot /var/www/alice/data/www/alice-site.ru
-	SuexecUserGroup alice alice
-	php_admin_value open_basedir "/var/www/alice/data:."
-	php_admin_value sendmail_path "/usr/sbin/sendmail -t -i -f webmaster@alice-site.ru"
-	php_admin_value upload_tmp_dir "/var/www/alice/data/mod-tmp"
-</VirtualHost>
-<VirtualHost 192.0.2.10:80 >
-	ServerName bob-shop.ru
-	DocumentRoot /var/www/bob/data/www/bob-shop.ru
-	SuexecUserGroup bob bob
-	ScriptAlias /php-bin/ /var/www/php-bin/bob/
-	AddHandler application/x-httpd-php .php
-	Action application/x-httpd-php /php-bin/php
-</VirtualHost>
-"#;
+    /// Debian 12's apache2 2.4 `/etc/apache2/apache2.conf`.
+    const APACHE2_CONF: &str = include_str!("../../tests/fixtures/apache2.conf-debian");
+    /// Debian 12's `/etc/apache2/sites-available/000-default.conf`.
+    const DEFAULT_SITE: &str = include_str!("../../tests/fixtures/000-default.conf-debian");
+    /// ISPmanager-style vhosts: mod_php, CGI (`/php-bin/`), nested `<IfModule>`, FPM, SSL.
+    const ISP: &str = include_str!("../../tests/fixtures/ispmanager-vhosts.conf");
 
-    #[test]
-    fn reads_virtual_hosts() {
-        let hosts = virtual_hosts(ISP);
-        assert_eq!(hosts.len(), 2);
-        let alice = &hosts[0];
-        assert_eq!((alice.start_line, alice.end_line), (1, 9));
-        assert_eq!(alice.server_name.as_deref(), Some("alice-site.ru"));
-        assert_eq!(alice.suexec_user.as_deref(), Some("alice"));
-        assert_eq!(alice.php_mode, PhpMode::ModPhp);
-        assert!(alice.php_admin_values.contains(&(
-            "sendmail_path".into(),
-            "/usr/sbin/sendmail -t -i -f webmaster@alice-site.ru".into()
-        )));
-        assert_eq!(hosts[1].php_mode, PhpMode::Cgi);
-        assert_eq!(
-            hosts[1].php_bin_dir.as_deref(),
-            Some("/var/www/php-bin/bob/")
-        );
-        assert!(vhost_matches(alice, "WWW.alice-site.ru"));
-        assert!(vhost_matches(alice, "shop.alice-site.ru"));
-        assert!(!vhost_matches(alice, "bob-shop.ru"));
+    const SENDMAIL: &str = "php_admin_value";
+
+    fn blank_sendmail(text: &str, site: Option<&str>) -> Result<String, EditError> {
+        set_directive(text, SENDMAIL, Some("sendmail_path"), "\"\"", site)
+    }
+
+    fn swap(text: &str, from: &str, to: &str) -> String {
+        assert_eq!(text.matches(from).count(), 1, "`{from}` once in the text");
+        text.replacen(from, to, 1)
     }
 
     #[test]
-    fn blanks_sendmail_path_in_the_matching_host_only() {
-        let new = set_directive(
+    fn debian_apache2_conf_has_no_virtual_hosts() {
+        assert!(virtual_hosts(APACHE2_CONF).is_empty());
+        assert_eq!(
+            blank_sendmail(APACHE2_CONF, Some("example.com")),
+            Err(EditError::NoMatchingVirtualHost {
+                name: "example.com".to_string()
+            })
+        );
+        assert_eq!(blank_sendmail(APACHE2_CONF, None).unwrap(), APACHE2_CONF);
+    }
+
+    #[test]
+    fn debian_default_site() {
+        let hosts = virtual_hosts(DEFAULT_SITE);
+        assert_eq!(
+            hosts,
+            vec![VirtualHost {
+                start_line: 1,
+                end_line: 29,
+                addresses: "*:80".to_string(),
+                // `#ServerName www.example.com` is a comment.
+                server_name: None,
+                server_aliases: vec![],
+                document_root: Some("/var/www/html".to_string()),
+                suexec_user: None,
+                php_admin_values: vec![],
+                php_bin_dir: None,
+                php_mode: PhpMode::Unknown,
+            }]
+        );
+        assert!(!vhost_matches(&hosts[0], "www.example.com"));
+    }
+
+    #[test]
+    fn set_directive_in_the_debian_default_site() {
+        let out = blank_sendmail(DEFAULT_SITE, None).unwrap();
+        assert_eq!(
+            out,
+            swap(
+                DEFAULT_SITE,
+                "\t#Include conf-available/serve-cgi-bin.conf\n</VirtualHost>",
+                "\t#Include conf-available/serve-cgi-bin.conf\n\tphp_admin_value sendmail_path \"\"\n</VirtualHost>"
+            )
+        );
+        assert_eq!(blank_sendmail(&out, None).unwrap(), out);
+        let back = remove_directive(&out, SENDMAIL, Some("sendmail_path"), None).unwrap();
+        assert_eq!(back, DEFAULT_SITE);
+    }
+
+    #[test]
+    fn ispmanager_vhosts_are_read() {
+        let hosts = virtual_hosts(ISP);
+        assert_eq!(hosts.len(), 5);
+        let names: Vec<_> = hosts
+            .iter()
+            .map(|h| h.server_name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "example.com",
+                "shop.example.net",
+                "blog.example.org",
+                "fpm.example.org",
+                "example.com"
+            ]
+        );
+        let modes: Vec<_> = hosts.iter().map(|h| h.php_mode).collect();
+        assert_eq!(
+            modes,
+            [
+                PhpMode::ModPhp,
+                PhpMode::Cgi,
+                PhpMode::ModPhp,
+                PhpMode::Fpm,
+                PhpMode::ModPhp
+            ]
+        );
+        let php = &hosts[0];
+        assert_eq!(php.start_line, 7);
+        assert_eq!(php.end_line, 22);
+        assert_eq!(php.addresses, "203.0.113.10:80");
+        assert_eq!(php.server_aliases, ["www.example.com"]);
+        assert_eq!(
+            php.document_root.as_deref(),
+            Some("/var/www/user1/data/www/example.com")
+        );
+        assert_eq!(php.suexec_user.as_deref(), Some("user1"));
+        assert_eq!(
+            php.php_admin_values[1],
+            (
+                "sendmail_path".to_string(),
+                "/usr/sbin/sendmail -t -i -f webmaster@example.com".to_string()
+            )
+        );
+        let cgi = &hosts[1];
+        assert_eq!(cgi.php_bin_dir.as_deref(), Some("/var/www/php-bin/user2/"));
+        assert!(cgi.php_admin_values.is_empty());
+        let blog = &hosts[2];
+        assert_eq!(blog.addresses, "203.0.113.10:80", "`<VirtualHost addr >`");
+        assert_eq!(blog.suexec_user.as_deref(), Some("user3"), "AssignUserID");
+        assert_eq!(blog.php_admin_values.len(), 6, "inside <IfModule> too");
+        let ssl = &hosts[4];
+        assert_eq!(ssl.addresses, "203.0.113.10:443");
+        assert_eq!(
+            ssl.server_aliases,
+            ["www.example.com", "static.example.com"],
+            "continued line"
+        );
+    }
+
+    #[test]
+    fn matching_by_name_alias_and_wildcard() {
+        let hosts = virtual_hosts(ISP);
+        let (php, blog) = (&hosts[0], &hosts[2]);
+        assert!(vhost_matches(php, "example.com"));
+        assert!(vhost_matches(php, "WWW.Example.COM"));
+        assert!(vhost_matches(php, "example.com:80"));
+        assert!(!vhost_matches(php, "ample.com"));
+        assert!(vhost_matches(blog, "a.b.blog.example.org"));
+        assert!(!vhost_matches(blog, "blog.example.org.evil"));
+        assert!(!vhost_matches(blog, ""));
+        let mut vh = php.clone();
+        vh.server_name = Some("https://Example.com:443".to_string());
+        vh.server_aliases = vec!["w?w.example.com".to_string()];
+        assert!(vhost_matches(&vh, "example.com"));
+        assert!(vhost_matches(&vh, "wxw.example.com"));
+        assert!(!vhost_matches(&vh, "ww.example.com"));
+    }
+
+    #[test]
+    fn glob_matches_like_apache() {
+        assert!(glob(b"*.example.com", b"a.example.com"));
+        assert!(glob(b"*.example.com", b"a.b.example.com"));
+        assert!(!glob(b"*.example.com", b"example.com"));
+        assert!(glob(b"*", b""));
+        assert!(glob(b"a*b*c", b"aXbYbZc"));
+        assert!(!glob(b"a*b*c", b"aXbYbZ"));
+    }
+
+    #[test]
+    fn blank_sendmail_path_in_a_mod_php_site_as_the_article_says() {
+        let out = blank_sendmail(ISP, Some("www.example.com")).unwrap();
+        let from = "\tphp_admin_value sendmail_path \"/usr/sbin/sendmail -t -i -f webmaster@example.com\"\n";
+        // Both the :80 and the :443 block serve the site.
+        let expected = ISP
+            .replacen(from, "\tphp_admin_value sendmail_path \"\"\n", 1)
+            .replacen(
+                &format!("\t{from}"),
+                "\t\tphp_admin_value sendmail_path \"\"\n",
+                1,
+            );
+        assert_eq!(out, expected);
+        assert_eq!(blank_sendmail(&out, Some("www.example.com")).unwrap(), out);
+        let hosts = virtual_hosts(&out);
+        assert_eq!(hosts[0].php_admin_values[1].1, "");
+        assert_eq!(
+            hosts[2].php_admin_values[0].1,
+            "/usr/sbin/sendmail -t -i -f webmaster@blog.example.org"
+        );
+    }
+
+    #[test]
+    fn set_directive_rewrites_nested_copies() {
+        let out = blank_sendmail(ISP, Some("blog.example.org")).unwrap();
+        assert_eq!(
+            out.matches("\t\tphp_admin_value sendmail_path \"\"\n")
+                .count(),
+            2,
+            "<IfModule php7_module> and <IfModule php8_module>"
+        );
+        assert_eq!(out.lines().count(), ISP.lines().count());
+    }
+
+    #[test]
+    fn set_directive_inserts_where_missing() {
+        let out = set_directive(
             ISP,
             "php_admin_value",
             Some("sendmail_path"),
             "\"\"",
-            Some("www.alice-site.ru"),
+            Some("shop.example.net"),
         )
         .unwrap();
-        let changed: Vec<(&str, &str)> = ISP
-            .lines()
-            .zip(new.lines())
-            .filter(|(a, b)| a != b)
-            .collect();
         assert_eq!(
-            changed,
-            [(
-                "\tphp_admin_value sendmail_path \"/usr/sbin/sendmail -t -i -f webmaster@alice-site.ru\"",
-                "\tphp_admin_value sendmail_path \"\""
-            )]
+            out,
+            swap(
+                ISP,
+                "\tAction application/x-httpd-php /php-bin/php\n\tAddDefaultCharset off\n</VirtualHost>\n",
+                "\tAction application/x-httpd-php /php-bin/php\n\tAddDefaultCharset off\n\tphp_admin_value sendmail_path \"\"\n</VirtualHost>\n"
+            )
+        );
+        let back = remove_directive(
+            &out,
+            "PHP_Admin_Value",
+            Some("sendmail_path"),
+            Some("shop.example.net"),
+        )
+        .unwrap();
+        assert_eq!(back, ISP);
+    }
+
+    #[test]
+    fn set_directive_without_arg_and_case_insensitive() {
+        let out = set_directive(
+            ISP,
+            "serveradmin",
+            None,
+            "abuse@example.net",
+            Some("shop.example.net"),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            swap(
+                ISP,
+                "\tServerAdmin webmaster@shop.example.net\n",
+                "\tServerAdmin abuse@example.net\n"
+            )
         );
         assert_eq!(
             set_directive(
-                &new,
-                "php_admin_value",
-                Some("sendmail_path"),
-                "\"\"",
-                Some("alice-site.ru")
+                &out,
+                "SERVERADMIN",
+                None,
+                "abuse@example.net",
+                Some("shop.example.net")
             )
             .unwrap(),
-            new
+            out
         );
     }
 
     #[test]
-    fn inserts_before_the_closing_tag_and_removes_again() {
-        let new = set_directive(
+    fn set_directive_joins_a_continued_line() {
+        let text = "<VirtualHost *:80>\n    ServerName a.example\n    php_admin_value sendmail_path \\\n        \"/usr/sbin/sendmail -t\"\n</VirtualHost>\n";
+        let out = blank_sendmail(text, Some("a.example")).unwrap();
+        assert_eq!(
+            out,
+            "<VirtualHost *:80>\n    ServerName a.example\n    php_admin_value sendmail_path \"\"\n</VirtualHost>\n"
+        );
+        assert_eq!(blank_sendmail(&out, Some("a.example")).unwrap(), out);
+    }
+
+    #[test]
+    fn set_directive_keeps_crlf_and_a_missing_final_newline() {
+        let text = "<VirtualHost *:80>\r\n\tServerName a.example\r\n</VirtualHost>";
+        let out = blank_sendmail(text, Some("a.example")).unwrap();
+        assert_eq!(
+            out,
+            "<VirtualHost *:80>\r\n\tServerName a.example\r\n\tphp_admin_value sendmail_path \"\"\r\n</VirtualHost>"
+        );
+        assert_eq!(
+            remove_directive(&out, SENDMAIL, Some("sendmail_path"), None).unwrap(),
+            text
+        );
+        let crlf = ISP.replace('\n', "\r\n");
+        let out = blank_sendmail(&crlf, Some("example.com")).unwrap();
+        assert_eq!(
+            out,
+            blank_sendmail(ISP, Some("example.com"))
+                .unwrap()
+                .replace('\n', "\r\n")
+        );
+    }
+
+    #[test]
+    fn set_directive_in_an_empty_vhost_indents_one_level() {
+        let text = "<IfModule mod_ssl.c>\n  <VirtualHost *:443>\n  </VirtualHost>\n</IfModule>\n";
+        let out = set_directive(text, "ServerName", None, "a.example", None).unwrap();
+        assert_eq!(
+            out,
+            "<IfModule mod_ssl.c>\n  <VirtualHost *:443>\n  \tServerName a.example\n  </VirtualHost>\n</IfModule>\n"
+        );
+    }
+
+    #[test]
+    fn comments_and_continued_comments_are_not_directives() {
+        let text = "<VirtualHost *:80>\n\t# ServerName commented.example \\\n\tServerName continued.example\n\tServerName real.example\n</VirtualHost>\n";
+        let hosts = virtual_hosts(text);
+        assert_eq!(hosts[0].server_name.as_deref(), Some("real.example"));
+        let out = set_directive(text, "ServerName", None, "new.example", None).unwrap();
+        assert!(out.contains("\t# ServerName commented.example \\\n\tServerName continued.example\n\tServerName new.example\n"));
+    }
+
+    #[test]
+    fn quoted_arguments() {
+        assert_eq!(
+            words(r#"SetHandler "proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost""#)
+                .into_iter()
+                .map(|(_, w)| w)
+                .collect::<Vec<_>>(),
+            [
+                "SetHandler",
+                "proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost"
+            ]
+        );
+        assert_eq!(
+            words(r#"Header set X "a \"b\"" 'c d'"#)
+                .into_iter()
+                .map(|(_, w)| w)
+                .collect::<Vec<_>>(),
+            ["Header", "set", "X", "a \"b\"", "c d"]
+        );
+        let text = "<VirtualHost *:80>\n\tServerName a.example\n\tphp_admin_value 'sendmail_path' '/usr/sbin/sendmail -t'\n</VirtualHost>\n";
+        assert_eq!(
+            virtual_hosts(text)[0].php_admin_values,
+            [(
+                "sendmail_path".to_string(),
+                "/usr/sbin/sendmail -t".to_string()
+            )]
+        );
+        let out = blank_sendmail(text, None).unwrap();
+        assert!(out.contains("\tphp_admin_value 'sendmail_path' \"\"\n"));
+    }
+
+    #[test]
+    fn php_modes() {
+        let mode = |body: &str| {
+            virtual_hosts(&format!("<VirtualHost *:80>\n{body}\n</VirtualHost>\n"))[0].php_mode
+        };
+        assert_eq!(mode("php_flag engine on"), PhpMode::ModPhp);
+        assert_eq!(
+            mode("<FilesMatch \\.php$>\nSetHandler application/x-httpd-php\n</FilesMatch>"),
+            PhpMode::ModPhp
+        );
+        assert_eq!(
+            mode("AddType application/x-httpd-php .php"),
+            PhpMode::ModPhp
+        );
+        assert_eq!(
+            mode("AddType application/x-httpd-php-source .phps"),
+            PhpMode::Unknown
+        );
+        assert_eq!(
+            mode("ScriptAlias /php-bin/ /var/www/u/data/php-bin/"),
+            PhpMode::Cgi
+        );
+        assert_eq!(
+            mode("AddHandler php-cgi .php\nAction php-cgi /cgi-bin/php8.2"),
+            PhpMode::Cgi
+        );
+        assert_eq!(
+            mode("AddHandler fcgid-script .php\nFcgidWrapper /var/www/cgi-bin/php .php"),
+            PhpMode::Cgi
+        );
+        assert_eq!(mode("FCGIWrapper /usr/bin/php-cgi .php"), PhpMode::Cgi);
+        assert_eq!(
+            mode("ProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/$1"),
+            PhpMode::Fpm
+        );
+        assert_eq!(
+            mode(
+                "<IfModule php_module>\nphp_admin_value x y\n</IfModule>\nSetHandler \"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\""
+            ),
+            PhpMode::Fpm
+        );
+        assert_eq!(
+            mode("SetHandler \"proxy:http://backend/\""),
+            PhpMode::Unknown
+        );
+        assert_eq!(mode("DocumentRoot /var/www"), PhpMode::Unknown);
+    }
+
+    #[test]
+    fn remove_directive_cases() {
+        let out = remove_directive(
             ISP,
-            "php_admin_value",
+            SENDMAIL,
             Some("sendmail_path"),
-            "\"\"",
-            Some("bob-shop.ru"),
+            Some("blog.example.org"),
         )
         .unwrap();
-        let lines: Vec<&str> = new.lines().collect();
-        assert_eq!(lines[16], "\tphp_admin_value sendmail_path \"\"");
-        assert_eq!(lines[17], "</VirtualHost>");
+        assert_eq!(out.lines().count(), ISP.lines().count() - 2);
+        assert!(
+            virtual_hosts(&out)[2]
+                .php_admin_values
+                .iter()
+                .all(|(n, _)| n != "sendmail_path")
+        );
         assert_eq!(
             remove_directive(
-                &new,
-                "php_admin_value",
+                &out,
+                SENDMAIL,
                 Some("sendmail_path"),
-                Some("bob-shop.ru")
+                Some("blog.example.org")
             )
             .unwrap(),
+            out
+        );
+        assert_eq!(
+            remove_directive(ISP, "NoSuchDirective", None, None).unwrap(),
             ISP
         );
-    }
-
-    #[test]
-    fn no_matching_host_is_an_error() {
-        let err = set_directive(ISP, "php_admin_value", Some("x"), "1", Some("nope.example"))
-            .unwrap_err();
         assert_eq!(
-            err,
-            EditError::NoMatchingVirtualHost {
-                name: "nope.example".into()
-            }
+            remove_directive(ISP, SENDMAIL, None, Some("nowhere.example")),
+            Err(EditError::NoMatchingVirtualHost {
+                name: "nowhere.example".to_string()
+            })
         );
     }
 
     #[test]
-    fn continuations_comments_and_ifmodule_blocks() {
-        let text = "# <VirtualHost *:80> in a comment\n<IfModule mod_ssl.c>\n<VirtualHost *:443>\n    ServerName a.example\n    ServerAlias b.example \\\n        c.example\n    <FilesMatch \\.php$>\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</VirtualHost>\n</IfModule>\n";
-        let hosts = virtual_hosts(text);
-        assert_eq!(hosts.len(), 1);
-        assert_eq!(hosts[0].server_aliases, ["b.example", "c.example"]);
-        assert_eq!(hosts[0].php_mode, PhpMode::Fpm);
-        assert!(vhost_matches(&hosts[0], "c.example"));
+    fn bad_requests_are_refused() {
+        assert_eq!(
+            set_directive(ISP, "php admin", None, "x", None),
+            Err(EditError::InvalidDirective("php admin".to_string()))
+        );
+        assert_eq!(
+            set_directive(ISP, "<VirtualHost", None, "x", None),
+            Err(EditError::InvalidDirective("<VirtualHost".to_string()))
+        );
+        assert_eq!(
+            set_directive(ISP, SENDMAIL, Some("a b"), "x", None),
+            Err(EditError::InvalidArgument("a b".to_string()))
+        );
+        assert_eq!(
+            set_directive(ISP, SENDMAIL, Some("a"), "x\ny", None),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            set_directive(ISP, SENDMAIL, Some("a"), "x \\", None),
+            Err(EditError::InvalidValue("x \\".to_string()))
+        );
+    }
+
+    #[test]
+    fn unclosed_vhost_is_ignored() {
+        let text = "<VirtualHost *:80>\n\tServerName a.example\n";
+        assert!(virtual_hosts(text).is_empty());
+        assert!(blank_sendmail(text, Some("a.example")).is_err());
+    }
+
+    // ---- properties ----
+
+    fn conf_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[ -~]{0,30}".prop_map(|s| format!("# {s}")),
+            Just("<VirtualHost *:80>".to_string()),
+            Just("</VirtualHost>".to_string()),
+            Just("\t<IfModule php_module>".to_string()),
+            Just("\t</IfModule>".to_string()),
+            prop::sample::select(vec!["a.example", "b.example"])
+                .prop_map(|n| format!("\tServerName {n}")),
+            "[ -~]{0,20}".prop_map(|v| format!("\tphp_admin_value sendmail_path \"{v}\"")),
+            "[a-z/ ]{0,20}".prop_map(|v| format!("    PHP_ADMIN_VALUE sendmail_path {v}")),
+            "[ -~]{0,40}",
+        ]
+    }
+
+    fn conf_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(conf_line(), 0..20),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(lines, crlf, final_eol)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut text = lines.join(eol);
+                if final_eol && !lines.is_empty() {
+                    text.push_str(eol);
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn set_directive_is_idempotent_and_remove_undoes_an_insert(
+            text in conf_text(),
+            site in prop::option::of(prop::sample::select(vec!["a.example", "b.example"])),
+            value in prop_oneof![Just("\"\""), Just("/bin/true"), Just("")],
+        ) {
+            let Ok(once) = set_directive(&text, SENDMAIL, Some("sendmail_path"), value, site) else {
+                return Ok(());
+            };
+            prop_assert_eq!(set_directive(&once, SENDMAIL, Some("sendmail_path"), value, site).unwrap(), once.clone());
+            // Everything outside the edited vhosts is untouched: same number of vhosts.
+            prop_assert_eq!(virtual_hosts(&once).len(), virtual_hosts(&text).len());
+            let had = |t: &str| virtual_hosts(t).iter().any(|v| v.php_admin_values.iter().any(|(n, _)| n == "sendmail_path"));
+            if !had(&text) {
+                let back = remove_directive(&once, SENDMAIL, Some("sendmail_path"), site).unwrap();
+                prop_assert_eq!(back, text);
+            }
+        }
     }
 }

@@ -1,264 +1,331 @@
 //! php.ini edits that keep the file as its owner wrote it: comments, order, sections,
 //! spacing, quoting, line endings.
 //!
-//! PHP's rules: `;` starts a comment; section headers (`[PHP]`, `[mail function]`) do not
-//! scope keys, except `[PATH=...]` and `[HOST=...]`, whose keys apply to one directory or
-//! host and are never touched here; the last assignment of a key wins.
+//! PHP's rules followed here: `;` starts a comment (`#` does not, since PHP 7); section
+//! headers such as `[PHP]` or `[mail function]` do not scope keys, except
+//! `[PATH=...]` and `[HOST=...]`, whose keys apply to one directory or host and are
+//! never read or touched here; the last assignment of a key wins; keys are
+//! case-sensitive.
 
 use super::error::EditError;
+use super::line::{self, Line};
 
-/// One line, split where edits need it.
-struct Line<'a> {
-    /// The line without its terminator.
-    text: &'a str,
-    /// `\n`, `\r\n` or `` (last line without one).
-    eol: &'a str,
-    /// Inside a `[PATH=...]` / `[HOST=...]` section.
-    scoped: bool,
-}
-
-fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut scoped = false;
-    text.split_inclusive('\n')
-        .map(|raw| {
-            let body = raw.strip_suffix('\n').unwrap_or(raw);
-            let (text, eol) = match body.strip_suffix('\r') {
-                Some(t) => (t, &raw[t.len()..]),
-                None => (body, &raw[body.len()..]),
-            };
-            let trimmed = text.trim_start();
-            if let Some(header) = trimmed.strip_prefix('[') {
-                let upper = header.to_ascii_uppercase();
-                scoped = upper.starts_with("PATH=") || upper.starts_with("HOST=");
-            }
-            Line { text, eol, scoped }
-        })
-        .collect()
-}
-
-/// The end-of-line style of the file (for inserted lines).
-fn eol_of(lines: &[Line]) -> &'static str {
-    if lines.iter().any(|l| l.eol == "\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    }
-}
-
-/// An assignment `key = value ; comment`, cut into the parts a rewrite keeps.
+/// `key = value ; comment`, cut where a rewrite needs it. Concatenating `prefix`,
+/// `value` and `suffix` gives the line back.
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Assignment<'a> {
+    /// The key, trimmed.
     key: &'a str,
-    /// Everything up to the value (`key = `).
+    /// Everything before the value: indentation, key, `=` and the spaces after it.
     prefix: &'a str,
-    /// The value as written (quotes included).
+    /// The value as written, quotes included, without trailing spaces.
     value: &'a str,
-    /// Whitespace and comment after the value.
+    /// Spaces and comment after the value.
     suffix: &'a str,
 }
 
+/// The assignment on an active line, if it is one.
 fn assignment(text: &str) -> Option<Assignment<'_>> {
     let trimmed = text.trim_start();
-    if trimmed.is_empty() || trimmed.starts_with(';') || trimmed.starts_with('[') {
+    if trimmed.is_empty() || trimmed.starts_with([';', '[']) {
         return None;
     }
     let eq = text.find('=')?;
     let key = text[..eq].trim();
-    if key.is_empty() {
+    // `foo ; a = b` is the line `foo` and a comment.
+    if key.is_empty() || key.contains(';') {
         return None;
     }
     let after = &text[eq + 1..];
-    let value_start = eq + 1 + (after.len() - after.trim_start().len());
+    let value_start = text.len() - after.trim_start_matches([' ', '\t']).len();
     let rest = &text[value_start..];
-    // A quoted value runs to the closing quote; `;` inside it is not a comment.
-    let value_len = match rest.strip_prefix('"') {
-        Some(quoted) => quoted.find('"').map(|i| i + 2).unwrap_or(rest.len()),
-        None => rest.find(';').unwrap_or(rest.len()),
-    };
-    let value = rest[..value_len].trim_end();
+    let value = rest[..comment_start(rest)].trim_end();
     Some(Assignment {
         key,
         prefix: &text[..value_start],
         value,
-        suffix: &text[value_start + value.len()..],
+        suffix: &rest[value.len()..],
     })
 }
 
-/// A commented-out assignment of `key` (`;mail.add_x_header = Off`, `; sendmail_path =`).
-fn is_commented(text: &str, key: &str) -> bool {
-    let uncommented = text.trim_start().trim_start_matches(';').trim_start();
-    assignment(uncommented).is_some_and(|a| a.key == key)
+/// Where the comment starts in a value: the first `;` outside quotes. In double quotes
+/// a backslash escapes the next character; single quotes are raw, as in PHP.
+fn comment_start(value: &str) -> usize {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match (quote, c) {
+            (Some('"'), _) if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, ';') => return i,
+            (None, _) => {}
+        }
+    }
+    value.len()
 }
 
-fn unquote(value: &str) -> &str {
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
+/// A commented-out assignment of `key`: `;sendmail_path =`, `; mail.log = syslog`.
+fn is_commented_out(text: &str, key: &str) -> bool {
+    let Some(body) = text.trim_start().strip_prefix(';') else {
+        return false;
+    };
+    let body = body.trim_start_matches([';', ' ', '\t']);
+    assignment(body).is_some_and(|a| a.key == key)
 }
 
-/// Index of the line holding the effective (last) active assignment of `key`.
-fn effective(lines: &[Line], key: &str) -> Option<usize> {
-    lines
-        .iter()
-        .rposition(|l| !l.scoped && assignment(l.text).is_some_and(|a| a.key == key))
+/// The name inside `[...]` when the line is a section header.
+fn section(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix('[')?;
+    Some(inner.split(']').next().unwrap_or(inner).trim())
 }
 
-/// The effective value of `key`: quotes removed, comment stripped; `None` when unset.
+/// PHP matches `PATH`/`HOST` case-insensitively at the start of the section name.
+fn is_scoped_section(name: &str) -> bool {
+    let head = name.get(..4).unwrap_or("");
+    head.eq_ignore_ascii_case("PATH") || head.eq_ignore_ascii_case("HOST")
+}
+
+/// The file split into lines, each marked when it sits in a PATH/HOST section.
+struct Ini<'a> {
+    text: &'a str,
+    lines: Vec<Line<'a>>,
+    scoped: Vec<bool>,
+}
+
+impl<'a> Ini<'a> {
+    fn new(text: &'a str) -> Self {
+        let lines = line::split(text);
+        let mut in_scoped = false;
+        let scoped = lines
+            .iter()
+            .map(|l| {
+                if let Some(name) = section(l.text) {
+                    in_scoped = is_scoped_section(name);
+                }
+                in_scoped
+            })
+            .collect();
+        Ini {
+            text,
+            lines,
+            scoped,
+        }
+    }
+
+    /// Global lines, with their index.
+    fn global(&self) -> impl DoubleEndedIterator<Item = (usize, &Line<'a>)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.scoped[*i])
+    }
+
+    /// The effective (last active, global) assignment of `key`.
+    fn effective(&self, key: &str) -> Option<(usize, Assignment<'a>)> {
+        self.global()
+            .rev()
+            .find_map(|(i, l)| assignment(l.text).filter(|a| a.key == key).map(|a| (i, a)))
+    }
+
+    /// Where a new assignment of `key` goes: after its last commented-out global
+    /// assignment, else at the end of the global part (before the first PATH/HOST
+    /// section).
+    fn insertion_point(&self, key: &str) -> usize {
+        let commented = self
+            .global()
+            .rev()
+            .find(|(_, l)| is_commented_out(l.text, key));
+        match commented {
+            Some((i, _)) => i + 1,
+            None => self
+                .scoped
+                .iter()
+                .position(|s| *s)
+                .unwrap_or(self.lines.len()),
+        }
+    }
+
+    /// Give `key` the raw value `f(current)`; `f` returns `None` to leave the file as it
+    /// is. Rewrites the effective assignment, or adds one when there is none.
+    fn edit(&self, key: &str, f: impl FnOnce(Option<&str>) -> Option<String>) -> String {
+        match self.effective(key) {
+            Some((i, a)) => match f(Some(a.value)) {
+                Some(new) if new != a.value => line::rewrite(&self.lines, i, &render(&a, &new)),
+                _ => self.text.to_string(),
+            },
+            None => match f(None) {
+                Some(new) => {
+                    let at = self.insertion_point(key);
+                    let new_line = format!("{key} = {new}");
+                    line::insert(self.text, &self.lines, at, new_line.trim_end())
+                }
+                None => self.text.to_string(),
+            },
+        }
+    }
+}
+
+/// The line `a` with its value replaced, keeping indentation, key spelling, spacing
+/// and comment.
+fn render(a: &Assignment, new: &str) -> String {
+    let mut prefix = a.prefix.to_string();
+    let mut suffix = a.suffix.to_string();
+    if a.value.is_empty() && !new.is_empty() {
+        // `key =` becomes `key = On` when the file spaces its `=`s.
+        let spaced = a
+            .prefix
+            .trim_end()
+            .strip_suffix('=')
+            .is_some_and(|k| k.ends_with([' ', '\t']));
+        if spaced && !prefix.ends_with([' ', '\t']) {
+            prefix.push(' ');
+        }
+        // `key = ; note` becomes `key = On ; note`, not `key = On; note`.
+        if suffix.starts_with(';') {
+            suffix.insert(0, ' ');
+        }
+    }
+    format!("{prefix}{new}{suffix}")
+}
+
+/// Double or single quotes around a whole value, and what they hold.
+fn split_quotes(value: &str) -> (&str, &str) {
+    if value.len() >= 2 {
+        for q in ["\"", "'"] {
+            if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+                return (q, inner);
+            }
+        }
+    }
+    ("", value)
+}
+
+/// The effective value of `key`: the last active assignment outside PATH/HOST
+/// sections, comment stripped, surrounding quotes removed, trimmed. `None` when the
+/// file does not set it.
 pub fn get(text: &str, key: &str) -> Option<String> {
-    let lines = lines(text);
-    let i = effective(&lines, key)?;
-    assignment(lines[i].text).map(|a| unquote(a.value).trim().to_string())
+    let ini = Ini::new(text);
+    let (_, a) = ini.effective(key)?;
+    Some(split_quotes(a.value).1.trim().to_string())
 }
 
-/// Make `key = value` the effective assignment. `value` is written as given (`On`, `""`).
+/// Make `value` (written as given: `On`, `""`, `"/usr/sbin/sendmail -t -i"`) the
+/// effective value of `key`.
+///
+/// Rewrites the last active assignment; without one, adds `key = value` after the last
+/// commented-out assignment (`;sendmail_path =`), else at the end of the global part.
 pub fn set(text: &str, key: &str, value: &str) -> Result<String, EditError> {
     check_key(key)?;
-    if value.contains(['\n', '\r']) {
-        return Err(EditError::MultilineValue);
-    }
-    Ok(rewrite(text, key, |_| value.to_string()))
+    let value = check_value(value)?;
+    Ok(Ini::new(text).edit(key, |_| Some(value.to_string())))
 }
 
-/// Add `item` to a comma-separated value such as `disable_functions`, keeping the items
-/// already there. PHP function names are case-insensitive, so `MAIL` counts as `mail`.
+/// Add `item` to a comma-separated value such as `disable_functions`, keeping the
+/// items, quotes and separator style already there. PHP function names are
+/// case-insensitive, so `MAIL` already counts as `mail`.
 pub fn list_add(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
-    Ok(rewrite(text, key, |old| {
-        let old = old.unwrap_or("");
-        let (quote, inner) = split_quotes(old);
-        let items = split_items(inner);
-        if items.iter().any(|i| i.eq_ignore_ascii_case(item)) {
-            return old.to_string();
+    Ok(Ini::new(text).edit(key, |old| {
+        let (quote, inner) = split_quotes(old.unwrap_or(""));
+        if has_item(inner, item) {
+            return None;
         }
-        let joined = if items.is_empty() {
-            item.to_string()
-        } else {
-            format!(
-                "{}{}{item}",
-                inner.trim_end().trim_end_matches(',').trim_end(),
-                separator(inner)
-            )
-        };
-        format!("{quote}{joined}{quote}")
+        Some(format!("{quote}{}{quote}", add_item(inner, item)))
     }))
 }
 
-/// Remove every occurrence of `item` from a comma-separated value.
+/// Remove every occurrence of `item` (case-insensitively) from a comma-separated value.
+/// A list left empty reads `key =` (or `key = ""` when it was quoted).
 pub fn list_remove(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
-    let lines_ = lines(text);
-    let Some(i) = effective(&lines_, key) else {
-        return Ok(text.to_string());
-    };
-    let old = assignment(lines_[i].text).map(|a| a.value).unwrap_or("");
-    let (quote, inner) = split_quotes(old);
-    let items = split_items(inner);
-    if !items.iter().any(|i| i.eq_ignore_ascii_case(item)) {
-        return Ok(text.to_string());
-    }
-    let kept: Vec<&str> = items
-        .into_iter()
-        .filter(|i| !i.eq_ignore_ascii_case(item))
-        .collect();
-    let new = if kept.is_empty() {
-        String::new()
-    } else {
-        format!("{quote}{}{quote}", kept.join(separator(inner)))
-    };
-    Ok(rewrite(text, key, |_| new.clone()))
+    Ok(Ini::new(text).edit(key, |old| {
+        let (quote, inner) = split_quotes(old?);
+        let kept = remove_item(inner, item)?;
+        Some(format!("{quote}{kept}{quote}"))
+    }))
 }
 
-/// Replace the effective assignment's value by `f(old)`, or add an assignment after the
-/// last commented-out one, or at the end of the global part.
-fn rewrite(text: &str, key: &str, f: impl FnOnce(Option<&str>) -> String) -> String {
-    let lines = lines(text);
-    let eol = eol_of(&lines);
-    let mut out: Vec<String> = lines
-        .iter()
-        .map(|l| format!("{}{}", l.text, l.eol))
-        .collect();
-    if let Some(i) = effective(&lines, key) {
-        let a = assignment(lines[i].text).expect("effective line is an assignment");
-        let value = f(Some(a.value));
-        if value == a.value {
-            return text.to_string();
-        }
-        out[i] = format!(
-            "{}{value}{}{}",
-            spaced(a.prefix, &value),
-            a.suffix,
-            lines[i].eol
-        );
-        return out.concat();
+fn has_item(list: &str, item: &str) -> bool {
+    list.split(',').any(|p| p.trim().eq_ignore_ascii_case(item))
+}
+
+/// `list` with `item` after its last non-empty item, so that a trailing comma stays
+/// trailing: `exec,` becomes `exec,mail,`. `, ` lists get `, `.
+fn add_item(list: &str, item: &str) -> String {
+    if list.trim().is_empty() {
+        return item.to_string();
     }
-    let line = format!("{key} = {}", f(None));
-    let line = line.trim_end().to_string();
-    let at = match lines
+    let mut pieces: Vec<String> = list.split(',').map(str::to_string).collect();
+    let at = pieces
         .iter()
-        .rposition(|l| !l.scoped && is_commented(l.text, key))
+        .rposition(|p| !p.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let spaced = list.contains(", ") || list.contains(",\t");
+    let piece = if at > 0 && spaced {
+        format!(" {item}")
+    } else {
+        item.to_string()
+    };
+    pieces.insert(at, piece);
+    pieces.join(",")
+}
+
+/// `list` without `item`, or `None` when it is not there. The pieces left keep their
+/// spacing, so removing what `add_item` added gives the list back.
+fn remove_item(list: &str, item: &str) -> Option<String> {
+    let pieces: Vec<&str> = list.split(',').collect();
+    let is_item = |p: &&str| p.trim().eq_ignore_ascii_case(item);
+    if !pieces.iter().any(is_item) {
+        return None;
+    }
+    let mut kept: Vec<String> = pieces
+        .iter()
+        .filter(|p| !is_item(p))
+        .map(|p| p.to_string())
+        .collect();
+    // A new first item takes the old first item's leading spaces: `mail, exec` → `exec`.
+    if is_item(&pieces[0])
+        && let Some(first) = kept.first_mut()
     {
-        Some(i) => i + 1,
-        None => lines.iter().position(|l| l.scoped).unwrap_or(lines.len()),
-    };
-    // The line before the insertion point needs a terminator.
-    if at > 0 && lines[at - 1].eol.is_empty() {
-        out[at - 1].push_str(eol);
+        let lead = &pieces[0][..pieces[0].len() - pieces[0].trim_start().len()];
+        *first = format!("{lead}{}", first.trim_start());
     }
-    let last = at == lines.len();
-    let terminator = if last && !text.is_empty() && lines[at - 1].eol.is_empty() {
-        ""
-    } else {
-        eol
-    };
-    out.insert(at, format!("{line}{terminator}"));
-    out.concat()
-}
-
-/// `key =` with an empty value gets a space before a new value when the file puts spaces
-/// around `=` (`disable_functions =` becomes `disable_functions = mail`).
-fn spaced(prefix: &str, value: &str) -> String {
-    let spaced_style = prefix.trim_end().ends_with(" =") || prefix.trim_end().ends_with("\t=");
-    if !value.is_empty() && spaced_style && !prefix.ends_with([' ', '\t']) {
-        format!("{prefix} ")
-    } else {
-        prefix.to_string()
-    }
-}
-
-fn split_quotes(value: &str) -> (&'static str, &str) {
-    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-        Some(inner) => ("\"", inner),
-        None => ("", value),
-    }
-}
-
-fn split_items(inner: &str) -> Vec<&str> {
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-        .collect()
-}
-
-/// `, ` when the list is written with spaces after commas, else `,`.
-fn separator(inner: &str) -> &'static str {
-    if inner.contains(", ") { ", " } else { "," }
+    Some(kept.join(","))
 }
 
 fn check_key(key: &str) -> Result<(), EditError> {
-    if key.is_empty()
-        || key.contains(['=', ';', '\n', '\r', '"'])
-        || key.contains(char::is_whitespace)
-    {
+    let bad = key.is_empty()
+        || key.starts_with('[')
+        || key.contains(['=', ';', '"', '\''])
+        || key.contains(char::is_whitespace);
+    if bad {
         return Err(EditError::InvalidKey(key.to_string()));
     }
     Ok(())
 }
 
+/// The value trimmed, if it reads back as itself once written.
+fn check_value(value: &str) -> Result<&str, EditError> {
+    if value.contains(['\n', '\r']) {
+        return Err(EditError::MultilineValue);
+    }
+    let value = value.trim();
+    let line = format!("k = {value}");
+    match assignment(&line) {
+        Some(a) if a.value == value => Ok(value),
+        _ => Err(EditError::InvalidValue(value.to_string())),
+    }
+}
+
 fn check_item(item: &str) -> Result<(), EditError> {
-    if item.trim().is_empty() || item.contains([',', '"', '\n', '\r']) {
+    let bad =
+        item.is_empty() || item.trim() != item || item.contains([',', ';', '"', '\'', '\n', '\r']);
+    if bad {
         return Err(EditError::InvalidItem(item.to_string()));
     }
     Ok(())
@@ -269,182 +336,524 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Debian 12's php8.2-common `php.ini-production`, whole.
     const DEBIAN: &str = include_str!("../../tests/fixtures/php.ini-production-8.2");
+    /// Its `[PHP]` start, `disable_functions` and `[mail function]`, cut from it.
+    const EXCERPT: &str = include_str!("../../tests/fixtures/php.ini-production-8.2-excerpt");
 
-    fn changed_lines(a: &str, b: &str) -> Vec<(String, String)> {
-        let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
-        a.iter()
-            .zip(&b)
-            .filter(|(x, y)| x != y)
-            .map(|(x, y)| (x.to_string(), y.to_string()))
-            .collect()
+    /// `text` with `from` replaced by `to`, checking `from` occurs exactly once.
+    fn swap(text: &str, from: &str, to: &str) -> String {
+        assert_eq!(text.matches(from).count(), 1, "`{from}` once in the text");
+        text.replacen(from, to, 1)
     }
 
     #[test]
-    fn reads_the_real_debian_php_ini() {
-        assert_eq!(get(DEBIAN, "mail.add_x_header").as_deref(), Some("Off"));
+    fn get_reads_the_real_file() {
         assert_eq!(get(DEBIAN, "disable_functions").as_deref(), Some(""));
+        assert_eq!(get(DEBIAN, "mail.add_x_header").as_deref(), Some("Off"));
+        assert_eq!(get(DEBIAN, "SMTP").as_deref(), Some("localhost"));
+        assert_eq!(get(DEBIAN, "smtp"), None, "keys are case-sensitive");
         assert_eq!(get(DEBIAN, "sendmail_path"), None, "only commented out");
-        assert_eq!(get(DEBIAN, "memory_limit").as_deref(), Some("128M"));
+        assert_eq!(get(DEBIAN, "variables_order").as_deref(), Some("GPCS"));
+        assert_eq!(get(DEBIAN, "soap.wsdl_cache_dir").as_deref(), Some("/tmp"));
+        assert_eq!(get(DEBIAN, "pdo_mysql.default_socket").as_deref(), Some(""));
+        assert_eq!(
+            get(DEBIAN, "session.trans_sid_tags").as_deref(),
+            Some("a=href,area=href,frame=src,form=")
+        );
+        // The prose line `; directive = value` is a comment, not an assignment.
+        assert_eq!(get(DEBIAN, "directive"), None);
     }
 
     #[test]
-    fn set_rewrites_only_the_effective_line() {
-        let new = set(DEBIAN, "mail.add_x_header", "On").unwrap();
-        assert_eq!(
-            changed_lines(DEBIAN, &new),
-            [(
-                "mail.add_x_header = Off".into(),
-                "mail.add_x_header = On".into()
-            )]
-        );
-        assert_eq!(
-            set(&new, "mail.add_x_header", "On").unwrap(),
-            new,
-            "idempotent"
-        );
+    fn get_takes_the_last_assignment_and_strips_comments_and_quotes() {
+        let text = "a = 1\n[Session]\na = 2 ; the second wins\nb = \"x ; y\" ; note\nc='raw;'\nd =\n#e = 1\n";
+        assert_eq!(get(text, "a").as_deref(), Some("2"));
+        assert_eq!(get(text, "b").as_deref(), Some("x ; y"));
+        assert_eq!(get(text, "c").as_deref(), Some("raw;"));
+        assert_eq!(get(text, "d").as_deref(), Some(""));
+        assert_eq!(get(text, "#e").as_deref(), Some("1"), "`#` is no comment");
+        assert_eq!(get(text, "e"), None);
     }
 
     #[test]
-    fn set_after_a_commented_out_assignment() {
-        let new = set(DEBIAN, "sendmail_path", "\"\"").unwrap();
-        let lines: Vec<&str> = new.lines().collect();
-        let i = lines.iter().position(|l| *l == ";sendmail_path =").unwrap();
-        assert_eq!(lines[i + 1], "sendmail_path = \"\"");
-        assert_eq!(new.lines().count(), DEBIAN.lines().count() + 1);
-    }
-
-    #[test]
-    fn set_keeps_trailing_comments_spacing_and_crlf() {
-        let text = "[PHP]\r\nfoo=1 ; why\r\nbar = 2\r\n";
+    fn get_ignores_path_and_host_sections() {
+        let text = "[PHP]\nsendmail_path = /usr/sbin/sendmail -t -i\n[PATH=/var/www/a]\nsendmail_path = /bin/true\n[host=b.example]\nmail.add_x_header = On\n[Session]\nx = 1\n";
         assert_eq!(
-            set(text, "foo", "3").unwrap(),
-            "[PHP]\r\nfoo=3 ; why\r\nbar = 2\r\n"
+            get(text, "sendmail_path").as_deref(),
+            Some("/usr/sbin/sendmail -t -i")
         );
+        assert_eq!(get(text, "mail.add_x_header"), None);
         assert_eq!(
-            set(text, "baz", "x").unwrap(),
-            "[PHP]\r\nfoo=1 ; why\r\nbar = 2\r\nbaz = x\r\n"
-        );
-        assert_eq!(set("a = 1", "b", "2").unwrap(), "a = 1\nb = 2");
-        assert_eq!(set("", "b", "2").unwrap(), "b = 2\n");
-    }
-
-    #[test]
-    fn path_and_host_sections_are_left_alone() {
-        let text = "x = 1\n[PATH=/var/www/a]\nx = 2\n";
-        assert_eq!(get(text, "x").as_deref(), Some("1"));
-        assert_eq!(
-            set(text, "x", "3").unwrap(),
-            "x = 3\n[PATH=/var/www/a]\nx = 2\n"
-        );
-        assert_eq!(
-            set("[HOST=a]\ny = 1\n", "y", "2").unwrap(),
-            "y = 2\n[HOST=a]\ny = 1\n"
+            get(text, "x").as_deref(),
+            Some("1"),
+            "[Session] is global again"
         );
     }
 
     #[test]
-    fn list_add_keeps_existing_items_and_style() {
-        let new = list_add(DEBIAN, "disable_functions", "mail").unwrap();
+    fn set_rewrites_an_active_key_in_place() {
+        let out = set(EXCERPT, "mail.add_x_header", "On").unwrap();
         assert_eq!(
-            changed_lines(DEBIAN, &new),
-            [(
-                "disable_functions = ".into(),
-                "disable_functions = mail".into()
-            )]
-        );
-        assert_eq!(
-            list_add(
-                "disable_functions = exec, passthru\n",
-                "disable_functions",
-                "mail"
+            out,
+            swap(
+                EXCERPT,
+                "mail.add_x_header = Off\n",
+                "mail.add_x_header = On\n"
             )
-            .unwrap(),
+        );
+        assert_eq!(set(&out, "mail.add_x_header", "On").unwrap(), out);
+        assert_eq!(get(&out, "mail.add_x_header").as_deref(), Some("On"));
+    }
+
+    #[test]
+    fn set_keeps_spacing_style() {
+        let out = set(DEBIAN, "soap.wsdl_cache_dir", "\"/var/tmp\"").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                DEBIAN,
+                "soap.wsdl_cache_dir=\"/tmp\"\n",
+                "soap.wsdl_cache_dir=\"/var/tmp\"\n"
+            )
+        );
+        let out = set(DEBIAN, "pdo_mysql.default_socket", "/run/mysqld.sock").unwrap();
+        assert!(out.contains("\npdo_mysql.default_socket=/run/mysqld.sock\n"));
+        let out = set("  smtp_port  =  25\n", "smtp_port", "2525").unwrap();
+        assert_eq!(out, "  smtp_port  =  2525\n");
+        assert_eq!(
+            set("disable_classes =\n", "disable_classes", "A").unwrap(),
+            "disable_classes = A\n"
+        );
+    }
+
+    #[test]
+    fn set_keeps_a_trailing_comment() {
+        let text = "sendmail_path = \"/usr/sbin/sendmail -t -i\" ; hoster default\n";
+        assert_eq!(
+            set(text, "sendmail_path", "\"\"").unwrap(),
+            "sendmail_path = \"\" ; hoster default\n"
+        );
+        assert_eq!(
+            set("sendmail_path = ; unset\n", "sendmail_path", "/bin/true").unwrap(),
+            "sendmail_path = /bin/true ; unset\n"
+        );
+    }
+
+    #[test]
+    fn set_rewrites_only_the_last_assignment() {
+        let text = "a = 1\na = 2\nb = 3\n";
+        assert_eq!(set(text, "a", "9").unwrap(), "a = 1\na = 9\nb = 3\n");
+    }
+
+    #[test]
+    fn set_after_the_commented_out_line() {
+        let out = set(EXCERPT, "sendmail_path", "\"\"").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                EXCERPT,
+                ";sendmail_path =\n",
+                ";sendmail_path =\nsendmail_path = \"\"\n"
+            )
+        );
+        assert_eq!(get(&out, "sendmail_path").as_deref(), Some(""));
+        assert_eq!(set(&out, "sendmail_path", "\"\"").unwrap(), out);
+        // Two commented-out variants: after the last.
+        let out = set(EXCERPT, "mail.log", "syslog").unwrap();
+        assert!(out.ends_with(
+            ";mail.log =\n; Log mail to syslog (Event Log on Windows).\n;mail.log = syslog\nmail.log = syslog\n\n"
+        ));
+    }
+
+    #[test]
+    fn set_on_the_whole_real_file() {
+        let out = set(DEBIAN, "sendmail_path", "\"/usr/sbin/sendmail -t -i\"").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                DEBIAN,
+                ";sendmail_path =\n",
+                ";sendmail_path =\nsendmail_path = \"/usr/sbin/sendmail -t -i\"\n"
+            )
+        );
+        assert_eq!(
+            get(&out, "sendmail_path").as_deref(),
+            Some("/usr/sbin/sendmail -t -i")
+        );
+    }
+
+    #[test]
+    fn set_appends_a_missing_key() {
+        let out = set(EXCERPT, "mail.force_extra_parameters_x", "1").unwrap();
+        assert_eq!(out, format!("{EXCERPT}mail.force_extra_parameters_x = 1\n"));
+        assert_eq!(set("", "a", "1").unwrap(), "a = 1\n");
+        assert_eq!(set("", "a", "").unwrap(), "a =\n");
+    }
+
+    #[test]
+    fn set_appends_before_path_and_host_sections() {
+        let text = "[PHP]\nx = 1\n\n[PATH=/var/www/a]\nsendmail_path = /bin/true\n";
+        let out = set(text, "sendmail_path", "/usr/sbin/sendmail").unwrap();
+        assert_eq!(
+            out,
+            "[PHP]\nx = 1\n\nsendmail_path = /usr/sbin/sendmail\n[PATH=/var/www/a]\nsendmail_path = /bin/true\n"
+        );
+        // A commented-out line inside a HOST section is not a place to write to.
+        let text = "[PHP]\n[HOST=a.example]\n;sendmail_path =\n";
+        assert_eq!(
+            set(text, "sendmail_path", "x").unwrap(),
+            "[PHP]\nsendmail_path = x\n[HOST=a.example]\n;sendmail_path =\n"
+        );
+    }
+
+    #[test]
+    fn set_never_touches_path_sections() {
+        let text = "[PATH=/var/www/a]\nsendmail_path = /bin/true\n";
+        let out = set(text, "sendmail_path", "x").unwrap();
+        assert_eq!(
+            out,
+            "sendmail_path = x\n[PATH=/var/www/a]\nsendmail_path = /bin/true\n"
+        );
+    }
+
+    #[test]
+    fn set_keeps_crlf() {
+        let text = EXCERPT.replace('\n', "\r\n");
+        let out = set(&text, "sendmail_path", "\"\"").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                &text,
+                ";sendmail_path =\r\n",
+                ";sendmail_path =\r\nsendmail_path = \"\"\r\n"
+            )
+        );
+        let out = set(&text, "mail.add_x_header", "On").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                &text,
+                "mail.add_x_header = Off\r\n",
+                "mail.add_x_header = On\r\n"
+            )
+        );
+        assert_eq!(set("a = 1\r\n", "b", "2").unwrap(), "a = 1\r\nb = 2\r\n");
+    }
+
+    #[test]
+    fn set_keeps_a_missing_final_newline() {
+        let text = EXCERPT.trim_end_matches('\n');
+        let out = set(text, "mail.log", "syslog").unwrap();
+        assert_eq!(out, format!("{text}\nmail.log = syslog"));
+        assert_eq!(set(&out, "mail.log", "syslog").unwrap(), out);
+        assert_eq!(set("a = 1", "a", "2").unwrap(), "a = 2");
+        assert_eq!(
+            set("a = 1\r\nb = 2", "c", "3").unwrap(),
+            "a = 1\r\nb = 2\r\nc = 3"
+        );
+    }
+
+    #[test]
+    fn set_refuses_bad_input() {
+        assert_eq!(set("", "", "1"), Err(EditError::InvalidKey(String::new())));
+        for key in ["a b", "a=b", "a;b", "a\nb", "[PHP]"] {
+            assert_eq!(
+                set("", key, "1"),
+                Err(EditError::InvalidKey(key.to_string()))
+            );
+        }
+        assert_eq!(set("", "a", "1\n2"), Err(EditError::MultilineValue));
+        assert_eq!(
+            set("", "a", "On ; off"),
+            Err(EditError::InvalidValue("On ; off".to_string()))
+        );
+        assert_eq!(set("", "a", "\"x;y\"").unwrap(), "a = \"x;y\"\n");
+    }
+
+    #[test]
+    fn set_trims_the_value() {
+        let out = set("a = 1\n", "a", "  2 ").unwrap();
+        assert_eq!(out, "a = 2\n");
+        assert_eq!(set(&out, "a", "  2 ").unwrap(), out);
+    }
+
+    #[test]
+    fn list_add_to_the_real_empty_list() {
+        // Debian writes `disable_functions = ` with a trailing space.
+        let out = list_add(EXCERPT, "disable_functions", "mail").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                EXCERPT,
+                "disable_functions = \n",
+                "disable_functions = mail\n"
+            )
+        );
+        assert_eq!(list_add(&out, "disable_functions", "mail").unwrap(), out);
+        assert_eq!(list_add(&out, "disable_functions", "MAIL").unwrap(), out);
+        let out2 = list_add(&out, "disable_functions", "exec").unwrap();
+        assert!(out2.contains("\ndisable_functions = mail,exec\n"));
+        // Removing gives Debian's line back, trailing space and all.
+        let back = list_remove(&out2, "disable_functions", "exec").unwrap();
+        assert_eq!(
+            list_remove(&back, "disable_functions", "mail").unwrap(),
+            EXCERPT
+        );
+    }
+
+    #[test]
+    fn list_add_keeps_separator_and_quotes() {
+        let add = |t: &str| list_add(t, "disable_functions", "mail").unwrap();
+        assert_eq!(
+            add("disable_functions = exec,passthru\n"),
+            "disable_functions = exec,passthru,mail\n"
+        );
+        assert_eq!(
+            add("disable_functions = exec, passthru\n"),
             "disable_functions = exec, passthru, mail\n"
         );
         assert_eq!(
-            list_add(
-                "disable_functions=exec,system ; hardened\n",
-                "disable_functions",
-                "mail"
-            )
-            .unwrap(),
-            "disable_functions=exec,system,mail ; hardened\n"
+            add("disable_functions = \"exec,passthru\"\n"),
+            "disable_functions = \"exec,passthru,mail\"\n"
         );
         assert_eq!(
-            list_add(
-                "disable_functions = \"exec\"\n",
-                "disable_functions",
-                "mail"
-            )
-            .unwrap(),
-            "disable_functions = \"exec,mail\"\n"
+            add("disable_functions=\"\"\n"),
+            "disable_functions=\"mail\"\n"
         );
-        let with_mail = "disable_functions = exec,MAIL\n";
+        // A trailing comma stays trailing.
         assert_eq!(
-            list_add(with_mail, "disable_functions", "mail").unwrap(),
-            with_mail
+            add("disable_functions = exec, ; hardening\n"),
+            "disable_functions = exec,mail, ; hardening\n"
+        );
+        assert_eq!(
+            add("disable_functions = exec, system,\n"),
+            "disable_functions = exec, system, mail,\n"
+        );
+        assert_eq!(
+            add("disable_functions = exec,Mail\n"),
+            "disable_functions = exec,Mail\n"
+        );
+        assert_eq!(add("disable_functions =\n"), "disable_functions = mail\n");
+    }
+
+    #[test]
+    fn list_add_to_a_missing_or_commented_key() {
+        let out = list_add(EXCERPT, "mail.force_extra_parameters", "-odq").unwrap();
+        assert_eq!(
+            out,
+            swap(
+                EXCERPT,
+                ";mail.force_extra_parameters =\n",
+                ";mail.force_extra_parameters =\nmail.force_extra_parameters = -odq\n"
+            )
+        );
+        assert_eq!(
+            list_add("", "disable_functions", "mail").unwrap(),
+            "disable_functions = mail\n"
         );
     }
 
     #[test]
-    fn list_remove_drops_every_occurrence() {
+    fn list_add_on_a_real_quoted_list() {
+        let out = list_add(DEBIAN, "session.trans_sid_tags", "iframe=src").unwrap();
+        assert!(out.contains(
+            "\nsession.trans_sid_tags = \"a=href,area=href,frame=src,form=,iframe=src\"\n"
+        ));
         assert_eq!(
-            list_remove("d = exec, mail, system\n", "d", "mail").unwrap(),
-            "d = exec, system\n"
-        );
-        assert_eq!(list_remove("d = mail\n", "d", "Mail").unwrap(), "d = \n");
-        assert_eq!(
-            list_remove("d = exec\n", "d", "mail").unwrap(),
-            "d = exec\n"
+            list_add(&out, "session.trans_sid_tags", "iframe=src").unwrap(),
+            out
         );
     }
 
     #[test]
-    fn bad_keys_and_items_are_refused() {
-        assert!(set("", "a b", "x").is_err());
-        assert!(set("", "a", "x\ny").is_err());
-        assert!(list_add("", "d", "a,b").is_err());
-        assert!(list_add("", "d", "").is_err());
+    fn list_remove_keeps_style() {
+        let rm = |t: &str, item: &str| list_remove(t, "disable_functions", item).unwrap();
+        assert_eq!(
+            rm("disable_functions = exec, mail, system\n", "mail"),
+            "disable_functions = exec, system\n"
+        );
+        assert_eq!(
+            rm("disable_functions = mail, exec\n", "MAIL"),
+            "disable_functions = exec\n"
+        );
+        assert_eq!(
+            rm("disable_functions = mail,exec,mail\n", "mail"),
+            "disable_functions = exec\n"
+        );
+        assert_eq!(
+            rm("disable_functions = \"exec,mail\"\n", "mail"),
+            "disable_functions = \"exec\"\n"
+        );
+        assert_eq!(
+            rm("disable_functions = \"mail\"\n", "mail"),
+            "disable_functions = \"\"\n"
+        );
+        assert_eq!(
+            rm("disable_functions=mail ; note\n", "mail"),
+            "disable_functions= ; note\n"
+        );
+        assert_eq!(
+            rm("disable_functions = mail\r\n", "mail"),
+            "disable_functions = \r\n"
+        );
+        assert_eq!(
+            rm("disable_functions = mail", "mail"),
+            "disable_functions = "
+        );
     }
 
+    #[test]
+    fn list_remove_without_the_item_or_key_changes_nothing() {
+        let text = "disable_functions = exec\n;disable_functions = mail\n";
+        assert_eq!(
+            list_remove(text, "disable_functions", "mail").unwrap(),
+            text
+        );
+        assert_eq!(
+            list_remove(EXCERPT, "nothing_here", "mail").unwrap(),
+            EXCERPT
+        );
+        let scoped = "[PATH=/a]\ndisable_functions = mail\n";
+        assert_eq!(
+            list_remove(scoped, "disable_functions", "mail").unwrap(),
+            scoped
+        );
+    }
+
+    #[test]
+    fn list_functions_refuse_bad_items() {
+        for item in ["", "a,b", "a\"", "a\nb", " mail", "a;b"] {
+            assert_eq!(
+                list_add("", "disable_functions", item),
+                Err(EditError::InvalidItem(item.to_string()))
+            );
+            assert_eq!(
+                list_remove("", "disable_functions", item),
+                Err(EditError::InvalidItem(item.to_string()))
+            );
+        }
+        assert!(matches!(
+            list_add("", "a b", "mail"),
+            Err(EditError::InvalidKey(_))
+        ));
+    }
+
+    #[test]
+    fn comments_start_outside_quotes() {
+        assert_eq!(comment_start("\"a;b\" ; c"), 6);
+        assert_eq!(comment_start("'a;b' ; c"), 6);
+        assert_eq!(comment_start("\"a\\\";b\";c"), 7);
+        assert_eq!(comment_start("abc"), 3);
+    }
+
+    // ---- properties ----
+
+    const KEYS: &[&str] = &["disable_functions", "sendmail_path", "mail.add_x_header"];
+
+    /// One line of ini-ish text: what real php.ini files hold, and junk.
     fn ini_line() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(KEYS).prop_map(str::to_string);
+        let any_key = prop_oneof![key.clone(), "[a-z_.]{1,12}"];
+        let list = "[a-y_, ]{0,24}";
+        let eq = prop::sample::select(vec!["=", " = ", "  =  ", "= ", " ="]);
         prop_oneof![
             Just(String::new()),
-            "[A-Za-z ]{1,8}".prop_map(|s| format!("[{s}]")),
-            "[ -~]{0,20}".prop_map(|s| format!(";{s}")),
-            ("[a-z_.]{1,10}", "[ -~]{0,15}").prop_map(|(k, v)| format!("{k} = {v}")),
-            "[a-z,_ ]{0,20}".prop_map(|v| format!("disable_functions = {v}")),
-            "[ -~]{0,30}",
+            "[ -~]{0,30}".prop_map(|s| format!(";{s}")),
+            prop::sample::select(vec![
+                "[PHP]",
+                "[mail function]",
+                "[PATH=/var/www/a]",
+                "[HOST=www.example.com]",
+                "[Session]"
+            ])
+            .prop_map(str::to_string),
+            (any_key, eq.clone(), list).prop_map(|(k, e, v)| format!("{k}{e}{v}")),
+            ("[ \t]{0,2}", key.clone(), eq.clone(), "[ -~]{0,20}")
+                .prop_map(|(i, k, e, v)| format!("{i}{k}{e}{v}")),
+            (key.clone(), eq.clone(), list).prop_map(|(k, e, v)| format!("{k}{e}\"{v}\"")),
+            (key.clone(), eq, list, "[ -~]{0,10}")
+                .prop_map(|(k, e, v, c)| format!("{k}{e}{v} ;{c}")),
+            (key, list).prop_map(|(k, v)| format!(";{k} = {v}")),
+            "[ -~]{0,40}",
         ]
+    }
+
+    fn ini_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(ini_line(), 0..24),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(lines, crlf, final_eol)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut text = lines.join(eol);
+                if final_eol && !lines.is_empty() {
+                    text.push_str(eol);
+                }
+                text
+            })
+    }
+
+    /// Lines with their terminators, for comparing files line by line.
+    fn raw_lines(text: &str) -> Vec<String> {
+        line::split(text).iter().map(Line::raw).collect()
+    }
+
+    fn line_texts(text: &str) -> Vec<&str> {
+        line::split(text).iter().map(|l| l.text).collect()
     }
 
     proptest! {
         #[test]
-        fn list_add_then_remove_restores_the_value(lines in prop::collection::vec(ini_line(), 0..20)) {
-            let text = lines.join("\n");
-            let added = list_add(&text, "disable_functions", "zzfresh").unwrap();
-            prop_assert_eq!(list_add(&added, "disable_functions", "zzfresh").unwrap(), added.clone());
-            let removed = list_remove(&added, "disable_functions", "zzfresh").unwrap();
-            let norm = |v: Option<String>| v.map(|v| split_items(&v).join(",")).unwrap_or_default();
-            prop_assert_eq!(norm(get(&removed, "disable_functions")), norm(get(&text, "disable_functions")));
+        fn list_add_then_remove_gives_the_value_back(
+            text in ini_text(),
+            key in prop::sample::select(KEYS),
+        ) {
+            let item = "fresh9";
+            prop_assume!(!text.to_ascii_lowercase().contains(item));
+            let added = list_add(&text, key, item).unwrap();
+            prop_assert_eq!(list_add(&added, key, item).unwrap(), added.clone());
+            let removed = list_remove(&added, key, item).unwrap();
+            match get(&text, key) {
+                Some(before) => prop_assert_eq!(get(&removed, key), Some(before)),
+                // The added assignment stays, empty.
+                None => prop_assert_eq!(get(&removed, key), Some(String::new())),
+            }
+            prop_assert_eq!(list_remove(&removed, key, item).unwrap(), removed.clone());
         }
 
         #[test]
-        fn set_changes_one_line_or_inserts_one(lines in prop::collection::vec(ini_line(), 0..20)) {
-            let text = lines.join("\n");
-            let new = set(&text, "mail.add_x_header", "On").unwrap();
-            let (a, b): (Vec<&str>, Vec<&str>) = (text.lines().collect(), new.lines().collect());
-            if a.len() == b.len() {
-                prop_assert!(a.iter().zip(&b).filter(|(x, y)| x != y).count() <= 1);
+        fn set_changes_one_line_only(
+            text in ini_text(),
+            key in prop::sample::select(KEYS),
+            value in prop_oneof![Just("On".to_string()), Just("\"\"".to_string()), "[a-z/ -]{0,12}"],
+        ) {
+            let out = set(&text, key, &value).unwrap();
+            prop_assert_eq!(set(&out, key, &value).unwrap(), out.clone());
+            let expected = split_quotes(value.trim()).1.trim().to_string();
+            prop_assert_eq!(get(&out, key), Some(expected));
+            let (before, after) = (line_texts(&text), line_texts(&out));
+            if before.len() == after.len() {
+                let (b, a) = (raw_lines(&text), raw_lines(&out));
+                let changed = b.iter().zip(&a).filter(|(b, a)| b != a).count();
+                prop_assert!(changed <= 1);
             } else {
-                prop_assert_eq!(a.len() + 1, b.len());
-                let inserted = b.iter().position(|l| *l == "mail.add_x_header = On").unwrap();
-                let mut without = b.clone();
-                without.remove(inserted);
-                prop_assert_eq!(without, a);
+                prop_assert_eq!(after.len(), before.len() + 1);
+                // Without the inserted line the file is as it was (a last line that
+                // lacked a newline may have gained one).
+                let at = (0..after.len()).find(|&i| before.get(i) != after.get(i)).unwrap();
+                let mut rest = raw_lines(&out);
+                rest.remove(at);
+                let rest = rest.concat();
+                let with_eol = format!("{text}{}", line::eol_style(&text));
+                prop_assert!(rest == text || rest == with_eol, "{:?}", rest);
             }
-            prop_assert_eq!(get(&new, "mail.add_x_header"), Some("On".to_string()));
+            // New lines end as the file's lines do.
+            let all_crlf = |t: &str| t.matches('\n').count() == t.matches("\r\n").count();
+            if text.contains('\n') {
+                prop_assert_eq!(all_crlf(&out), all_crlf(&text));
+            }
         }
     }
 }

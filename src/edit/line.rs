@@ -1,109 +1,319 @@
-//! Line edits, like Ansible's lineinfile and replace: keep every other line as it is.
+//! Generic line edits, like Ansible's `lineinfile` and `replace`; also the line
+//! splitting the ini and Apache editors share.
+//!
+//! Every edit keeps the other lines byte for byte, writes new lines with the file's own
+//! line ending, and keeps a missing final newline missing.
 
 use regex::Regex;
 
-/// Lines with their terminators, and the file's end-of-line style.
-fn split(text: &str) -> (Vec<(&str, &str)>, &'static str) {
-    let lines: Vec<(&str, &str)> = text
-        .split_inclusive('\n')
-        .map(|raw| {
-            let body = raw.trim_end_matches('\n').trim_end_matches('\r');
-            (body, &raw[body.len()..])
-        })
-        .collect();
-    let eol = if lines.iter().any(|(_, e)| *e == "\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    (lines, eol)
+/// One physical line: its text and its terminator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Line<'a> {
+    pub text: &'a str,
+    /// `"\n"`, `"\r\n"`, or `""` for a last line without one.
+    pub eol: &'a str,
 }
 
-fn join(lines: &[(String, &str)]) -> String {
-    lines.iter().map(|(l, e)| format!("{l}{e}")).collect()
-}
-
-/// Ensure `line` is in the file: replace the last line matching `regex` (if given and
-/// found), else append it unless an identical line exists.
-pub fn ensure_present(text: &str, line: &str, regex: Option<&Regex>) -> String {
-    let (lines, eol) = split(text);
-    let mut out: Vec<(String, &str)> = lines.iter().map(|(l, e)| (l.to_string(), *e)).collect();
-    if let Some(i) = regex.and_then(|re| lines.iter().rposition(|(l, _)| re.is_match(l))) {
-        if lines[i].0 == line {
-            return text.to_string();
-        }
-        out[i].0 = line.to_string();
-        return join(&out);
+impl Line<'_> {
+    /// The line as it stands in the file, terminator included.
+    pub fn raw(&self) -> String {
+        format!("{}{}", self.text, self.eol)
     }
-    if lines.iter().any(|(l, _)| *l == line) {
+}
+
+/// Split `text` into lines; concatenating their `raw()` gives `text` back.
+pub(super) fn split(text: &str) -> Vec<Line<'_>> {
+    text.split_inclusive('\n')
+        .map(|raw| {
+            let body = raw
+                .strip_suffix("\r\n")
+                .or_else(|| raw.strip_suffix('\n'))
+                .unwrap_or(raw);
+            Line {
+                text: body,
+                eol: &raw[body.len()..],
+            }
+        })
+        .collect()
+}
+
+/// The line ending new lines get: the file's first one, `\n` for a file without any.
+pub(super) fn eol_style(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// `text` with `new` as its last line. A file that lacks a final newline still lacks
+/// one afterwards: the newline goes before the new line instead (an empty last line
+/// cannot exist without one, so that alone gets one).
+pub(super) fn append(text: &str, new: &str) -> String {
+    let eol = eol_style(text);
+    if text.is_empty() || text.ends_with('\n') {
+        format!("{text}{new}{eol}")
+    } else if new.is_empty() {
+        format!("{text}{eol}{eol}")
+    } else {
+        format!("{text}{eol}{new}")
+    }
+}
+
+/// `text` with `new` inserted as a line before line `at` (0-based), or appended when
+/// `at` is past the last line.
+pub(super) fn insert(text: &str, lines: &[Line], at: usize, new: &str) -> String {
+    if at >= lines.len() {
+        return append(text, new);
+    }
+    // The line before has a terminator (it is not the last); reuse it for a mixed file.
+    let eol = match at.checked_sub(1) {
+        Some(prev) => lines[prev].eol,
+        None => eol_style(text),
+    };
+    let mut out: String = lines[..at].iter().map(Line::raw).collect();
+    out.push_str(new);
+    out.push_str(eol);
+    out.extend(lines[at..].iter().map(Line::raw));
+    out
+}
+
+/// `text` with line `at` (0-based) made to read `new`, its terminator kept (an empty
+/// last line gets one, or it would vanish).
+pub(super) fn rewrite(lines: &[Line], at: usize, new: &str) -> String {
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i != at {
+            out.push_str(l.text);
+            out.push_str(l.eol);
+            continue;
+        }
+        out.push_str(new);
+        let eol = match (new.is_empty(), l.eol) {
+            (true, "") => lines
+                .iter()
+                .map(|l| l.eol)
+                .find(|e| !e.is_empty())
+                .unwrap_or("\n"),
+            (_, eol) => eol,
+        };
+        out.push_str(eol);
+    }
+    out
+}
+
+/// Make `line` present.
+///
+/// With `regex`, the last line it matches becomes `line`. Without a match, or without a
+/// regex, `line` is appended unless an identical line exists. When `line` itself does
+/// not match `regex`, an identical line after the last match counts as done: otherwise
+/// a second run would rewrite an earlier match too.
+pub fn ensure_present(text: &str, line: &str, regex: Option<&Regex>) -> String {
+    let lines = split(text);
+    let last_match = regex.and_then(|re| lines.iter().rposition(|l| re.is_match(l.text)));
+    match last_match {
+        Some(m) if lines[m..].iter().any(|l| l.text == line) => text.to_string(),
+        Some(m) => rewrite(&lines, m, line),
+        None if lines.iter().any(|l| l.text == line) => text.to_string(),
+        None => append(text, line),
+    }
+}
+
+/// Drop every line `regex` matches.
+pub fn ensure_absent(text: &str, regex: &Regex) -> String {
+    let lines = split(text);
+    let kept: Vec<&Line> = lines.iter().filter(|l| !re_match(regex, l)).collect();
+    if kept.len() == lines.len() {
         return text.to_string();
     }
-    if let Some(last) = out.last_mut()
-        && last.1.is_empty()
+    let mut out: String = kept.iter().map(|l| l.raw()).collect();
+    // A file without a final newline keeps lacking one when its last line goes (an
+    // empty last line cannot lose its newline: it would vanish).
+    if let Some(last) = kept
+        .last()
+        .filter(|l| !text.ends_with('\n') && !l.text.is_empty())
     {
-        last.1 = eol;
+        out.truncate(out.len() - last.eol.len());
     }
-    out.push((line.to_string(), eol));
-    join(&out)
+    out
 }
 
-/// Remove every line matching `regex`.
-pub fn ensure_absent(text: &str, regex: &Regex) -> String {
-    let (lines, _) = split(text);
-    lines
-        .iter()
-        .filter(|(l, _)| !regex.is_match(l))
-        .map(|(l, e)| format!("{l}{e}"))
-        .collect()
+fn re_match(regex: &Regex, line: &Line) -> bool {
+    regex.is_match(line.text)
 }
 
-/// Replace every match of `regex` in every line (`$1` expands groups).
+/// Replace every match of `regex` by `replacement` (`$1`, `${name}` expand as in the
+/// regex crate), line by line so that `^` and `$` anchor to each line.
 pub fn replace(text: &str, regex: &Regex, replacement: &str) -> String {
-    let (lines, _) = split(text);
-    lines
-        .iter()
-        .map(|(l, e)| format!("{}{e}", regex.replace_all(l, replacement)))
-        .collect()
+    let lines = split(text);
+    let mut out = String::with_capacity(text.len());
+    for l in &lines {
+        out.push_str(&regex.replace_all(l.text, replacement));
+        out.push_str(l.eol);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    fn re(s: &str) -> Regex {
-        Regex::new(s).unwrap()
+    fn re(pattern: &str) -> Regex {
+        Regex::new(pattern).unwrap()
+    }
+
+    /// A few real lines from Debian's php.ini, the kind of file these edits target.
+    const PHP: &str = "[mail function]\n; https://php.net/sendmail-path\n;sendmail_path =\nmail.add_x_header = Off\n";
+
+    #[test]
+    fn split_gives_the_text_back() {
+        for text in ["", "a", "a\n", "a\r\nb", "a\n\r\nb\r\n", "\n\n", "x\r"] {
+            let joined: String = split(text).iter().map(Line::raw).collect();
+            assert_eq!(joined, text);
+        }
+        assert_eq!(
+            split("a\r\nb"),
+            vec![
+                Line {
+                    text: "a",
+                    eol: "\r\n"
+                },
+                Line { text: "b", eol: "" }
+            ]
+        );
     }
 
     #[test]
-    fn present_replaces_the_last_match_or_appends() {
-        let text = "a=1\nb=2\nb=3\n";
-        assert_eq!(
-            ensure_present(text, "b=9", Some(&re("^b="))),
-            "a=1\nb=2\nb=9\n"
-        );
-        assert_eq!(
-            ensure_present(text, "c=1", Some(&re("^c="))),
-            "a=1\nb=2\nb=3\nc=1\n"
-        );
-        assert_eq!(ensure_present(text, "a=1", None), text);
-        assert_eq!(ensure_present("x\r\ny", "z", None), "x\r\ny\r\nz\r\n");
-        assert_eq!(ensure_present("", "z", None), "z\n");
+    fn eol_style_follows_the_first_line_ending() {
+        assert_eq!(eol_style("a\r\nb\n"), "\r\n");
+        assert_eq!(eol_style("a\nb\r\n"), "\n");
+        assert_eq!(eol_style("no newline"), "\n");
     }
 
     #[test]
-    fn absent_and_replace_work_per_line() {
-        assert_eq!(ensure_absent("a\n#b\nc\r\n", &re("^#")), "a\nc\r\n");
-        assert_eq!(
-            replace(
-                "mynetworks = 0.0.0.0/0\nx",
-                &re(r"0\.0\.0\.0/0"),
-                "127.0.0.0/8"
-            ),
-            "mynetworks = 127.0.0.0/8\nx"
+    fn present_replaces_the_last_match() {
+        let out = ensure_present(
+            PHP,
+            "mail.add_x_header = On",
+            Some(&re(r"^;?\s*mail\.add_x_header\s*=")),
         );
         assert_eq!(
-            replace("k = v\n", &re(r"^(\w+) = (\w+)$"), "$1=$2"),
-            "k=v\n"
+            out,
+            "[mail function]\n; https://php.net/sendmail-path\n;sendmail_path =\nmail.add_x_header = On\n"
         );
+        assert_eq!(
+            ensure_present(&out, "mail.add_x_header = On", Some(&re("add_x_header"))),
+            out
+        );
+    }
+
+    #[test]
+    fn present_appends_without_a_match() {
+        let out = ensure_present(PHP, "mail.log = syslog", Some(&re("^mail\\.log")));
+        assert_eq!(out, format!("{PHP}mail.log = syslog\n"));
+        assert_eq!(
+            ensure_present(&out, "mail.log = syslog", Some(&re("^mail\\.log"))),
+            out
+        );
+    }
+
+    #[test]
+    fn present_without_regex_appends_once() {
+        let out = ensure_present(PHP, "mail.log = syslog", None);
+        assert_eq!(out, format!("{PHP}mail.log = syslog\n"));
+        assert_eq!(ensure_present(&out, "mail.log = syslog", None), out);
+        assert_eq!(ensure_present(PHP, ";sendmail_path =", None), PHP);
+    }
+
+    #[test]
+    fn present_is_idempotent_when_the_line_does_not_match_the_regex() {
+        let text = "#a=1\n#a=2\n";
+        let once = ensure_present(text, "a=3", Some(&re("^#a=")));
+        assert_eq!(once, "#a=1\na=3\n");
+        assert_eq!(ensure_present(&once, "a=3", Some(&re("^#a="))), once);
+    }
+
+    #[test]
+    fn present_keeps_crlf_and_a_missing_final_newline() {
+        assert_eq!(ensure_present("a\r\nb\r\n", "c", None), "a\r\nb\r\nc\r\n");
+        assert_eq!(ensure_present("a\r\nb", "c", None), "a\r\nb\r\nc");
+        assert_eq!(ensure_present("a\nb", "c", None), "a\nb\nc");
+        assert_eq!(ensure_present("a\r\nb", "B", Some(&re("^b$"))), "a\r\nB");
+        assert_eq!(ensure_present("", "c", None), "c\n");
+    }
+
+    #[test]
+    fn absent_drops_every_match() {
+        let text = "a\n# x\nb\n# y\n";
+        assert_eq!(ensure_absent(text, &re("^#")), "a\nb\n");
+        assert_eq!(ensure_absent(text, &re("^zzz")), text);
+        assert_eq!(ensure_absent("# only\n", &re("^#")), "");
+    }
+
+    #[test]
+    fn absent_keeps_crlf_and_a_missing_final_newline() {
+        assert_eq!(ensure_absent("a\r\nx\r\nb\r\n", &re("^x$")), "a\r\nb\r\n");
+        assert_eq!(ensure_absent("a\r\nb\r\nx", &re("^x$")), "a\r\nb");
+        assert_eq!(ensure_absent("a\nx\nb", &re("^x$")), "a\nb");
+    }
+
+    #[test]
+    fn replace_anchors_to_lines_and_expands_groups() {
+        let text = "sendmail_path = /usr/sbin/sendmail -t -i\r\n;sendmail_path = x\r\n";
+        let out = replace(text, &re(r"^(sendmail_path\s*=\s*).*$"), "${1}/bin/true");
+        assert_eq!(out, "sendmail_path = /bin/true\r\n;sendmail_path = x\r\n");
+        assert_eq!(
+            replace("a1 b2\nc3", &re(r"([a-z])(\d)"), "$2$1"),
+            "1a 2b\n3c"
+        );
+        assert_eq!(replace(PHP, &re("nothing"), "x"), PHP);
+    }
+
+    fn text_strategy() -> impl Strategy<Value = String> {
+        let line = prop_oneof![Just(String::new()), "[a-c#; =]{0,6}", "[ -~]{0,20}",];
+        (
+            prop::collection::vec(line, 0..12),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(lines, crlf, final_eol)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut text = lines.join(eol);
+                if final_eol && !lines.is_empty() {
+                    text.push_str(eol);
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn present_twice_is_present_once(
+            text in text_strategy(),
+            line in "[a-c#; =]{0,6}",
+            pattern in prop::option::of(prop_oneof![Just("^a"), Just("b"), Just("^#"), Just("=$")]),
+        ) {
+            let regex = pattern.map(re);
+            let once = ensure_present(&text, &line, regex.as_ref());
+            prop_assert_eq!(ensure_present(&once, &line, regex.as_ref()), once.clone());
+            prop_assert!(split(&once).iter().any(|l| l.text == line));
+        }
+
+        #[test]
+        fn absent_keeps_the_other_lines_in_order(
+            text in text_strategy(),
+            pattern in prop_oneof![Just("^a"), Just("b"), Just("^#"), Just("=$"), Just("")],
+        ) {
+            let regex = re(pattern);
+            let out = ensure_absent(&text, &regex);
+            let kept: Vec<&str> = split(&text).iter().map(|l| l.text).filter(|t| !regex.is_match(t)).collect();
+            let got: Vec<&str> = split(&out).iter().map(|l| l.text).collect();
+            prop_assert_eq!(got, kept);
+            prop_assert_eq!(ensure_absent(&out, &regex), out.clone());
+            // Only an empty last line may gain a newline (it cannot exist without one).
+            if split(&out).last().is_some_and(|l| !l.text.is_empty()) {
+                prop_assert_eq!(out.ends_with('\n'), text.ends_with('\n'));
+            }
+        }
     }
 }

@@ -30,7 +30,7 @@ steps:
     shell: { script: "echo {{params.s}} {{params.p}} {{params.c}} {{params.k}} > /tmp/shell-out", mutating: true }
   - id: ini
     title: ini value
-    ini_set: { file: /etc/app.ini, key: value, value: "{{params.s}}" }
+    ini_set: { file: /etc/app.ini, key: value, value: '"{{params.s}}"' }
   - id: line
     title: line
     line: { file: /etc/app.conf, line: "path={{params.p}}" }
@@ -114,7 +114,7 @@ fn hostile_values_reach_every_step_type_as_data() {
         assert_eq!(test.read("/tmp/inner-out"), format!("{evil}\n"));
         assert!(
             test.read("/etc/app.ini")
-                .contains(&format!("value = {evil}\n"))
+                .contains(&format!("value = \"{evil}\"\n"))
         );
         assert!(
             test.read("/etc/app.conf")
