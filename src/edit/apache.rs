@@ -1053,19 +1053,7 @@ mod tests {
     }
 
     fn conf_text() -> impl Strategy<Value = String> {
-        (
-            prop::collection::vec(conf_line(), 0..20),
-            any::<bool>(),
-            any::<bool>(),
-        )
-            .prop_map(|(lines, crlf, final_eol)| {
-                let eol = if crlf { "\r\n" } else { "\n" };
-                let mut text = lines.join(eol);
-                if final_eol && !lines.is_empty() {
-                    text.push_str(eol);
-                }
-                text
-            })
+        super::super::testgen::file_of(conf_line(), 20)
     }
 
     proptest! {

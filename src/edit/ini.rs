@@ -780,19 +780,7 @@ mod tests {
     }
 
     fn ini_text() -> impl Strategy<Value = String> {
-        (
-            prop::collection::vec(ini_line(), 0..24),
-            any::<bool>(),
-            any::<bool>(),
-        )
-            .prop_map(|(lines, crlf, final_eol)| {
-                let eol = if crlf { "\r\n" } else { "\n" };
-                let mut text = lines.join(eol);
-                if final_eol && !lines.is_empty() {
-                    text.push_str(eol);
-                }
-                text
-            })
+        super::super::testgen::file_of(ini_line(), 24)
     }
 
     /// Lines with their terminators, for comparing files line by line.

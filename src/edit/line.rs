@@ -271,19 +271,7 @@ mod tests {
 
     fn text_strategy() -> impl Strategy<Value = String> {
         let line = prop_oneof![Just(String::new()), "[a-c#; =]{0,6}", "[ -~]{0,20}",];
-        (
-            prop::collection::vec(line, 0..12),
-            any::<bool>(),
-            any::<bool>(),
-        )
-            .prop_map(|(lines, crlf, final_eol)| {
-                let eol = if crlf { "\r\n" } else { "\n" };
-                let mut text = lines.join(eol);
-                if final_eol && !lines.is_empty() {
-                    text.push_str(eol);
-                }
-                text
-            })
+        super::super::testgen::file_of(line, 12)
     }
 
     proptest! {

@@ -6,3 +6,5 @@ pub mod diff;
 pub mod error;
 pub mod ini;
 pub mod line;
+#[cfg(test)]
+mod testgen;
