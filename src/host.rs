@@ -96,6 +96,15 @@ impl Host {
         }
     }
 
+    /// Open a host file for reading; `Ok(None)` when it does not exist.
+    pub fn open(&self, host_path: &str) -> io::Result<Option<fs::File>> {
+        match fs::File::open(self.resolve(host_path)?) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Read a host file; `Ok(None)` when it does not exist.
     pub fn read(&self, host_path: &str) -> io::Result<Option<Vec<u8>>> {
         match fs::read(self.resolve(host_path)?) {
