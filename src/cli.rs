@@ -40,14 +40,6 @@ pub struct HostArgs {
     pub state_dir: Option<PathBuf>,
 }
 
-impl HostArgs {
-    pub fn state_dir(&self) -> PathBuf {
-        self.state_dir
-            .clone()
-            .unwrap_or_else(|| self.root.join("var/lib/runbook"))
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the known runbooks and where each comes from.
@@ -82,6 +74,9 @@ pub enum Command {
         /// Apply without asking for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Apply although an earlier run on this host was interrupted half-way.
+        #[arg(long)]
+        force: bool,
         #[arg(long, value_enum, default_value_t)]
         output: Output,
         /// Exit 0 when nothing changes (or would), 2 when something does, 1 on error.

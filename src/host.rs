@@ -4,15 +4,14 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::chase::{Chased, Policy, chase};
+
 /// Maps host paths (`/etc/php.ini`) to real paths under the root, resolving symlinks the
 /// way the host would: an absolute link target is relative to the root, never to our `/`.
 #[derive(Debug, Clone)]
 pub struct Host {
     root: PathBuf,
 }
-
-/// Symlink hops allowed before giving up (like the kernel's ELOOP limit).
-const MAX_LINKS: usize = 40;
 
 impl Host {
     pub fn new(root: impl Into<PathBuf>) -> Host {
@@ -43,49 +42,28 @@ impl Host {
         out
     }
 
-    /// The real path of a host path with every symlink resolved inside the root. The last
-    /// component need not exist (a file about to be created).
+    /// The real path of a host path with every symlink resolved inside the root, under
+    /// the read policy (see [`crate::chase`]). The last component need not exist.
     pub fn resolve(&self, host_path: &str) -> io::Result<PathBuf> {
         Ok(self.lexical(&self.resolve_host(host_path)?))
     }
 
     /// Like [`Host::resolve`], but answers with the host path (`/etc/apache2/sites-available/x.conf`).
     pub fn resolve_host(&self, host_path: &str) -> io::Result<String> {
-        let mut pending: Vec<String> = split(host_path).into_iter().rev().collect();
-        let mut done: Vec<String> = Vec::new();
-        let mut hops = 0;
-        while let Some(part) = pending.pop() {
-            match part.as_str() {
-                "." => continue,
-                ".." => {
-                    done.pop();
-                    continue;
-                }
-                _ => {}
+        match self.chase(host_path, &Policy::read()) {
+            Ok(found) => Ok(found.host_path),
+            // The path names a directory by `..` or `/`: nothing to resolve past it.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                Ok(self.host_path(&self.lexical(host_path)))
             }
-            done.push(part);
-            let real = self.lexical(&join(&done));
-            let Ok(meta) = fs::symlink_metadata(&real) else {
-                continue;
-            };
-            if !meta.file_type().is_symlink() {
-                continue;
-            }
-            hops += 1;
-            if hops > MAX_LINKS {
-                return Err(io::Error::other(format!(
-                    "too many symlinks resolving {host_path}"
-                )));
-            }
-            let target = fs::read_link(&real)?;
-            let target = target.to_string_lossy();
-            done.pop();
-            if target.starts_with('/') {
-                done.clear();
-            }
-            pending.extend(split(&target).into_iter().rev());
+            Err(e) => Err(e),
         }
-        Ok(join(&done))
+    }
+
+    /// Walk a host path safely (see [`crate::chase`]): the parent directory, held open,
+    /// and the final name in it.
+    pub fn chase(&self, host_path: &str, policy: &Policy) -> io::Result<Chased> {
+        chase(&self.root, host_path, policy)
     }
 
     /// The host path of a real path under the root (for messages and diffs).
@@ -98,8 +76,8 @@ impl Host {
 
     /// Open a host file for reading; `Ok(None)` when it does not exist.
     pub fn open(&self, host_path: &str) -> io::Result<Option<fs::File>> {
-        match fs::File::open(self.resolve(host_path)?) {
-            Ok(file) => Ok(Some(file)),
+        match self.chase(host_path, &Policy::read()) {
+            Ok(found) => found.open_read(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -107,11 +85,13 @@ impl Host {
 
     /// Read a host file; `Ok(None)` when it does not exist.
     pub fn read(&self, host_path: &str) -> io::Result<Option<Vec<u8>>> {
-        match fs::read(self.resolve(host_path)?) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        use std::io::Read;
+        let Some(mut file) = self.open(host_path)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(Some(bytes))
     }
 
     /// Find an executable the way a shell would, in the host's standard PATH.
@@ -135,17 +115,6 @@ impl Host {
 
 /// The PATH commands get, on the host and in a chroot alike.
 pub const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-fn split(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn join(parts: &[String]) -> String {
-    format!("/{}", parts.join("/"))
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! `runbook`: declarative remediation runbooks for mail servers blocked for spam.
 
 pub mod apply;
+pub mod chase;
 pub mod cli;
 pub mod commands;
 pub mod dev;

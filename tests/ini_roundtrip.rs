@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use proptest::prelude::*;
-use runbook::apply::{execute, rollback};
+use runbook::apply::{execute, rollback, state_dir};
 use runbook::host::Host;
 use runbook::plan::builder::{Request, build};
 use runbook::plan::types::Mode;
@@ -65,10 +65,10 @@ proptest! {
 
         let catalog = Catalog::from_paths(&[rb]);
         let host = Host::new(&root);
-        let state = root.join("var/lib/runbook");
+        let state = state_dir::open(&root.join("var/lib/runbook"), Some(&root), true).unwrap().unwrap();
         let mut plan = build(&Request { catalog: &catalog, id: "add-item", host: &host, params: &[], mode: Mode::Apply }).unwrap();
         let changed = plan.changes;
-        let applied = execute::apply(&mut plan, &host, &state).unwrap();
+        let applied = execute::apply(&mut plan, &host, &state, false).unwrap();
         prop_assert!(applied.error.is_none());
         if changed {
             prop_assert_ne!(fs::read(&ini).unwrap(), text.as_bytes());

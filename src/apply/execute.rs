@@ -1,17 +1,18 @@
 //! Applying a plan: lock, journal each action before it acts, back up, write atomically,
 //! run commands, reload services after their config test; on failure undo in reverse.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::atomic::{self, Ownership};
 use super::command::{self, interrupted};
+use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
 use super::state::{self, RunRecord};
+use super::state_dir::Dir;
+use crate::chase::{Chased, Policy};
 use crate::host::Host;
-use crate::plan::actions::DEFAULT_TIMEOUT;
+use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
 use crate::plan::types::{CommandWork, FileEdit, Plan, ReloadWork, Work};
 
 /// Something done that can be reversed, newest last.
@@ -20,9 +21,9 @@ enum Done {
     Write {
         seq: u64,
         file: String,
-        real: PathBuf,
-        backup: Option<Vec<u8>>,
-        ownership: Option<Ownership>,
+        target: Box<Chased>,
+        backup: Vec<u8>,
+        ownership: Ownership,
     },
     Command {
         seq: u64,
@@ -38,11 +39,13 @@ pub struct Applied {
     pub error: Option<anyhow::Error>,
 }
 
-pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Path) -> Result<Applied> {
+/// Apply a plan. `force`: go on although an earlier run was interrupted half-way.
+pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Result<Applied> {
     let _lock = lock::acquire(state_dir, &format!("apply {}", plan.runbook))?;
-    let run_id = state::new_run_id(state_dir);
-    let run_dir = state::runs_dir(state_dir).join(&run_id);
-    std::fs::create_dir_all(&run_dir)?;
+    if !force {
+        refuse_after_interrupted(state_dir)?;
+    }
+    let (run_id, run_dir) = state::create_run(state_dir)?;
     let mut record = RunRecord {
         id: run_id.clone(),
         runbook: plan.runbook.clone(),
@@ -114,9 +117,31 @@ fn mark_not_run(plan: &mut Plan) {
     }
 }
 
+/// An earlier apply or rollback that died half-way must be rolled back (or the user
+/// says `--force`) before anything else changes the host.
+fn refuse_after_interrupted(state_dir: &Dir) -> Result<()> {
+    for run in state::list(state_dir, false)? {
+        if run.outcome.ends_with("interrupted") && run.changed_something() {
+            bail!(
+                "run {} ({}) was {} before it finished, and its journal holds changes that were neither completed nor undone; \
+                 roll it back first with `runbook rollback {}`, or apply anyway with --force",
+                run.id,
+                run.runbook,
+                if run.outcome == "interrupted" {
+                    "interrupted"
+                } else {
+                    "interrupted while rolling back"
+                },
+                run.id
+            );
+        }
+    }
+    Ok(())
+}
+
 struct Run<'a> {
     host: &'a Host,
-    run_dir: &'a Path,
+    run_dir: &'a Dir,
     journal: Journal,
     done: Vec<Done>,
 }
@@ -173,46 +198,45 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Replace a file through the directory the plan walked to: check it still holds
+    /// what the plan read, back it up, journal, write the temp file, rename.
     fn write(&mut self, step: &str, edit: &FileEdit) -> Result<()> {
-        let current = match std::fs::read(&edit.real) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", edit.file)),
-        };
-        if current != edit.before {
+        let policy = Policy::edit(edit.owner);
+        let (current, st) = read_edited(&edit.target, &policy)
+            .with_context(|| format!("cannot write {}", edit.file))?;
+        if Some(&current) != edit.before.as_ref() {
             bail!(
                 "{} changed since the plan was made; run the plan again",
                 edit.file
             );
         }
-        let ownership = current
-            .as_ref()
-            .map(|_| Ownership::of(&edit.real))
-            .transpose()?;
+        let ownership = Ownership::of(&st);
         let seq = self.journal.seq();
-        let backup = current
-            .as_deref()
-            .map(|b| journal::backup(self.run_dir, seq, b))
-            .transpose()?;
+        let backup = journal::backup(self.run_dir, seq, &current)?;
+        let temp = atomic::temp_name(&edit.target.name);
         self.journal.write(&Entry::Begin {
             seq,
             at: now(),
             step: step.to_string(),
             action: JournalAction::Write {
                 file: edit.file.clone(),
-                real: edit.real.clone(),
-                backup,
-                ownership,
-                before_sha256: current.as_deref().map(atomic::sha256),
+                dir: edit.target.dir_id,
+                owner: edit.owner,
+                temp: temp.clone(),
+                backup: Some(backup),
+                ownership: Some(ownership),
+                before_sha256: Some(atomic::sha256(&current)),
                 after_sha256: atomic::sha256(&edit.after),
             },
         })?;
-        let target = ownership.unwrap_or(Ownership {
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-        });
-        if let Err(e) = atomic::write(&edit.real, &edit.after, target) {
+        hook::point("after-journal");
+        if let Err(e) = atomic::write_at(
+            &edit.target.dir,
+            &edit.target.name,
+            &temp,
+            &edit.after,
+            ownership,
+        ) {
             self.journal.write(&Entry::Failed {
                 seq,
                 at: now(),
@@ -220,14 +244,17 @@ impl Run<'_> {
             })?;
             return Err(e).with_context(|| format!("cannot write {}", edit.file));
         }
+        hook::point("after-rename");
         self.done.push(Done::Write {
             seq,
             file: edit.file.clone(),
-            real: edit.real.clone(),
+            target: Box::new(edit.target.clone()),
             backup: current,
             ownership,
         });
-        self.journal.write(&Entry::Done { seq, at: now() })
+        self.journal.write(&Entry::Done { seq, at: now() })?;
+        hook::point("after-done");
+        Ok(())
     }
 
     fn command(&mut self, step: &str, cmd: &CommandWork) -> Result<()> {
@@ -275,6 +302,8 @@ impl Run<'_> {
         } else {
             test_config(self.host, work)?;
             if running(self.host, work) {
+                // Journaled before it runs: a crash mid-reload still has rollback reload.
+                self.journal_handler(name, work, "started")?;
                 let reload = command::run(self.host, &work.reload, DEFAULT_TIMEOUT)?;
                 if !reload.success() {
                     bail!("`{}` {}", work.reload.join(" "), reload.summary());
@@ -284,6 +313,11 @@ impl Run<'_> {
                 "config tested; not running, so not reloaded"
             }
         };
+        self.journal_handler(name, work, result)?;
+        Ok(result)
+    }
+
+    fn journal_handler(&mut self, name: &str, work: &ReloadWork, result: &str) -> Result<()> {
         self.journal.write(&Entry::Handler {
             at: now(),
             name: name.to_string(),
@@ -292,8 +326,7 @@ impl Run<'_> {
             test: work.test.clone(),
             reload: work.reload.clone(),
             running: work.running.clone(),
-        })?;
-        Ok(result)
+        })
     }
 
     /// Reverse everything done, newest first; says what was undone (and what could not be).
@@ -304,12 +337,15 @@ impl Run<'_> {
                 Done::Write {
                     seq,
                     file,
-                    real,
+                    target,
                     backup,
                     ownership,
                 } => {
-                    let result = restore(real, backup.as_deref(), *ownership)
-                        .map(|_| format!("restored {file}"));
+                    let temp = atomic::temp_name(&target.name);
+                    let result =
+                        atomic::write_at(&target.dir, &target.name, &temp, backup, *ownership)
+                            .map(|_| format!("restored {file}"))
+                            .with_context(|| format!("cannot restore {file}"));
                     (*seq, result)
                 }
                 Done::Command { seq, argv, undo } => {
@@ -361,17 +397,5 @@ pub fn running(host: &Host, work: &ReloadWork) -> bool {
         None => true,
         Some(program) if host.find_program(program).is_none() => false,
         Some(_) => command::run(host, &work.running, DEFAULT_TIMEOUT).is_ok_and(|f| f.success()),
-    }
-}
-
-/// Put a file back as it was (`None`: it did not exist; it is removed).
-pub fn restore(real: &Path, old: Option<&[u8]>, ownership: Option<Ownership>) -> Result<()> {
-    match (old, ownership) {
-        (Some(bytes), Some(own)) => atomic::write(real, bytes, own)
-            .with_context(|| format!("cannot restore {}", real.display())),
-        _ => match std::fs::remove_file(real) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        },
     }
 }

@@ -1,14 +1,16 @@
 //! The journal: one JSON line per event, written and synced before each action acts, so
 //! that rollback knows exactly what was done even after a crash.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::atomic::Ownership;
+use super::state_dir::Dir;
+use crate::chase::FileId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -43,6 +45,8 @@ pub enum Entry {
         step: String,
         text: String,
     },
+    /// A rollback of the run began (the undone entries that follow are its work).
+    RollbackBegin { at: String, forced: bool },
     /// The run was rolled back.
     RolledBack { at: String, forced: bool },
 }
@@ -51,10 +55,15 @@ pub enum Entry {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum JournalAction {
     Write {
-        /// Host path.
+        /// Host path (symlinks resolved).
         file: String,
-        /// Real path (under `--root`).
-        real: PathBuf,
+        /// The directory written in: rollback restores only into this same one.
+        dir: FileId,
+        /// The site user the step allowed to own the file.
+        #[serde(default)]
+        owner: Option<u32>,
+        /// The temp file's name beside it, removed by rollback if a crash left it.
+        temp: String,
         /// Backup of the old bytes, relative to the run dir; `None` when the file was new.
         backup: Option<String>,
         ownership: Option<Ownership>,
@@ -77,11 +86,13 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub fn create(run_dir: &Path) -> Result<Journal> {
-        let path = run_dir.join("journal.jsonl");
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    pub fn create(run_dir: &Dir) -> Result<Journal> {
         let next = read(run_dir).map(|e| e.len() as u64 + 1).unwrap_or(1);
-        Ok(Journal { file, path, next })
+        Ok(Journal {
+            file: run_dir.append("journal.jsonl")?,
+            path: run_dir.path().join("journal.jsonl"),
+            next,
+        })
     }
 
     /// A fresh sequence number for a `Begin`.
@@ -103,34 +114,91 @@ impl Journal {
 }
 
 /// Every entry of a run's journal (a torn last line from a crash is ignored).
-pub fn read(run_dir: &Path) -> Result<Vec<Entry>> {
-    let path = run_dir.join("journal.jsonl");
-    let file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+pub fn read(run_dir: &Dir) -> Result<Vec<Entry>> {
+    let Some(bytes) = run_dir.read("journal.jsonl")? else {
+        return Ok(Vec::new());
     };
-    let mut entries = Vec::new();
-    for line in BufReader::new(file).lines() {
-        let line = line?;
-        if let Ok(entry) = serde_json::from_str(&line) {
-            entries.push(entry);
-        }
-    }
-    Ok(entries)
+    Ok(bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect())
 }
 
-/// Save the old bytes of a file before it changes.
-pub fn backup(run_dir: &Path, seq: u64, bytes: &[u8]) -> Result<String> {
-    let dir = run_dir.join("backups");
-    fs::create_dir_all(&dir)?;
-    let name = format!("backups/{seq}");
-    let mut file = File::create(run_dir.join(&name))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(name)
+/// Save the old bytes of a file before it changes (synced before the journal names it).
+pub fn backup(run_dir: &Dir, seq: u64, bytes: &[u8]) -> Result<String> {
+    let dir = run_dir
+        .sub("backups", true)?
+        .context("cannot create the backups directory")?;
+    dir.create_new(&seq.to_string(), bytes)?;
+    Ok(format!("backups/{seq}"))
+}
+
+/// The bytes of a backup named by the journal, checked against the checksum journaled.
+pub fn read_backup(run_dir: &Dir, name: &str, sha256: Option<&str>) -> Result<Vec<u8>> {
+    let seq = name
+        .strip_prefix("backups/")
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+        .with_context(|| format!("the journal names a backup `{name}` runbook never writes"))?;
+    let bytes = run_dir
+        .sub("backups", false)?
+        .and_then(|d| d.read(seq).transpose())
+        .transpose()?
+        .with_context(|| format!("backup {name} is missing"))?;
+    if sha256 != Some(super::atomic::sha256(&bytes).as_str()) {
+        anyhow::bail!(
+            "backup {} does not match the checksum the journal recorded; refusing to restore it",
+            run_dir.path().join(name).display()
+        );
+    }
+    Ok(bytes)
 }
 
 pub fn now() -> String {
     jiff::Timestamp::now().to_string()
+}
+
+/// An action the journal says began and that was neither undone nor failed: what a
+/// rollback must reverse. `done`: whether it was also journaled complete (a kill can
+/// fall between the act and that line, so rollback checks the host, not this flag).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub seq: u64,
+    pub action: JournalAction,
+    pub done: bool,
+}
+
+/// The actions to reverse, in journal order.
+pub fn pending(entries: &[Entry]) -> Vec<(u64, JournalAction)> {
+    pending_actions(entries)
+        .into_iter()
+        .map(|p| (p.seq, p.action))
+        .collect()
+}
+
+pub fn pending_actions(entries: &[Entry]) -> Vec<Pending> {
+    use std::collections::HashSet;
+    let mut done = HashSet::new();
+    let mut closed = HashSet::new();
+    for entry in entries {
+        match entry {
+            Entry::Done { seq, .. } => {
+                done.insert(*seq);
+            }
+            Entry::Undone { seq, .. } | Entry::Failed { seq, .. } => {
+                closed.insert(*seq);
+            }
+            _ => {}
+        }
+    }
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Begin { seq, action, .. } if !closed.contains(seq) => Some(Pending {
+                seq: *seq,
+                action: action.clone(),
+                done: done.contains(seq),
+            }),
+            _ => None,
+        })
+        .collect()
 }

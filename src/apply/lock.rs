@@ -1,11 +1,12 @@
 //! One apply or rollback per host at a time: an OS file lock in the state dir, with a
 //! note saying who holds it.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+
+use super::state_dir::Dir;
 
 /// Held until dropped (the OS releases it if the process dies).
 #[derive(Debug)]
@@ -13,16 +14,9 @@ pub struct HostLock {
     _file: File,
 }
 
-pub fn acquire(state_dir: &Path, what: &str) -> Result<HostLock> {
-    create_private_dir(state_dir)?;
-    let path = state_dir.join("lock");
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+pub fn acquire(state_dir: &Dir, what: &str) -> Result<HostLock> {
+    let path = state_dir.path().join("lock");
+    let mut file = state_dir.open_rw("lock")?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
@@ -60,17 +54,19 @@ pub fn acquire(state_dir: &Path, what: &str) -> Result<HostLock> {
     Ok(HostLock { _file: file })
 }
 
-/// The state dir holds backups of config files: only root may read it.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if !dir.is_dir() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create state dir {}", dir.display()))?;
+/// Whether some process holds the lock now (an apply or rollback under way).
+pub fn held(state_dir: &Dir) -> Result<bool> {
+    let Some(file) = state_dir.open_existing("lock")? else {
+        return Ok(false);
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            file.unlock()?;
+            Ok(false)
+        }
+        Err(TryLockError::WouldBlock) => Ok(true),
+        Err(TryLockError::Error(e)) => Err(e.into()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -79,9 +75,13 @@ mod tests {
 
     #[test]
     fn a_second_lock_names_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let _held = acquire(dir.path(), "apply php-disable-mail").unwrap();
-        let err = acquire(dir.path(), "apply other").unwrap_err().to_string();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = super::super::state_dir::open(&tmp.path().join("state"), None, true)
+            .unwrap()
+            .unwrap();
+        let _held = acquire(&dir, "apply php-disable-mail").unwrap();
+        assert!(held(&dir).unwrap());
+        let err = acquire(&dir, "apply other").unwrap_err().to_string();
         assert!(
             err.contains(&format!("pid {}", std::process::id())),
             "{err}"

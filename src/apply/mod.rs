@@ -3,7 +3,9 @@
 pub mod atomic;
 pub mod command;
 pub mod execute;
+pub mod hook;
 pub mod journal;
 pub mod lock;
 pub mod rollback;
 pub mod state;
+pub mod state_dir;

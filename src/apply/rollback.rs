@@ -2,16 +2,18 @@
 //! undo commands in reverse, then reload the services the run reloaded.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::atomic;
+use super::atomic::{self, Ownership};
 use super::command;
-use super::execute::{self, restore, test_config};
-use super::journal::{self, Entry, Journal, JournalAction, now};
+use super::execute::{self, test_config};
+use super::hook;
+use super::journal::{self, Entry, Journal, JournalAction, Pending, now};
 use super::lock;
 use super::state;
+use super::state_dir::Dir;
+use crate::chase::{self, Chased, Policy};
 use crate::host::Host;
 use crate::plan::actions::DEFAULT_TIMEOUT;
 use crate::plan::types::ReloadWork;
@@ -29,33 +31,48 @@ pub struct RolledBack {
 }
 
 /// Roll back a run (the last that changed something when `id` is `None`).
-pub fn rollback(
-    host: &Host,
-    state_dir: &Path,
-    id: Option<&str>,
-    force: bool,
-) -> Result<RolledBack> {
+///
+/// The journal is the truth: every action it says began and was neither undone nor
+/// failed is reversed, newest first, whether the run finished, failed half-way or was
+/// killed. Each file is checked before anything changes: it must be reached by the same
+/// safe walk into the same directory (device and inode) the run wrote to, its backup
+/// must match the checksum journaled, and it must hold what the run wrote (or, after an
+/// interrupted rollback, what it held before), unless `--force`.
+pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Result<RolledBack> {
     let _lock = lock::acquire(state_dir, "rollback")?;
-    let mut record = state::find(state_dir, id)?;
-    match record.outcome.as_str() {
-        "applied" => {}
-        "rolled-back" => bail!("run {} was already rolled back", record.id),
-        "failed" | "interrupted" => bail!(
-            "run {} {} and was undone at the time; nothing to roll back",
-            record.id,
-            record.outcome
-        ),
-        other => bail!(
-            "run {} is `{other}`; only applied runs can be rolled back",
-            record.id
-        ),
+    // We hold the lock: a record still saying `running` belongs to a dead process.
+    let mut record = state::find(state_dir, id, false)?;
+    if record.outcome == "rolled-back" {
+        bail!("run {} was already rolled back", record.id);
     }
-    let run_dir = state::runs_dir(state_dir).join(&record.id);
+    let root = host.root().display().to_string();
+    if record.root != root {
+        bail!(
+            "run {} was applied to the host at {}, not {root}; pass that --root",
+            record.id,
+            record.root
+        );
+    }
+    let run_dir = state::run_dir(state_dir, &record.id)?;
     let entries = journal::read(&run_dir)?;
-    let actions = completed_actions(&entries);
-    check_drift(&actions, force)?;
+    let pending = journal::pending_actions(&entries);
+    if pending.is_empty() {
+        bail!(
+            "run {} ({}) has nothing to roll back: it changed nothing, or undid its changes when it {}",
+            record.id,
+            record.outcome,
+            record.outcome
+        );
+    }
+    let restores = check_files(host, &run_dir, &pending, force)?;
 
     let mut journal = Journal::create(&run_dir)?;
+    journal.write(&Entry::RollbackBegin {
+        at: now(),
+        forced: force,
+    })?;
+    record.outcome = "rolling-back".into();
+    state::save(state_dir, &record)?;
     let mut out = RolledBack {
         run_id: record.id.clone(),
         runbook: record.runbook.clone(),
@@ -64,23 +81,15 @@ pub fn rollback(
         reloaded: Vec::new(),
         warnings: Vec::new(),
     };
-    for (seq, action) in actions.iter().rev() {
-        match action {
-            JournalAction::Write {
-                file,
-                real,
-                backup,
-                ownership,
-                ..
-            } => {
-                let old = backup
-                    .as_ref()
-                    .map(|b| {
-                        std::fs::read(run_dir.join(b))
-                            .with_context(|| format!("backup of {file} is missing"))
-                    })
-                    .transpose()?;
-                restore(real, old.as_deref(), *ownership)?;
+    for p in pending.iter().rev() {
+        match &p.action {
+            JournalAction::Write { file, .. } => {
+                let restore = restores
+                    .iter()
+                    .find(|r| r.seq == p.seq)
+                    .expect("every pending write was checked");
+                restore.apply()?;
+                hook::point("rollback-after-restore");
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
                 }
@@ -89,23 +98,31 @@ pub fn rollback(
                 argv,
                 undo,
                 mutating,
-            } => match undo {
-                Some(undo) => {
-                    let finished = command::run(host, undo, DEFAULT_TIMEOUT)?;
-                    if !finished.success() {
-                        bail!("undo `{}` {}", undo.join(" "), finished.summary());
-                    }
-                    out.commands.push(undo.clone());
+            } => {
+                if !p.done && *mutating {
+                    out.warnings.push(format!(
+                        "`{}` was interrupted while it ran; its undo runs anyway",
+                        argv.join(" ")
+                    ));
                 }
-                None if *mutating => out.warnings.push(format!(
-                    "`{}` has no undo command; reverse it by hand",
-                    argv.join(" ")
-                )),
-                None => {}
-            },
+                match undo {
+                    Some(undo) => {
+                        let finished = command::run(host, undo, DEFAULT_TIMEOUT)?;
+                        if !finished.success() {
+                            bail!("undo `{}` {}", undo.join(" "), finished.summary());
+                        }
+                        out.commands.push(undo.clone());
+                    }
+                    None if *mutating => out.warnings.push(format!(
+                        "`{}` has no undo command; reverse it by hand",
+                        argv.join(" ")
+                    )),
+                    None => {}
+                }
+            }
         }
         journal.write(&Entry::Undone {
-            seq: *seq,
+            seq: p.seq,
             at: now(),
         })?;
     }
@@ -120,60 +137,97 @@ pub fn rollback(
     Ok(out)
 }
 
-/// Actions that began and completed and were not undone, in journal order.
-fn completed_actions(entries: &[Entry]) -> Vec<(u64, JournalAction)> {
-    let seqs =
-        |pick: fn(&Entry) -> Option<u64>| entries.iter().filter_map(pick).collect::<HashSet<u64>>();
-    let done = seqs(|e| {
-        if let Entry::Done { seq, .. } = e {
-            Some(*seq)
-        } else {
-            None
-        }
-    });
-    let undone = seqs(|e| {
-        if let Entry::Undone { seq, .. } = e {
-            Some(*seq)
-        } else {
-            None
-        }
-    });
-    entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Begin { seq, action, .. } if done.contains(seq) && !undone.contains(seq) => {
-                Some((*seq, action.clone()))
-            }
-            _ => None,
-        })
-        .collect()
+/// One file write to reverse, checked.
+struct Restore {
+    seq: u64,
+    file: String,
+    target: Chased,
+    /// The apply's temp file, removed if a crash left it.
+    temp: String,
+    /// The old bytes and owner to put back; `None` when the file already holds them.
+    old: Option<(Vec<u8>, Ownership)>,
 }
 
-/// Every file must still hold what the run last wrote to it, unless `--force`.
-fn check_drift(actions: &[(u64, JournalAction)], force: bool) -> Result<()> {
-    let mut last: HashMap<&Path, (&str, &str)> = HashMap::new();
-    for (_, action) in actions {
-        if let JournalAction::Write {
-            file,
-            real,
-            after_sha256,
-            ..
-        } = action
-        {
-            last.insert(real.as_path(), (file.as_str(), after_sha256.as_str()));
+impl Restore {
+    fn apply(&self) -> Result<()> {
+        atomic::remove_temp(&self.target.dir, &self.temp);
+        if let Some((bytes, ownership)) = &self.old {
+            let temp = atomic::temp_name(&self.target.name);
+            atomic::write_at(
+                &self.target.dir,
+                &self.target.name,
+                &temp,
+                bytes,
+                *ownership,
+            )
+            .with_context(|| format!("cannot restore {}", self.file))?;
         }
+        Ok(())
     }
-    let mut drifted: Vec<&str> = last
-        .iter()
-        .filter(|(real, (_, sha))| {
-            std::fs::read(real)
-                .map(|b| atomic::sha256(&b))
-                .ok()
-                .as_deref()
-                != Some(*sha)
-        })
-        .map(|(_, (file, _))| *file)
-        .collect();
+}
+
+/// Check every pending write before anything changes, newest first, following each
+/// file's content back through the run's chained edits.
+fn check_files(
+    host: &Host,
+    run_dir: &Dir,
+    pending: &[Pending],
+    force: bool,
+) -> Result<Vec<Restore>> {
+    let mut now_holds: HashMap<String, Option<String>> = HashMap::new();
+    let mut drifted = Vec::new();
+    let mut out = Vec::new();
+    for p in pending.iter().rev() {
+        let JournalAction::Write {
+            file,
+            dir,
+            owner,
+            temp,
+            backup,
+            ownership,
+            before_sha256,
+            after_sha256,
+        } = &p.action
+        else {
+            continue;
+        };
+        let policy = Policy::edit(*owner);
+        let target = chase::chase_entry(host.root(), file, &policy)
+            .with_context(|| format!("cannot roll back {file}"))?;
+        if target.dir_id != *dir {
+            bail!(
+                "refusing to restore {file}: its directory is no longer the one the run wrote to \
+                 (device {} inode {} then, device {} inode {} now)",
+                dir.dev,
+                dir.ino,
+                target.dir_id.dev,
+                target.dir_id.ino
+            );
+        }
+        let holds = match now_holds.get(file) {
+            Some(sha) => sha.clone(),
+            None => current_sha(&target)?,
+        };
+        let old = match (backup, ownership) {
+            (Some(name), Some(own)) => Some((
+                journal::read_backup(run_dir, name, before_sha256.as_deref())?,
+                *own,
+            )),
+            _ => bail!("the journal of {file} names no backup; cannot restore it"),
+        };
+        let already = holds.is_some() && holds == *before_sha256;
+        if !already && holds.as_deref() != Some(after_sha256.as_str()) && !drifted.contains(file) {
+            drifted.push(file.clone());
+        }
+        now_holds.insert(file.clone(), before_sha256.clone());
+        out.push(Restore {
+            seq: p.seq,
+            file: file.clone(),
+            target,
+            temp: temp.clone(),
+            old: if already { None } else { old },
+        });
+    }
     drifted.sort();
     if !drifted.is_empty() && !force {
         bail!(
@@ -182,7 +236,22 @@ fn check_drift(actions: &[(u64, JournalAction)], force: bool) -> Result<()> {
             if drifted.len() == 1 { "it" } else { "them" }
         );
     }
-    Ok(())
+    Ok(out)
+}
+
+/// The checksum of what the entry holds now: `None` when missing or not a regular file.
+fn current_sha(target: &Chased) -> Result<Option<String>> {
+    use std::io::Read;
+    let regular = |st: &nix::sys::stat::FileStat| chase::kind(st) == nix::sys::stat::SFlag::S_IFREG;
+    if !target.stat.as_ref().is_some_and(regular) {
+        return Ok(None);
+    }
+    let Some(mut file) = target.open_read()? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(atomic::sha256(&bytes)))
 }
 
 /// Services reloaded by the run get the restored config the same way: test, then reload
@@ -198,7 +267,7 @@ fn reload_again(host: &Host, entries: &[Entry], out: &mut RolledBack) -> Result<
             running,
             ..
         } = entry
-            && result == "reloaded"
+            && (result == "reloaded" || result == "started")
             && seen.insert(service.clone())
         {
             let work = ReloadWork {

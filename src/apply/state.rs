@@ -1,14 +1,12 @@
 //! Runs in the state dir: `runs/<id>/run.json`, `journal.jsonl`, `backups/`.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::atomic::{self, Ownership};
+use super::journal::{Entry, JournalAction};
+use super::state_dir::Dir;
 
 /// The summary of one run, shown by `runbook history`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,7 +23,8 @@ pub struct RunRecord {
     pub changed_files: Vec<String>,
     /// Mutating commands run.
     pub commands: Vec<Vec<String>>,
-    /// `running`, `applied`, `failed`, `interrupted`, `rolled-back`.
+    /// `running`, `applied`, `failed`, `interrupted`, `rolling-back`,
+    /// `rollback-interrupted`, `rolled-back`.
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -37,74 +36,115 @@ impl RunRecord {
     }
 }
 
-pub fn runs_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("runs")
+pub fn runs_dir(state_dir: &Dir, create: bool) -> Result<Option<Dir>> {
+    state_dir.sub("runs", create)
 }
 
-/// A new, unique run id that sorts by time: `20261122T231945Z-3f2a`.
-pub fn new_run_id(state_dir: &Path) -> String {
+/// A new, unique run id that sorts by time: `20261122T231945Z-3f2a`, its directory made.
+pub fn create_run(state_dir: &Dir) -> Result<(String, Dir)> {
+    let runs = runs_dir(state_dir, true)?.context("cannot create the runs directory")?;
     let stamp = jiff::Timestamp::now()
         .strftime("%Y%m%dT%H%M%SZ")
         .to_string();
     let mut n = std::process::id() as u64 ^ jiff::Timestamp::now().subsec_nanosecond() as u64;
     loop {
         let id = format!("{stamp}-{:04x}", n & 0xffff);
-        if !runs_dir(state_dir).join(&id).exists() {
-            return id;
+        if runs.sub(&id, false)?.is_none() {
+            let dir = runs
+                .sub(&id, true)?
+                .context("cannot create the run directory")?;
+            runs.sync()?;
+            return Ok((id, dir));
         }
         n = n.wrapping_add(1);
     }
 }
 
-pub fn save(state_dir: &Path, record: &RunRecord) -> Result<()> {
-    let dir = runs_dir(state_dir).join(&record.id);
-    fs::create_dir_all(&dir)?;
-    let path = dir.join("run.json");
-    let json = serde_json::to_vec_pretty(record)?;
-    let ownership = Ownership {
-        mode: 0o600,
-        uid: nix::unistd::getuid().as_raw(),
-        gid: nix::unistd::getgid().as_raw(),
-    };
-    atomic::write(&path, &json, ownership)
-        .with_context(|| format!("cannot write {}", path.display()))
+/// The directory of an existing run.
+pub fn run_dir(state_dir: &Dir, id: &str) -> Result<Dir> {
+    let id = super::state_dir::check_name(id)?;
+    runs_dir(state_dir, false)?
+        .map(|runs| runs.sub(id, false))
+        .transpose()?
+        .flatten()
+        .with_context(|| format!("no run `{id}` in {}", state_dir.path().display()))
 }
 
-/// Every run, oldest first.
-pub fn list(state_dir: &Path) -> Result<Vec<RunRecord>> {
-    let dir = runs_dir(state_dir);
-    let Ok(entries) = fs::read_dir(&dir) else {
+pub fn save(state_dir: &Dir, record: &RunRecord) -> Result<()> {
+    let dir = run_dir(state_dir, &record.id)?;
+    dir.replace("run.json", &serde_json::to_vec_pretty(record)?)
+}
+
+/// Every run, oldest first, as its journal tells it: a run whose process is gone while
+/// its record still says `running` was interrupted, and what it changed is what its
+/// journal says it began. `live`: whether another process may still be running it.
+pub fn list(state_dir: &Dir, live: bool) -> Result<Vec<RunRecord>> {
+    let Some(runs) = runs_dir(state_dir, false)? else {
         return Ok(Vec::new());
     };
-    let mut runs = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path().join("run.json");
-        if let Ok(bytes) = fs::read(&path) {
-            let record: RunRecord = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a run record", path.display()))?;
-            runs.push(record);
+    let mut out = Vec::new();
+    for id in runs.entries()? {
+        let Some(dir) = runs.sub(&id, false)? else {
+            continue;
+        };
+        let Some(bytes) = dir.read("run.json")? else {
+            continue;
+        };
+        let mut record: RunRecord = serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{} is not a run record",
+                dir.path().join("run.json").display()
+            )
+        })?;
+        if !live {
+            settle(&mut record, &super::journal::read(&dir)?);
         }
+        out.push(record);
     }
     // By start time: two runs in the same second have ids that do not sort by time.
-    runs.sort_by_key(|r| (r.started.parse::<jiff::Timestamp>().ok(), r.id.clone()));
-    Ok(runs)
+    out.sort_by_key(|r| (r.started.parse::<jiff::Timestamp>().ok(), r.id.clone()));
+    Ok(out)
+}
+
+/// A record left `running` or `rolling-back` by a process that died: say so, and take
+/// what changed from the journal.
+fn settle(record: &mut RunRecord, entries: &[Entry]) {
+    let outcome = match record.outcome.as_str() {
+        "running" => "interrupted",
+        "rolling-back" => "rollback-interrupted",
+        _ => return,
+    };
+    record.outcome = outcome.into();
+    for (_, action) in super::journal::pending(entries) {
+        match action {
+            JournalAction::Write { file, .. } if !record.changed_files.contains(&file) => {
+                record.changed_files.push(file)
+            }
+            JournalAction::Command {
+                argv,
+                mutating: true,
+                ..
+            } => record.commands.push(argv),
+            _ => {}
+        }
+    }
 }
 
 /// A run by id, or the most recent one that changed something.
-pub fn find(state_dir: &Path, id: Option<&str>) -> Result<RunRecord> {
-    let runs = list(state_dir)?;
+pub fn find(state_dir: &Dir, id: Option<&str>, live: bool) -> Result<RunRecord> {
+    let runs = list(state_dir, live)?;
     match id {
         Some(id) => runs.into_iter().find(|r| r.id == id).with_context(|| {
             format!(
                 "no run `{id}` in {}; see `runbook history`",
-                state_dir.display()
+                state_dir.path().display()
             )
         }),
         None => {
             let Some(last) = runs.into_iter().rev().find(RunRecord::changed_something) else {
                 bail!(
                     "no run that changed something in {}; see `runbook history`",
-                    state_dir.display()
+                    state_dir.path().display()
                 );
             };
             Ok(last)

@@ -1,11 +1,10 @@
 //! `runbook apply ID`: plan; with --dry-run print it; otherwise confirm, apply, report.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 
 use super::confirm;
 use crate::apply::{command, execute};
 use crate::cli::{HostArgs, Output};
-use crate::host::Host;
 use crate::plan::builder::{Request, build};
 use crate::plan::types::{Mode, Plan};
 use crate::report::style::Style;
@@ -18,16 +17,15 @@ pub struct Options<'a> {
     pub host: &'a HostArgs,
     pub params: &'a [(String, String)],
     pub yes: bool,
+    pub force: bool,
     pub output: Output,
     pub detailed_exitcode: bool,
 }
 
 pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     refuse_invalid(catalog, opts.id)?;
-    if !opts.host.root.is_dir() {
-        bail!("--root {} is not a directory", opts.host.root.display());
-    }
-    let host = Host::new(opts.host.root.canonicalize()?);
+    let host_opts = super::host_opts::resolve(opts.host)?;
+    let host = &host_opts.host;
     let mode = if opts.dry_run {
         Mode::DryRun
     } else {
@@ -36,7 +34,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     let mut plan = build(&Request {
         catalog,
         id: opts.id,
-        host: &host,
+        host,
         params: opts.params,
         mode,
     })?;
@@ -62,12 +60,10 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         }
     }
     command::install_interrupt_handler();
-    let state_dir = opts
-        .host
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| host.root().join("var/lib/runbook"));
-    let applied = execute::apply(&mut plan, &host, &state_dir)?;
+    let state_dir = host_opts
+        .state_dir(true)?
+        .ok_or_else(|| anyhow!("cannot create the state dir"))?;
+    let applied = execute::apply(&mut plan, host, &state_dir, opts.force)?;
     print(&plan, opts.output)?;
     match applied.error {
         None => {

@@ -3,19 +3,23 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::apply::state;
+use crate::apply::{lock, state};
 use crate::cli::{HostArgs, Output};
 use crate::report::style::Style;
 
 pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
-    let runs = state::list(&host.state_dir())?;
+    let opts = super::host_opts::resolve(host)?;
+    let runs = match opts.state_dir(false)? {
+        Some(dir) => state::list(&dir, lock::held(&dir)?)?,
+        None => Vec::new(),
+    };
     match output {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&json!({ "runs": runs }))?
         ),
         Output::Human if runs.is_empty() => {
-            println!("No runs yet in {}.", host.state_dir().display())
+            println!("No runs yet in {}.", opts.state_path().display())
         }
         Output::Human => {
             let style = Style::detect();

@@ -4,6 +4,7 @@ mod apply;
 mod confirm;
 mod facts;
 mod history;
+mod host_opts;
 mod lint;
 mod list;
 mod meta;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             ref host,
             ref params,
             yes,
+            force,
             output,
             detailed_exitcode,
         } => apply::run(
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 host,
                 params,
                 yes,
+                force,
                 output,
                 detailed_exitcode,
             },

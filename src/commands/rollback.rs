@@ -3,9 +3,8 @@
 use anyhow::{Result, bail};
 
 use super::confirm;
-use crate::apply::{rollback, state};
+use crate::apply::{lock, rollback, state};
 use crate::cli::{HostArgs, Output};
-use crate::host::Host;
 
 pub fn run(
     run_id: Option<&str>,
@@ -14,16 +13,15 @@ pub fn run(
     host_args: &HostArgs,
     output: Output,
 ) -> Result<u8> {
-    if !host_args.root.is_dir() {
-        bail!("--root {} is not a directory", host_args.root.display());
-    }
-    let host = Host::new(host_args.root.canonicalize()?);
-    let state_dir = host_args
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| host.root().join("var/lib/runbook"));
+    let opts = super::host_opts::resolve(host_args)?;
+    let Some(state_dir) = opts.state_dir(false)? else {
+        bail!(
+            "no run that changed something in {} (no runs yet); see `runbook history`",
+            opts.state_path().display()
+        );
+    };
     if !yes {
-        let record = state::find(&state_dir, run_id)?;
+        let record = state::find(&state_dir, run_id, lock::held(&state_dir)?)?;
         let question = format!(
             "Roll back run {} ({}, {} file(s), {} command(s))?",
             record.id,
@@ -36,7 +34,7 @@ pub fn run(
             return Ok(1);
         }
     }
-    let done = rollback::rollback(&host, &state_dir, run_id, force)?;
+    let done = rollback::rollback(&opts.host, &state_dir, run_id, force)?;
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&done)?),
         Output::Human => {

@@ -2,7 +2,6 @@
 //! commands, reloads, checklist items.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -13,6 +12,9 @@ use super::eval::Context;
 use super::redact::Redactor;
 use super::services::{ServiceCommands, known_service};
 use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
+use nix::sys::stat::FileStat;
+
+use crate::chase::{Chased, FileId, Policy};
 use crate::edit::{apache, ini, line};
 use crate::host::Host;
 use crate::runbook::model::{Action, LineState, Presence, ServiceReload};
@@ -22,29 +24,46 @@ use crate::runbook::template::{Escape, Template};
 /// The default limit for a command's run time.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// File contents as earlier steps of the plan leave them, so edits chain.
+/// File contents as earlier steps of the plan leave them, so edits chain (by host path).
 #[derive(Default)]
 pub struct Overlay {
-    files: HashMap<PathBuf, Option<Vec<u8>>>,
+    files: HashMap<String, Vec<u8>>,
 }
 
 impl Overlay {
-    fn current(&mut self, host: &Host, real: &PathBuf, file: &str) -> Result<Option<Vec<u8>>> {
-        if let Some(content) = self.files.get(real) {
+    /// The planned content of a file found by a safe walk: read through its directory's
+    /// descriptor the first time, then as earlier edits left it.
+    fn current(&mut self, found: &Chased, policy: &Policy) -> Result<Vec<u8>> {
+        if let Some(content) = self.files.get(&found.host_path) {
             return Ok(content.clone());
         }
-        let content = match std::fs::read(real) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("cannot read {file} (under {})", host.root().display())
-                });
-            }
-        };
-        self.files.insert(real.clone(), content.clone());
+        let (content, _) = read_edited(found, policy)?;
+        self.files.insert(found.host_path.clone(), content.clone());
         Ok(content)
     }
+}
+
+/// Read a file about to be edited: it must be a regular file with one name and an
+/// expected owner, and the one the walk found (no link followed, nothing swapped in).
+pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat)> {
+    use std::io::Read;
+    let file = &found.host_path;
+    let Some(mut handle) = found.open_read()? else {
+        bail!("{file} does not exist on the host");
+    };
+    let st = nix::sys::stat::fstat(&handle)?;
+    policy.check_edited_file(&st, file)?;
+    if found
+        .stat
+        .is_some_and(|seen| FileId::of(&seen) != FileId::of(&st))
+    {
+        bail!("{file} was replaced while it was being read; run the plan again");
+    }
+    let mut bytes = Vec::new();
+    handle
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {file}"))?;
+    Ok((bytes, st))
 }
 
 /// What planning one action produced.
@@ -64,15 +83,19 @@ impl Planner<'_> {
         let work = match action {
             Action::IniSet(a) => {
                 let (key, value) = (render(&a.key, ctx)?, render(&a.value, ctx)?);
-                self.edit(&a.file, ctx, |text| Ok(ini::set(text, &key, &value)?))?
+                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
+                    Ok(ini::set(text, &key, &value)?)
+                })?
             }
             Action::IniListAdd(a) => {
                 let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
-                self.edit(&a.file, ctx, |text| Ok(ini::list_add(text, &key, &item)?))?
+                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
+                    Ok(ini::list_add(text, &key, &item)?)
+                })?
             }
             Action::IniListRemove(a) => {
                 let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
-                self.edit(&a.file, ctx, |text| {
+                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
                     Ok(ini::list_remove(text, &key, &item)?)
                 })?
             }
@@ -89,7 +112,7 @@ impl Planner<'_> {
                     .transpose()?
                     .unwrap_or_default();
                 let arg = a.arg.as_deref();
-                self.edit(&a.file, ctx, |text| {
+                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
                     Ok(match a.state {
                         Presence::Present => apache::set_directive(
                             text,
@@ -111,7 +134,7 @@ impl Planner<'_> {
                 let regex = a.regex.as_deref().map(Regex::new).transpose()?;
                 let text_line = a.line.as_deref().map(|l| render(l, ctx)).transpose()?;
                 let with = a.with.as_deref().map(|w| render(w, ctx)).transpose()?;
-                self.edit(&a.file, ctx, |text| {
+                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
                     Ok(match a.state {
                         LineState::Present => line::ensure_present(
                             text,
@@ -178,6 +201,7 @@ impl Planner<'_> {
     fn edit(
         &mut self,
         file: &str,
+        owner: Option<&str>,
         ctx: &Context,
         change: impl FnOnce(&str) -> Result<String>,
     ) -> Result<Vec<Work>> {
@@ -185,20 +209,25 @@ impl Planner<'_> {
         if !file.starts_with('/') {
             bail!("file `{file}` is not an absolute host path");
         }
-        let resolved = self
+        let owner = match owner.map(|o| render(o, ctx)).transpose()? {
+            Some(name) if !name.is_empty() => Some(user_id(self.host, &name)?),
+            _ => None,
+        };
+        let policy = Policy::edit(owner);
+        let found = self
             .host
-            .resolve_host(&file)
-            .with_context(|| format!("cannot resolve {file}"))?;
-        let real = self.host.lexical(&resolved);
+            .chase(&file, &policy)
+            .with_context(|| format!("cannot edit {file}"))?;
+        if found.stat.is_none() {
+            bail!(
+                "{file} does not exist on the host (under {})",
+                self.host.root().display()
+            );
+        }
         let before = self
             .overlay
-            .current(self.host, &real, &file)?
-            .ok_or_else(|| {
-                anyhow!(
-                    "{file} does not exist on the host (under {})",
-                    self.host.root().display()
-                )
-            })?;
+            .current(&found, &policy)
+            .with_context(|| format!("cannot edit {file}"))?;
         let text = std::str::from_utf8(&before)
             .map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to edit it"))?;
         let after = change(text)
@@ -207,10 +236,13 @@ impl Planner<'_> {
         if after == before {
             return Ok(Vec::new());
         }
-        self.overlay.files.insert(real.clone(), Some(after.clone()));
+        self.overlay
+            .files
+            .insert(found.host_path.clone(), after.clone());
         Ok(vec![Work::Write(FileEdit {
-            file: resolved,
-            real,
+            file: found.host_path.clone(),
+            target: found,
+            owner,
             before: Some(before),
             after,
         })])
@@ -279,4 +311,18 @@ fn render_argv(argv: &[String], ctx: &Context) -> Result<Vec<String>> {
 
 fn sh(script: String) -> Vec<String> {
     vec!["/bin/sh".into(), "-c".into(), script]
+}
+
+/// A user's uid from a name or number, as the host's `/etc/passwd` has it.
+fn user_id(host: &Host, user: &str) -> Result<u32> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    let passwd = host.read("/etc/passwd")?.unwrap_or_default();
+    String::from_utf8_lossy(&passwd)
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[0] == user)
+        .and_then(|f| f[2].parse().ok())
+        .ok_or_else(|| anyhow!("owner `{user}` is not a user in the host's /etc/passwd"))
 }

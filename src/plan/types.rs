@@ -1,12 +1,13 @@
 //! The plan: what a runbook would do on this host. Serialized as the JSON contract
 //! documented in `docs/json.md`; the fields marked `skip` carry the work for `apply`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::chase::Chased;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub enum Mode {
@@ -132,7 +133,11 @@ impl Work {
 pub struct FileEdit {
     /// Host path of the file really written (symlinks resolved).
     pub file: String,
-    pub real: PathBuf,
+    /// Where the file is: its directory, held open since the plan read it, so the file
+    /// diffed is the file written whatever is renamed or swapped on the way meanwhile.
+    pub target: Chased,
+    /// The site user the step allows to own the file and its directories.
+    pub owner: Option<u32>,
     /// Content expected on disk just before this edit (`None`: the file does not exist).
     pub before: Option<Vec<u8>>,
     pub after: Vec<u8>,

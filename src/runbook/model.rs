@@ -195,6 +195,12 @@ pub struct ForEach {
 pub struct IniSet {
     /// Host path of the ini file (template).
     pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub key: String,
     /// Raw value written after `=`, e.g. `On` or `""` (template).
     pub value: String,
@@ -205,6 +211,12 @@ pub struct IniSet {
 pub struct IniList {
     /// Host path of the ini file (template).
     pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub key: String,
     /// The list item, e.g. `mail` (template).
     pub item: String,
@@ -223,6 +235,12 @@ pub enum Presence {
 pub struct ApacheDirective {
     /// Host path of the Apache config file holding the virtual hosts (template).
     pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Directive name, e.g. `php_admin_value`.
     pub directive: String,
     /// First argument naming the setting, e.g. `sendmail_path`.
@@ -255,6 +273,12 @@ pub enum LineState {
 pub struct LineEdit {
     /// Host path of the file (template).
     pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default)]
     pub state: LineState,
     /// The line to ensure (template).

@@ -243,6 +243,7 @@ impl<'a> Validator<'a> {
                     &[("file", &a.file), ("key", &a.key), ("value", &a.value)],
                     scope,
                 );
+                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
             }
             Action::IniListAdd(a) | Action::IniListRemove(a) => {
                 self.templates(
@@ -250,9 +251,11 @@ impl<'a> Validator<'a> {
                     &[("file", &a.file), ("key", &a.key), ("item", &a.item)],
                     scope,
                 );
+                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
             }
             Action::ApacheDirective(a) => {
                 self.template(&format!("{p}.file"), &a.file, scope);
+                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
                 self.opt_template(&format!("{p}.value"), a.value.as_deref(), scope);
                 self.opt_template(&format!("{p}.server_name"), a.server_name.as_deref(), scope);
                 if a.state == Presence::Present && a.value.is_none() {
@@ -265,6 +268,7 @@ impl<'a> Validator<'a> {
             }
             Action::Line(a) => {
                 self.template(&format!("{p}.file"), &a.file, scope);
+                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
                 self.opt_template(&format!("{p}.line"), a.line.as_deref(), scope);
                 self.opt_template(&format!("{p}.with"), a.with.as_deref(), scope);
                 self.regex(&format!("{p}.regex"), a.regex.as_deref());
