@@ -32,8 +32,15 @@ pub fn hostile_value() -> impl Strategy<Value = String> {
     let pieces = prop::collection::vec(piece, 0..8).prop_map(|p| p.concat());
     let long =
         (pieces.clone(), 1000usize..20_000).prop_map(|(p, n)| format!("{p}{}", "x".repeat(n)));
-    prop_oneof![8 => pieces, 1 => long]
+    // Some values end in what would run on into the next line: a `\`, an open quote.
+    let tail = prop::sample::select(HOSTILE_TAILS);
+    let tailed = (pieces.clone(), tail).prop_map(|(p, t)| format!("{p}{t}"));
+    prop_oneof![6 => pieces, 3 => tailed, 1 => long]
 }
+
+const HOSTILE_TAILS: &[&str] = &[
+    "\\", "\\", "\\", "\\ ", "\\\t", "\\\\", "\"", "'", ";", "#", "\n", "\r",
+];
 
 const HOSTILE_PIECES: &[&str] = &[
     "\n",
