@@ -330,4 +330,113 @@ mod tests {
             }
         }
     }
+
+    // ---- hostile values ----
+
+    use super::super::testgen::hostile_value;
+
+    fn control(c: char) -> bool {
+        c.is_control() && c != '\t'
+    }
+
+    #[test]
+    fn hostile_lines_are_refused_with_a_reason() {
+        let text = "a = 1\n";
+        let evil = "b = 2\n[PATH=/x]\nsendmail_path = /bin/evil";
+        assert_eq!(
+            ensure_present(text, evil, None),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            ensure_present(text, "b\r", None),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            ensure_present(text, "b\0", None),
+            Err(EditError::ControlCharacter("b\0".into()))
+        );
+        assert_eq!(
+            replace(text, &re("1"), "1\nb = 2"),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            replace(text, &re("1"), "\x1b[2J"),
+            Err(EditError::ControlCharacter("\x1b[2J".into()))
+        );
+        // What is special to a file format is plain text to a line edit.
+        assert_eq!(
+            present(text, "; [PHP] # \"'\\", None),
+            "a = 1\n; [PHP] # \"'\\\n"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A line that is accepted is then in the file exactly as given, and the other
+        /// lines are as they were: at most one of them replaced, or one line added.
+        #[test]
+        fn present_hostile_refuses_or_adds_exactly_that_line(
+            text in text_strategy(),
+            line in hostile_value(),
+            pattern in prop::option::of(prop_oneof![Just("^a"), Just("b"), Just("^#"), Just("=$")]),
+        ) {
+            let regex = pattern.map(re);
+            let out = match ensure_present(&text, &line, regex.as_ref()) {
+                Err(e) => {
+                    prop_assert!(!e.to_string().contains(control), "{:?}", e.to_string());
+                    return Ok(());
+                }
+                Ok(out) => out,
+            };
+            let before: Vec<&str> = split(&text).iter().map(|l| l.text).collect();
+            let after: Vec<&str> = split(&out).iter().map(|l| l.text).collect();
+            prop_assert!(after.contains(&line.as_str()));
+            prop_assert!(!after.iter().any(|l| l.contains(control)) || text.contains(control));
+            match after.len() as isize - before.len() as isize {
+                0 => {
+                    let changed: Vec<usize> = (0..after.len()).filter(|&i| after[i] != before[i]).collect();
+                    prop_assert!(changed.len() <= 1);
+                    if let Some(&i) = changed.first() {
+                        prop_assert_eq!(after[i], line.as_str());
+                    }
+                }
+                1 => {
+                    prop_assert_eq!(&after[..before.len()], before.as_slice());
+                    prop_assert_eq!(after[before.len()], line.as_str());
+                }
+                n => prop_assert!(false, "{} lines added", n),
+            }
+        }
+
+        /// A replacement that is accepted keeps every line one line: the same number of
+        /// lines, the unmatched ones unchanged.
+        #[test]
+        fn replace_hostile_refuses_or_keeps_every_line_one_line(
+            text in text_strategy(),
+            with in hostile_value(),
+            pattern in prop_oneof![Just("^a"), Just("b"), Just("^#"), Just("=$"), Just("(a)(b)?")],
+        ) {
+            let regex = re(pattern);
+            let out = match replace(&text, &regex, &with) {
+                Err(e) => {
+                    prop_assert!(!e.to_string().contains(control), "{:?}", e.to_string());
+                    return Ok(());
+                }
+                Ok(out) => out,
+            };
+            // No line break added or lost (a last line left empty may lose its place).
+            for eol in ['\n', '\r'] {
+                prop_assert_eq!(out.matches(eol).count(), text.matches(eol).count());
+            }
+            let (before, after) = (split(&text), split(&out));
+            prop_assert!(!after.iter().any(|l| l.text.contains(control)) || text.contains(control));
+            for (b, a) in before.iter().zip(&after) {
+                prop_assert_eq!(a.eol, b.eol);
+                if !regex.is_match(b.text) {
+                    prop_assert_eq!(a.text, b.text);
+                }
+            }
+        }
+    }
 }
