@@ -461,6 +461,7 @@ pub fn set_directive(
 ) -> Result<String, EditError> {
     check_directive(directive, arg)?;
     check_value(value)?;
+    check_server_name(server_name)?;
     let lines = line::split(text);
     let mut edits = Vec::new();
     for b in targets(blocks(directives(&lines)), server_name)? {
@@ -536,6 +537,7 @@ pub fn remove_directive(
     server_name: Option<&str>,
 ) -> Result<String, EditError> {
     check_directive(directive, arg)?;
+    check_server_name(server_name)?;
     let lines = line::split(text);
     let mut edits = Vec::new();
     for b in targets(blocks(directives(&lines)), server_name)? {
@@ -554,27 +556,44 @@ pub fn remove_directive(
     Ok(apply(text, &lines, edits))
 }
 
+/// A directive name is a plain word (`php_admin_value`, `ServerName`): nothing that
+/// opens or closes a section (`<`, `</`), starts a comment (`#`) or quotes.
 fn check_directive(directive: &str, arg: Option<&str>) -> Result<(), EditError> {
-    let bad_word = |w: &str| {
-        w.is_empty() || w.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\'))
-    };
-    if bad_word(directive) || directive.starts_with(['<', '#']) {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if directive.is_empty() || !directive.chars().all(name_char) {
         return Err(EditError::InvalidDirective(directive.to_string()));
     }
     match arg {
-        Some(a) if bad_word(a) => Err(EditError::InvalidArgument(a.to_string())),
+        Some(a) if !is_plain_word(a) => Err(EditError::InvalidArgument(a.to_string())),
         _ => Ok(()),
     }
 }
 
+/// One word Apache reads back as itself: no spaces or control characters, which split
+/// or end it, no quotes or `\`, which change it.
+fn is_plain_word(w: &str) -> bool {
+    let special = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\');
+    !w.is_empty() && !w.contains(special)
+}
+
+/// A value stays on its directive's line: no line break or control character, and no
+/// final `\`, which would join the next line (`</VirtualHost>`, say) to it.
 fn check_value(value: &str) -> Result<(), EditError> {
-    if value.contains(['\n', '\r']) {
-        return Err(EditError::MultilineValue);
-    }
-    if continues(value) {
+    line::check_single_line(value)?;
+    if value.trim_end().ends_with('\\') {
         return Err(EditError::InvalidValue(value.to_string()));
     }
     Ok(())
+}
+
+/// A server name is only compared, never written, but one that could not be a
+/// ServerName (a line break, a space, a quote) is a mistake to report, not to match
+/// against a wildcard ServerAlias.
+fn check_server_name(server_name: Option<&str>) -> Result<(), EditError> {
+    match server_name {
+        Some(name) if !is_plain_word(name) => Err(EditError::InvalidServerName(name.to_string())),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -1073,6 +1092,221 @@ mod tests {
             if !had(&text) {
                 let back = remove_directive(&once, SENDMAIL, Some("sendmail_path"), site).unwrap();
                 prop_assert_eq!(back, text);
+            }
+        }
+    }
+
+    // ---- hostile values ----
+
+    use super::super::testgen::hostile_value;
+    use proptest::test_runner::TestCaseError;
+
+    /// A directive as a runbook names it, or a hostile one.
+    fn hostile_directive() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec!["php_admin_value", "SetEnv"]).prop_map(str::to_string),
+            1 => hostile_value(),
+        ]
+    }
+
+    fn hostile_arg() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            3 => Just(Some("sendmail_path".to_string())),
+            1 => Just(None),
+            1 => hostile_value().prop_map(Some),
+        ]
+    }
+
+    fn hostile_site() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            2 => Just(None),
+            2 => prop::sample::select(vec!["a.example", "b.example"]).prop_map(|s| Some(s.to_string())),
+            1 => hostile_value().prop_map(Some),
+            // A real name with something after it, which a loose match would accept.
+            1 => (
+                prop::sample::select(vec!["a.example", "b.example"]),
+                prop::sample::select(vec!["\n", "\r\n", " ", "\t", "\u{85}", "\u{2028}", ":80", "\0"]),
+            )
+                .prop_map(|(s, v)| Some(format!("{s}{v}"))),
+        ]
+    }
+
+    /// The physical lines of every `<VirtualHost>` the edit applies to.
+    fn target_lines(text: &str, site: Option<&str>) -> Vec<std::ops::RangeInclusive<usize>> {
+        blocks(directives(&line::split(text)))
+            .iter()
+            .filter(|b| site.is_none_or(|s| vhost_matches(&describe(b), s)))
+            .map(|b| b.open.first..=b.close)
+            .collect()
+    }
+
+    /// Directives of `text` as Apache reads them, with those the edit is about split off.
+    fn split_off(
+        text: &str,
+        directive: &str,
+        arg: Option<&str>,
+        site: Option<&str>,
+    ) -> (Vec<String>, Vec<Directive>) {
+        let targets = target_lines(text, site);
+        let (edited, kept): (Vec<Directive>, Vec<Directive>) =
+            directives(&line::split(text)).into_iter().partition(|d| {
+                is_target(d, directive, arg) && targets.iter().any(|r| r.contains(&d.first))
+            });
+        (kept.into_iter().map(|d| d.text).collect(), edited)
+    }
+
+    /// What a successful edit must leave: the same virtual hosts with the same names,
+    /// every directive it is not about as it was, and each one it is about reading
+    /// back (as Apache splits words) as exactly `value`, on a line of its own.
+    fn directive_edit(
+        text: &str,
+        out: &str,
+        directive: &str,
+        arg: Option<&str>,
+        site: Option<&str>,
+        value: Option<&str>,
+    ) -> Result<(), TestCaseError> {
+        // A name Apache could not hold as one word selects no virtual host.
+        if let Some(site) = site {
+            prop_assert_eq!(
+                words(site).into_iter().map(|(_, w)| w).collect::<Vec<_>>(),
+                vec![site.to_string()]
+            );
+        }
+        let names = |t: &str| {
+            virtual_hosts(t)
+                .into_iter()
+                .map(|v| (v.addresses, v.server_name, v.server_aliases))
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(names(out), names(text));
+        let (kept_before, edited_before) = split_off(text, directive, arg, site);
+        let (kept_after, edited_after) = split_off(out, directive, arg, site);
+        prop_assert_eq!(kept_after, kept_before);
+        let Some(value) = value else {
+            prop_assert!(edited_after.is_empty(), "removed everywhere");
+            return Ok(());
+        };
+        // Each block keeps its copies (nested ones too), or gains one.
+        let in_block = |ds: &[Directive], r: &std::ops::RangeInclusive<usize>| {
+            ds.iter().filter(|d| r.contains(&d.first)).count()
+        };
+        for (b, a) in target_lines(text, site)
+            .iter()
+            .zip(&target_lines(out, site))
+        {
+            prop_assert_eq!(
+                in_block(&edited_after, a),
+                in_block(&edited_before, b).max(1)
+            );
+        }
+        let skip = usize::from(arg.is_some());
+        let expected: Vec<String> = words(value).into_iter().map(|(_, w)| w).collect();
+        for d in &edited_after {
+            prop_assert_eq!(d.first, d.last, "one line: {:?}", d.text);
+            prop_assert!(
+                !d.text.contains(|c: char| c.is_control() && c != '\t'),
+                "{:?}",
+                d.text
+            );
+            prop_assert_eq!(&d.args[skip..], expected.as_slice());
+        }
+        Ok(())
+    }
+
+    fn clear(e: &EditError) -> Result<(), TestCaseError> {
+        let message = e.to_string();
+        prop_assert!(!message.is_empty());
+        prop_assert!(!message.contains(char::is_control), "{:?}", message);
+        Ok(())
+    }
+
+    #[test]
+    fn hostile_requests_are_refused_with_a_reason() {
+        let text = "<VirtualHost *:80>\n\tServerName a.example\n</VirtualHost>\n";
+        let set =
+            |d: &str, a: Option<&str>, v: &str, s: Option<&str>| set_directive(text, d, a, v, s);
+        let evil = "x\n</VirtualHost>\n<VirtualHost *:80>";
+        assert_eq!(
+            set(SENDMAIL, Some("a"), evil, None),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            set(SENDMAIL, Some("a"), "x\ry", None),
+            Err(EditError::MultilineValue)
+        );
+        assert_eq!(
+            set(SENDMAIL, Some("a"), "x\0y", None),
+            Err(EditError::ControlCharacter("x\0y".into()))
+        );
+        // A final backslash, even before spaces, would join `</VirtualHost>` to the value.
+        assert_eq!(
+            set(SENDMAIL, Some("a"), "x \\ ", None),
+            Err(EditError::InvalidValue("x \\ ".into()))
+        );
+        for d in ["</VirtualHost>", "#x", "a\0", "a-b\n", "php_admin_value\tx"] {
+            assert_eq!(
+                set(d, None, "x", None),
+                Err(EditError::InvalidDirective(d.into()))
+            );
+        }
+        for a in ["a\0", "a\nb", "\x1b[2J"] {
+            assert_eq!(
+                set(SENDMAIL, Some(a), "x", None),
+                Err(EditError::InvalidArgument(a.into()))
+            );
+        }
+        for s in ["a.example\n", "a.example\0", "a example", "\"a.example\""] {
+            assert_eq!(
+                set(SENDMAIL, None, "x", Some(s)),
+                Err(EditError::InvalidServerName(s.into()))
+            );
+            assert_eq!(
+                remove_directive(text, SENDMAIL, None, Some(s)),
+                Err(EditError::InvalidServerName(s.into()))
+            );
+        }
+        // Text that would open or close a block is a plain value after a directive name.
+        let out = set(
+            "SetEnv",
+            Some("X"),
+            "</VirtualHost> <VirtualHost *:81>",
+            None,
+        )
+        .unwrap();
+        assert_eq!(virtual_hosts(&out).len(), 1);
+        assert!(out.contains("\tSetEnv X </VirtualHost> <VirtualHost *:81>\n</VirtualHost>"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn set_directive_hostile_refuses_or_sets_exactly_that_value(
+            text in conf_text(),
+            directive in hostile_directive(),
+            arg in hostile_arg(),
+            value in hostile_value(),
+            site in hostile_site(),
+        ) {
+            let (arg, site) = (arg.as_deref(), site.as_deref());
+            match set_directive(&text, &directive, arg, &value, site) {
+                Err(e) => clear(&e)?,
+                Ok(out) => directive_edit(&text, &out, &directive, arg, site, Some(&value))?,
+            }
+        }
+
+        #[test]
+        fn remove_directive_hostile_refuses_or_removes_only_that_directive(
+            text in conf_text(),
+            directive in hostile_directive(),
+            arg in hostile_arg(),
+            site in hostile_site(),
+        ) {
+            let (arg, site) = (arg.as_deref(), site.as_deref());
+            match remove_directive(&text, &directive, arg, site) {
+                Err(e) => clear(&e)?,
+                Ok(out) => directive_edit(&text, &out, &directive, arg, site, None)?,
             }
         }
     }

@@ -51,20 +51,45 @@ fn assignment(text: &str) -> Option<Assignment<'_>> {
 /// Where the comment starts in a value: the first `;` outside quotes. In double quotes
 /// a backslash escapes the next character; single quotes are raw, as in PHP.
 fn comment_start(value: &str) -> usize {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for (i, c) in value.char_indices() {
-        match (quote, c) {
-            (Some('"'), _) if escaped => escaped = false,
-            (Some('"'), '\\') => escaped = true,
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, ';') => return i,
-            (None, _) => {}
+        if quotes.step(c) && c == ';' {
+            return i;
         }
     }
     value.len()
+}
+
+/// Whether a quote opened in `value` is still open at its end. PHP reads such a string
+/// on into the following lines, swallowing the assignments there.
+fn quote_left_open(value: &str) -> bool {
+    let mut quotes = Quotes::default();
+    value.chars().for_each(|c| {
+        quotes.step(c);
+    });
+    quotes.open.is_some()
+}
+
+/// PHP's quoting, one character at a time.
+#[derive(Default)]
+struct Quotes {
+    open: Option<char>,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Take in `c`; true when `c` stands outside quotes (and is no quote itself).
+    fn step(&mut self, c: char) -> bool {
+        match (self.open, c) {
+            (Some('"'), _) if self.escaped => self.escaped = false,
+            (Some('"'), '\\') => self.escaped = true,
+            (Some(q), c) if c == q => self.open = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => self.open = Some(c),
+            (None, _) => return true,
+        }
+        false
+    }
 }
 
 /// A commented-out assignment of `key`: `;sendmail_path =`, `; mail.log = syslog`.
@@ -149,22 +174,31 @@ impl<'a> Ini<'a> {
     }
 
     /// Give `key` the raw value `f(current)`; `f` returns `None` to leave the file as it
-    /// is. Rewrites the effective assignment, or adds one when there is none.
-    fn edit(&self, key: &str, f: impl FnOnce(Option<&str>) -> Option<String>) -> String {
-        match self.effective(key) {
+    /// is. Rewrites the effective assignment, or adds one when there is none. The new
+    /// value is checked as it will be written, so a list edit cannot break its line.
+    fn edit(
+        &self,
+        key: &str,
+        f: impl FnOnce(Option<&str>) -> Option<String>,
+    ) -> Result<String, EditError> {
+        Ok(match self.effective(key) {
             Some((i, a)) => match f(Some(a.value)) {
-                Some(new) if new != a.value => line::rewrite(&self.lines, i, &render(&a, &new)),
+                Some(new) if new != a.value => {
+                    check_written(&new)?;
+                    line::rewrite(&self.lines, i, &render(&a, &new))
+                }
                 _ => self.text.to_string(),
             },
             None => match f(None) {
                 Some(new) => {
+                    check_written(&new)?;
                     let at = self.insertion_point(key);
                     let new_line = format!("{key} = {new}");
                     line::insert(self.text, &self.lines, at, new_line.trim_end())
                 }
                 None => self.text.to_string(),
             },
-        }
+        })
     }
 }
 
@@ -220,7 +254,7 @@ pub fn get(text: &str, key: &str) -> Option<String> {
 pub fn set(text: &str, key: &str, value: &str) -> Result<String, EditError> {
     check_key(key)?;
     let value = check_value(value)?;
-    Ok(Ini::new(text).edit(key, |_| Some(value.to_string())))
+    Ini::new(text).edit(key, |_| Some(value.to_string()))
 }
 
 /// Add `item` to a comma-separated value such as `disable_functions`, keeping the
@@ -229,13 +263,13 @@ pub fn set(text: &str, key: &str, value: &str) -> Result<String, EditError> {
 pub fn list_add(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
-    Ok(Ini::new(text).edit(key, |old| {
+    Ini::new(text).edit(key, |old| {
         let (quote, inner) = split_quotes(old.unwrap_or(""));
         if has_item(inner, item) {
             return None;
         }
         Some(format!("{quote}{}{quote}", add_item(inner, item)))
-    }))
+    })
 }
 
 /// Remove every occurrence of `item` (case-insensitively) from a comma-separated value.
@@ -243,11 +277,11 @@ pub fn list_add(text: &str, key: &str, item: &str) -> Result<String, EditError> 
 pub fn list_remove(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
-    Ok(Ini::new(text).edit(key, |old| {
+    Ini::new(text).edit(key, |old| {
         let (quote, inner) = split_quotes(old?);
         let kept = remove_item(inner, item)?;
         Some(format!("{quote}{kept}{quote}"))
-    }))
+    })
 }
 
 fn has_item(list: &str, item: &str) -> bool {
@@ -298,11 +332,17 @@ fn remove_item(list: &str, item: &str) -> Option<String> {
     Some(kept.join(","))
 }
 
+/// Characters PHP's ini scanner does not take in a key: operators, quotes, `[]` (array
+/// keys), `${}` (expansion), `;` (comment), `=`.
+const KEY_SPECIALS: &[char] = &[
+    '=', ';', '"', '\'', '[', ']', '{', '}', '(', ')', '&', '|', '^', '~', '!', '$',
+];
+
 fn check_key(key: &str) -> Result<(), EditError> {
     let bad = key.is_empty()
-        || key.starts_with('[')
-        || key.contains(['=', ';', '"', '\''])
-        || key.contains(char::is_whitespace);
+        || key.starts_with('#')
+        || key.contains(KEY_SPECIALS)
+        || key.contains(|c: char| c.is_whitespace() || c.is_control());
     if bad {
         return Err(EditError::InvalidKey(key.to_string()));
     }
@@ -311,20 +351,32 @@ fn check_key(key: &str) -> Result<(), EditError> {
 
 /// The value trimmed, if it reads back as itself once written.
 fn check_value(value: &str) -> Result<&str, EditError> {
-    if value.contains(['\n', '\r']) {
-        return Err(EditError::MultilineValue);
-    }
+    line::check_single_line(value)?;
     let value = value.trim();
+    check_written(value)?;
+    Ok(value)
+}
+
+/// A raw value as it goes after `key = `: one line of printable text that reads back
+/// as itself (no comment cuts it) and closes every quote it opens.
+fn check_written(value: &str) -> Result<(), EditError> {
+    line::check_single_line(value)?;
     let line = format!("k = {value}");
     match assignment(&line) {
-        Some(a) if a.value == value => Ok(value),
-        _ => Err(EditError::InvalidValue(value.to_string())),
+        Some(a) if a.value == value.trim_matches([' ', '\t']) => {}
+        _ => return Err(EditError::InvalidValue(value.to_string())),
     }
+    if quote_left_open(value) {
+        return Err(EditError::UnclosedQuote(value.to_string()));
+    }
+    Ok(())
 }
 
 fn check_item(item: &str) -> Result<(), EditError> {
-    let bad =
-        item.is_empty() || item.trim() != item || item.contains([',', ';', '"', '\'', '\n', '\r']);
+    let bad = item.is_empty()
+        || item.trim() != item
+        || item.contains([',', ';', '"', '\''])
+        || item.contains(char::is_control);
     if bad {
         return Err(EditError::InvalidItem(item.to_string()));
     }
@@ -800,7 +852,15 @@ mod tests {
         ) {
             let item = "fresh9";
             prop_assume!(!text.to_ascii_lowercase().contains(item));
-            let added = list_add(&text, key, item).unwrap();
+            let added = match list_add(&text, key, item) {
+                // A value whose quote is already open is not made longer.
+                Err(EditError::UnclosedQuote(_)) => {
+                    let old = Ini::new(&text).effective(key).map(|(_, a)| a.value.to_string());
+                    prop_assert!(old.is_some_and(|v| quote_left_open(&v)));
+                    return Ok(());
+                }
+                other => other.unwrap(),
+            };
             prop_assert_eq!(list_add(&added, key, item).unwrap(), added.clone());
             let removed = list_remove(&added, key, item).unwrap();
             match get(&text, key) {
@@ -841,6 +901,207 @@ mod tests {
             let all_crlf = |t: &str| t.matches('\n').count() == t.matches("\r\n").count();
             if text.contains('\n') {
                 prop_assert_eq!(all_crlf(&out), all_crlf(&text));
+            }
+        }
+    }
+
+    // ---- hostile values ----
+
+    use super::super::testgen::hostile_value;
+    use proptest::test_runner::TestCaseError;
+
+    fn hostile_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => prop::sample::select(KEYS).prop_map(str::to_string),
+            1 => hostile_value(),
+        ]
+    }
+
+    /// Every key assigned anywhere in `text`.
+    fn keys_of(text: &str) -> Vec<String> {
+        line::split(text)
+            .iter()
+            .filter_map(|l| assignment(l.text).map(|a| a.key.to_string()))
+            .collect()
+    }
+
+    fn sections_of(text: &str) -> Vec<String> {
+        line::split(text)
+            .iter()
+            .filter_map(|l| section(l.text).map(str::to_string))
+            .collect()
+    }
+
+    /// What every successful edit of `key` must leave: at most one line changed or
+    /// added, that line being the effective assignment of `key`; its value one line of
+    /// printable text with its quotes closed (PHP would otherwise read on into the next
+    /// lines); the same sections, and every other key's effective value unchanged.
+    /// Returns the raw value `key` has afterwards.
+    fn one_assignment(text: &str, out: &str, key: &str) -> Result<String, TestCaseError> {
+        let (before, after) = (line_texts(text), line_texts(out));
+        let differ: Vec<usize> = (0..after.len())
+            .filter(|&i| before.get(i) != after.get(i))
+            .collect();
+        prop_assert!(
+            after.len() <= before.len() + 1,
+            "{} lines became {}",
+            before.len(),
+            after.len()
+        );
+        let ini = Ini::new(out);
+        let Some((at, a)) = ini.effective(key) else {
+            prop_assert_eq!(out, text);
+            return Ok(String::new());
+        };
+        if let Some(&first) = differ.first() {
+            prop_assert_eq!(first, at, "the changed line is the assignment of {:?}", key);
+            if after.len() == before.len() {
+                prop_assert_eq!(differ.len(), 1, "one line changed");
+            } else {
+                let mut rest = raw_lines(out);
+                rest.remove(at);
+                let rest = rest.concat();
+                let with_eol = format!("{text}{}", line::eol_style(text));
+                prop_assert!(rest == text || rest == with_eol, "only one line added");
+            }
+        }
+        if !differ.is_empty() {
+            let control = |c: char| c.is_control() && c != '\t';
+            prop_assert!(
+                !a.value.contains(control),
+                "control character in {:?}",
+                a.value
+            );
+            prop_assert!(!quote_left_open(a.value), "open quote in {:?}", a.value);
+        }
+        prop_assert_eq!(sections_of(out), sections_of(text));
+        let mut others = keys_of(text);
+        others.extend(keys_of(out));
+        for k in others.iter().filter(|k| k.as_str() != key) {
+            prop_assert_eq!(get(out, k), get(text, k), "key {:?} changed", k);
+        }
+        Ok(a.value.to_string())
+    }
+
+    /// A refusal says why without echoing control characters to the terminal.
+    fn clear(e: &EditError) -> Result<(), TestCaseError> {
+        let message = e.to_string();
+        prop_assert!(!message.is_empty());
+        prop_assert!(!message.contains(char::is_control), "{:?}", message);
+        Ok(())
+    }
+
+    /// The items of a raw list value, as PHP splits them.
+    fn items(raw: &str) -> Vec<String> {
+        split_quotes(raw)
+            .1
+            .split(',')
+            .map(|p| p.trim().to_ascii_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn hostile_values_are_refused_with_a_reason() {
+        let refused = [
+            (
+                "sendmail_path",
+                "/bin/true\nsendmail_path = /bin/evil",
+                EditError::MultilineValue,
+            ),
+            (
+                "sendmail_path",
+                "/bin/true\r[PATH=/x]",
+                EditError::MultilineValue,
+            ),
+            ("a", "x\0y", EditError::ControlCharacter("x\0y".into())),
+            ("a", "\"x", EditError::UnclosedQuote("\"x".into())),
+            ("a", "it's", EditError::UnclosedQuote("it's".into())),
+            ("a", "\"x\\\"", EditError::UnclosedQuote("\"x\\\"".into())),
+        ];
+        for (key, value, error) in refused {
+            assert_eq!(set("a = 1\n", key, value), Err(error), "{value:?}");
+        }
+        for key in ["a\0", "a[]", "a]", "${a}", "#a", "a\x1b", "a|b"] {
+            assert_eq!(set("", key, "1"), Err(EditError::InvalidKey(key.into())));
+        }
+        // An item that would close the list's quotes early, or escape the closing one.
+        let quoted = "disable_functions = \"exec\"\n";
+        assert_eq!(
+            list_add(quoted, "disable_functions", "a\\"),
+            Err(EditError::UnclosedQuote("\"exec,a\\\"".into()))
+        );
+        assert_eq!(
+            list_add(quoted, "disable_functions", "a\0"),
+            Err(EditError::InvalidItem("a\0".into()))
+        );
+        let message = EditError::InvalidKey("a\nb\x1b".into()).to_string();
+        assert!(
+            message.starts_with("`a\\nb\\u{1b}` is not a valid key"),
+            "{message}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn set_hostile_refuses_or_writes_one_assignment(
+            text in ini_text(),
+            key in hostile_key(),
+            value in hostile_value(),
+        ) {
+            match set(&text, &key, &value) {
+                Err(e) => clear(&e)?,
+                Ok(out) => {
+                    let raw = one_assignment(&text, &out, &key)?;
+                    prop_assert_eq!(raw.as_str(), value.trim());
+                    prop_assert_eq!(get(&out, &key), Some(split_quotes(value.trim()).1.trim().to_string()));
+                }
+            }
+        }
+
+        #[test]
+        fn list_add_hostile_refuses_or_adds_one_item(
+            text in ini_text(),
+            key in hostile_key(),
+            item in hostile_value(),
+        ) {
+            match list_add(&text, &key, &item) {
+                Err(e) => clear(&e)?,
+                Ok(out) => {
+                    let raw = one_assignment(&text, &out, &key)?;
+                    let before = Ini::new(&text).effective(&key).map(|(_, a)| items(a.value)).unwrap_or_default();
+                    let mut expected = before.clone();
+                    if !expected.contains(&item.to_ascii_lowercase()) {
+                        expected.push(item.to_ascii_lowercase());
+                    }
+                    let mut got = items(&raw);
+                    got.sort();
+                    expected.sort();
+                    prop_assert_eq!(got, expected);
+                }
+            }
+        }
+
+        #[test]
+        fn list_remove_hostile_refuses_or_removes_that_item(
+            text in ini_text(),
+            key in hostile_key(),
+            item in prop_oneof![hostile_value(), Just("exec".to_string())],
+        ) {
+            match list_remove(&text, &key, &item) {
+                Err(e) => clear(&e)?,
+                Ok(out) => {
+                    let raw = one_assignment(&text, &out, &key)?;
+                    let Some((_, a)) = Ini::new(&text).effective(&key) else {
+                        prop_assert_eq!(out, text);
+                        return Ok(());
+                    };
+                    let lower = item.to_ascii_lowercase();
+                    let expected: Vec<String> = items(a.value).into_iter().filter(|i| *i != lower).collect();
+                    prop_assert_eq!(items(&raw), expected);
+                }
             }
         }
     }

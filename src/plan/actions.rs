@@ -140,7 +140,7 @@ impl Planner<'_> {
                             text,
                             text_line.as_deref().unwrap_or(""),
                             regex.as_ref(),
-                        ),
+                        )?,
                         LineState::Absent => line::ensure_absent(
                             text,
                             regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
@@ -149,7 +149,7 @@ impl Planner<'_> {
                             text,
                             regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
                             with.as_deref().unwrap_or(""),
-                        ),
+                        )?,
                     })
                 })?
             }

@@ -48,6 +48,8 @@ pub mod code {
     pub const INCLUDE_PARAMS: &str = "RB043";
     pub const MISSING_SCHEMA_MODELINE: &str = "RB050";
     pub const IO: &str = "RB090";
+    pub const SHELL_SCRIPT_TEMPLATE: &str = "RB091";
+    pub const PROGRAM_TEMPLATE: &str = "RB092";
 }
 
 /// One problem in one file.

@@ -520,6 +520,36 @@ impl<'a> Validator<'a> {
         for (i, arg) in argv.iter().enumerate() {
             self.template(&format!("{path}.{i}"), arg, scope);
         }
+        self.argv_hazard(path, argv);
+    }
+
+    /// A template that would choose the program, or become shell code, is refused:
+    /// argv keeps values as data only while they stay plain arguments.
+    fn argv_hazard(&mut self, path: &str, argv: &[String]) {
+        match argv_hazard(argv) {
+            Some(Hazard::Program(i)) => {
+                let d = self.loaded.at_value(
+                    &format!("{path}.{i}"),
+                    code::PROGRAM_TEMPLATE,
+                    "a template must not choose the program to run",
+                );
+                self.out
+                    .push(d.help("name the program literally and pass values as arguments"));
+            }
+            Some(Hazard::ShellScript { at, shell }) => {
+                let d = self.loaded.at_value(
+                    &format!("{path}.{at}"),
+                    code::SHELL_SCRIPT_TEMPLATE,
+                    format!(
+                        "a template in the script of `{shell} -c` is pasted into shell code unquoted; use a `shell:` step, which shell-quotes every value"
+                    ),
+                );
+                self.out.push(d.help(format!(
+                    "or pass the value as an argument after the script: [{shell}, -c, 'echo \"$1\"', {shell}, '{{{{params.x}}}}']"
+                )));
+            }
+            None => {}
+        }
     }
 
     fn templates(&mut self, path: &str, fields: &[(&str, &String)], scope: &Scope) {
@@ -666,6 +696,156 @@ fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n 
         .map(|(_, n)| n)
 }
 
+/// Shells whose `-c` runs its argument as code.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"];
+
+/// The argv element where a template would do harm.
+#[derive(Debug, PartialEq)]
+enum Hazard {
+    /// It names the program (or the script file a shell runs).
+    Program(usize),
+    /// It is the code a shell runs with `-c`.
+    ShellScript { at: usize, shell: String },
+}
+
+/// Follows `env` and `busybox` to the program they run, then, for a shell, to its script.
+fn argv_hazard(argv: &[String]) -> Option<Hazard> {
+    let mut i = 0;
+    loop {
+        let program = argv.get(i)?;
+        if has_template(program) {
+            return Some(Hazard::Program(i));
+        }
+        let name = program.rsplit('/').next().unwrap_or(program);
+        match name {
+            "env" => i = env_program(argv, i + 1),
+            "busybox" => i += 1,
+            _ if SHELLS.contains(&name) => return shell_hazard(argv, i + 1, name),
+            _ => return None,
+        }
+    }
+}
+
+/// Where the program of `env` sits: after its options and `NAME=value` assignments.
+/// `-S STRING` splits STRING into the command, so STRING counts as the program.
+fn env_program(argv: &[String], mut j: usize) -> usize {
+    while let Some(a) = argv.get(j) {
+        match a.as_str() {
+            "--" | "-S" | "--split-string" => return j + 1,
+            "-u" | "-C" | "--unset" | "--chdir" => j += 2,
+            a if a.starts_with('-') || a.contains('=') => j += 1,
+            _ => return j,
+        }
+    }
+    j
+}
+
+/// A template in the operand a shell runs: the `-c` script, or the script file.
+fn shell_hazard(argv: &[String], from: usize, shell: &str) -> Option<Hazard> {
+    let (operand, command, stdin) = shell_operand(argv, from);
+    let text = argv.get(operand)?;
+    if !has_template(text) {
+        return None;
+    }
+    match (command, stdin) {
+        (true, _) => Some(Hazard::ShellScript {
+            at: operand,
+            shell: shell.to_string(),
+        }),
+        // `sh -s` reads code from stdin; its operands are positional arguments.
+        (false, true) => None,
+        (false, false) => Some(Hazard::Program(operand)),
+    }
+}
+
+/// The first operand after a shell's options, and whether `-c` or `-s` was among them.
+/// POSIX: `sh -c [-abCefhimnuvx] [-o option]... command_string [command_name [arg...]]`.
+fn shell_operand(argv: &[String], mut j: usize) -> (usize, bool, bool) {
+    let (mut command, mut stdin) = (false, false);
+    while let Some(a) = argv.get(j) {
+        if a == "--" || a == "-" {
+            return (j + 1, command, stdin);
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            // bash's long options; two take a file.
+            j += if matches!(long, "rcfile" | "init-file") {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let Some(flags) = a.strip_prefix(['-', '+']).filter(|f| !f.is_empty()) else {
+            break;
+        };
+        if a.starts_with('-') {
+            command |= flags.contains('c');
+            stdin |= flags.contains('s');
+        }
+        // `-o NAME` (and bash's `-O NAME`) take the next element.
+        j += 1 + flags.matches(['o', 'O']).count();
+    }
+    (j, command, stdin)
+}
+
+/// Whether `text` reads a template variable (a broken template counts: it is meant as one).
+fn has_template(text: &str) -> bool {
+    match Template::parse(text) {
+        Ok(t) => t.variables().next().is_some(),
+        Err(_) => text.contains("{{"),
+    }
+}
+
 fn is_identifier(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hazard(argv: &[&str]) -> Option<Hazard> {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        argv_hazard(&argv)
+    }
+
+    fn script(at: usize, shell: &str) -> Option<Hazard> {
+        Some(Hazard::ShellScript {
+            at,
+            shell: shell.to_string(),
+        })
+    }
+
+    #[test]
+    fn shell_options_before_the_script_are_skipped() {
+        assert_eq!(hazard(&["sh", "-c", "--", "{{x}}"]), script(3, "sh"));
+        assert_eq!(
+            hazard(&["bash", "--rcfile", "/f", "-c", "{{x}}"]),
+            script(4, "bash")
+        );
+        assert_eq!(
+            hazard(&["bash", "-O", "extglob", "-c", "{{x}}"]),
+            script(4, "bash")
+        );
+        assert_eq!(hazard(&["sh", "+e", "-c", "{{x}}"]), script(3, "sh"));
+        // `-o` takes `{{x}}` as an option name; the script is literal.
+        assert_eq!(hazard(&["sh", "-c", "-o", "{{x}}", "true"]), None);
+    }
+
+    #[test]
+    fn escaped_braces_are_not_templates() {
+        assert_eq!(hazard(&["sh", "-c", r"echo \{{x}}"]), None);
+        assert_eq!(hazard(&["sh", "-c", "echo {{x"]), script(2, "sh"));
+    }
+
+    #[test]
+    fn env_split_string_is_the_program() {
+        assert_eq!(
+            hazard(&["env", "-S", "sh -c {{x}}"]),
+            Some(Hazard::Program(2))
+        );
+        assert_eq!(hazard(&["env", "--", "{{x}}"]), Some(Hazard::Program(2)));
+        assert_eq!(hazard(&["env"]), None);
+        assert_eq!(hazard(&[]), None);
+    }
 }

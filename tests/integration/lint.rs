@@ -116,3 +116,125 @@ fn a_missing_modeline_is_a_warning_only() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     crate::assert_contains!(out.stdout, "warning[RB050]");
 }
+
+/// Every way a template can become shell code or choose the program; one step each.
+const ARGV_HAZARDS: &str = r#"# yaml-language-server: $schema=x
+id: argv-hazards
+title: Templates where argv stops being data
+params:
+  x: { type: string }
+steps:
+  - id: sh
+    title: sh -c
+    run: { argv: [sh, -c, 'echo {{params.x}}'], mutating: true }
+  - id: bin-sh
+    title: /bin/sh -c
+    run: { argv: [/bin/sh, -c, '{{params.x}}'], mutating: true }
+  - id: env-bash
+    title: env bash -c
+    run: { argv: [/usr/bin/env, bash, -c, 'rm {{params.x}}'], mutating: true }
+  - id: env-options
+    title: env with options and assignments, then dash -ec
+    run: { argv: [env, -i, -u, HOME, 'LANG=C', dash, -ec, 'x{{params.x}}'], mutating: true }
+  - id: busybox
+    title: busybox sh -c
+    run: { argv: [/bin/busybox, sh, -c, 'ls {{params.x}}'], mutating: true }
+  - id: combined
+    title: -lc, -xc and -e -c
+    run: { argv: [zsh, -lc, '{{params.x}}'], mutating: true, undo: [ksh, -xc, '{{params.x}}'] }
+  - id: separate
+    title: -e -c, -o option before the script
+    run: { argv: [mksh, -e, -c, -o, pipefail, '{{params.x}}'], mutating: true }
+  - id: ash
+    title: ash -c
+    run: { argv: [ash, -c, '{{params.x}}'], mutating: true }
+  - id: program
+    title: templated program
+    run: { argv: ['{{params.x}}', --help], mutating: false }
+  - id: env-program
+    title: templated program after env
+    run: { argv: [env, 'A=1', '{{params.x}}'], mutating: false }
+  - id: busybox-program
+    title: templated applet
+    run: { argv: [busybox, '{{params.x}}'], mutating: false, undo: ['/usr/bin/{{params.x}}'] }
+  - id: script-file
+    title: templated script file
+    run: { argv: [bash, '{{params.x}}'], mutating: true }
+"#;
+
+/// Values passed as plain arguments: what a `run` step is for.
+const ARGV_CLEAN: &str = r#"# yaml-language-server: $schema=x
+id: argv-clean
+title: Templates only as arguments
+params:
+  x: { type: string }
+steps:
+  - id: literal-script
+    title: a literal script
+    run: { argv: [sh, -c, 'echo hi'], mutating: false }
+  - id: grep
+    title: a template as an argument
+    run: { argv: [grep, '{{params.x}}', /etc/f], mutating: false }
+  - id: positional
+    title: a template as a positional argument of the script
+    run: { argv: [sh, -c, 'echo "$1"', sh, '{{params.x}}'], mutating: false }
+  - id: env-value
+    title: a template in an environment assignment and argument
+    run: { argv: [/usr/bin/env, 'X={{params.x}}', bash, -ec, 'echo "$X"', bash, '{{params.x}}'], mutating: false }
+  - id: stdin
+    title: sh -s with positional arguments
+    run: { argv: [sh, -s, '{{params.x}}'], mutating: false }
+  - id: option-value
+    title: a template in a non-shell program's options
+    run: { argv: [busybox, wget, -O, /tmp/f, '{{params.x}}'], mutating: false }
+"#;
+
+#[test]
+fn templates_that_choose_the_program_or_become_shell_code_are_errors() {
+    let test = Test::new().runbook(ARGV_HAZARDS);
+    let dir = test.runbooks_dir().display().to_string();
+    let out = test.run_args(&["lint", &dir]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stdout);
+    let report = test.run_args(&["lint", "--output", "json", &dir]).json();
+    let found: Vec<(String, u64, u64)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect: Vec<(String, u64, u64)> = [
+        ("RB091", 9, 27),  // sh -c
+        ("RB091", 12, 32), // /bin/sh -c
+        ("RB091", 15, 43), // /usr/bin/env bash -c
+        ("RB091", 18, 59), // env -i -u HOME LANG=C dash -ec
+        ("RB091", 21, 41), // /bin/busybox sh -c
+        ("RB091", 24, 29), // zsh -lc
+        ("RB091", 24, 79), // undo: ksh -xc
+        ("RB091", 27, 47), // mksh -e -c -o pipefail
+        ("RB091", 30, 28), // ash -c
+        ("RB092", 33, 19), // templated program
+        ("RB092", 36, 31), // after env
+        ("RB092", 39, 28), // busybox applet
+        ("RB092", 39, 69), // undo program with a path
+        ("RB092", 42, 25), // bash SCRIPT_FILE
+    ]
+    .into_iter()
+    .map(|(c, l, col)| (c.to_string(), l, col))
+    .collect();
+    assert_eq!(found, expect);
+}
+
+#[test]
+fn templates_as_plain_arguments_stay_clean() {
+    let test = Test::new().runbook(ARGV_CLEAN);
+    let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    crate::assert_contains!(out.stdout, "0 errors, 0 warnings");
+}
