@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use proptest::prelude::*;
-use runbook::apply::{execute, rollback};
+use runbook::apply::{execute, rollback, state_dir};
 use runbook::edit::{apache, ini};
 use runbook::host::Host;
 use runbook::plan::builder::{Request, build};
@@ -148,7 +148,7 @@ proptest! {
         fs::write(&rb, RUNBOOK).unwrap();
         let catalog = Catalog::from_paths(&[rb]);
         let host = Host::new(&root);
-        let state = root.join("var/lib/runbook");
+        let state = state_dir::open(&root.join("var/lib/runbook"), Some(&root), true).unwrap().unwrap();
         let params = [("v".to_string(), v.clone())];
         let request = Request { catalog: &catalog, id: "hostile", host: &host, params: &params, mode: Mode::Apply };
         match build(&request) {
@@ -163,7 +163,7 @@ proptest! {
                 prop_assert!(!state.exists());
             }
             Ok(mut plan) => {
-                let applied = execute::apply(&mut plan, &host, &state).unwrap();
+                let applied = execute::apply(&mut plan, &host, &state, false).unwrap();
                 prop_assert!(applied.error.is_none());
                 check_applied(&root, &v)?;
                 rollback::rollback(&host, &state, None, false).unwrap();
