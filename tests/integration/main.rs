@@ -8,6 +8,7 @@ mod facts;
 mod failure;
 mod injection;
 mod lint;
+mod pipe;
 mod real_apache;
 mod real_exim;
 mod rollback;
