@@ -8,7 +8,8 @@ fn main() -> ExitCode {
     match runbook::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let message = runbook::report::escape::escape_text(&format!("{err:#}"));
+            eprintln!("error: {message}");
             ExitCode::from(1)
         }
     }

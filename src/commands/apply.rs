@@ -8,6 +8,7 @@ use crate::cli::{HostArgs, Output};
 use crate::host::Host;
 use crate::plan::builder::{Request, build};
 use crate::plan::types::{Mode, Plan};
+use crate::report::escape::{escape, escape_text};
 use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
 use crate::runbook::validate::validate;
@@ -82,13 +83,17 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         }
         Some(error) => {
             let style = Style::detect_stderr();
-            eprintln!("{} {error:#}", style.red("error:"));
+            eprintln!(
+                "{} {}",
+                style.red("error:"),
+                escape_text(&format!("{error:#}"))
+            );
             if applied.undone.is_empty() {
                 eprintln!("Nothing had been changed yet.");
             } else {
                 eprintln!("Undid what this run had done, newest first:");
                 for line in &applied.undone {
-                    eprintln!("  - {line}");
+                    eprintln!("  - {}", escape(line));
                 }
             }
             Ok(1)

@@ -67,7 +67,8 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
             }
         }
     }
-    out
+    // Runbooks come from files anyone with RUNBOOK_PATH can point at: no raw controls.
+    super::escape::escape_text(&out)
 }
 
 fn step_text(out: &mut String, n: usize, step: &Step) {
