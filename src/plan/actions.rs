@@ -133,7 +133,8 @@ impl Planner<'_> {
             Action::Run(a) => {
                 let argv = render_argv(&a.argv, ctx)?;
                 let undo = a.undo.as_ref().map(|u| render_argv(u, ctx)).transpose()?;
-                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating)?]
+                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
+                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating, input)?]
             }
             Action::Shell(a) => {
                 let script = Template::parse(&a.script).map_err(|e| anyhow!(e.message()))?;
@@ -145,7 +146,8 @@ impl Planner<'_> {
                     }
                     None => None,
                 };
-                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating)?]
+                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
+                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating, input)?]
             }
             Action::Manual(a) => {
                 let text = self.redactor.redact(&render(&a.text, ctx)?);
@@ -222,6 +224,7 @@ impl Planner<'_> {
         undo: Option<Vec<String>>,
         timeout: Option<&str>,
         mutating: bool,
+        input: Input,
     ) -> Result<Work> {
         let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
         if self.host.find_program(program).is_none() {
@@ -244,8 +247,43 @@ impl Planner<'_> {
             undo,
             timeout,
             mutating,
+            stdin: input.stdin,
+            env: input.env,
+            redactor: self.redactor.clone(),
         }))
     }
+}
+
+/// A command's rendered `stdin:` and `env:`, values inserted as they are.
+struct Input {
+    stdin: Option<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Input {
+    fn render(stdin: Option<&str>, env: &IndexMap<String, String>, ctx: &Context) -> Result<Input> {
+        Ok(Input {
+            stdin: stdin.map(|t| render(t, ctx)).transpose()?,
+            env: env
+                .iter()
+                .map(|(name, value)| {
+                    if !is_env_name(name) {
+                        bail!("`{name}` is not an environment variable name");
+                    }
+                    Ok((name.clone(), render(value, ctx)?))
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can read as `$NAME`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Resolve a service reload's commands and whether the service is installed.

@@ -78,3 +78,41 @@ fn a_closed_pipe_does_not_panic_any_command() {
         );
     }
 }
+
+#[test]
+fn a_program_that_does_not_read_its_stdin_does_not_kill_the_apply() {
+    // More than a pipe holds, for a program that exits without reading any of it: the
+    // write fails with EPIPE, and SIGPIPE (default since main) must not end runbook.
+    let big = "x".repeat(512 * 1024);
+    let runbook = format!(
+        r#"# yaml-language-server: $schema=x
+id: deaf
+title: A program that ignores its stdin, then another step
+params:
+  out: {{ type: path }}
+steps:
+  - id: deaf
+    title: Exits at once
+    run: {{ argv: [/bin/true], stdin: "{big}", mutating: true }}
+  - id: after
+    title: Runs after it
+    run: {{ argv: [/bin/sh, -c, 'echo after > "$1"', sh, "{{{{params.out}}}}"], mutating: true }}
+"#
+    );
+    let test = Test::new().runbook(&runbook);
+    let out_file = test.path("/after").display().to_string();
+    let state = test.path("/state").display().to_string();
+    let out = test.run_args(&[
+        "apply",
+        "deaf",
+        "--yes",
+        "-p",
+        &format!("out={out_file}"),
+        "--root",
+        "/",
+        "--state-dir",
+        &state,
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "after\n");
+}
