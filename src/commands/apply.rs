@@ -17,7 +17,10 @@ pub struct Options<'a> {
     pub id: &'a str,
     pub dry_run: bool,
     pub host: &'a HostArgs,
+    /// `-p KEY=VALUE` pairs as given.
     pub params: &'a [(String, String)],
+    /// `--param-file KEY=PATH` pairs as given.
+    pub param_files: &'a [(String, String)],
     pub yes: bool,
     pub output: Output,
     pub detailed_exitcode: bool,
@@ -29,6 +32,10 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         bail!("--root {} is not a directory", opts.host.root.display());
     }
     let host = Host::new(opts.host.root.canonicalize()?);
+    let params = match catalog.get(opts.id) {
+        Some(entry) => super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files)?,
+        None => opts.params.to_vec(),
+    };
     let mode = if opts.dry_run {
         Mode::DryRun
     } else {
@@ -38,7 +45,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         catalog,
         id: opts.id,
         host: &host,
-        params: opts.params,
+        params: &params,
         mode,
     })?;
     let pending = if plan.changes { 2 } else { 0 };

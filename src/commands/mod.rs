@@ -7,6 +7,7 @@ mod history;
 mod lint;
 mod list;
 mod meta;
+mod params;
 mod rollback;
 mod show;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             dry_run,
             ref host,
             ref params,
+            ref param_files,
             yes,
             output,
             detailed_exitcode,
@@ -38,6 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 dry_run,
                 host,
                 params,
+                param_files,
                 yes,
                 output,
                 detailed_exitcode,
