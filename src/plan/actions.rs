@@ -227,6 +227,17 @@ impl Planner<'_> {
         input: Input,
     ) -> Result<Work> {
         let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
+        // Lint refuses `{{params.SECRET}}` in argv (RB095); this also catches a secret
+        // that reaches argv another way (an include's param, a fact equal to it).
+        // Any user can read a running program's argv in /proc/PID/cmdline.
+        for (what, args) in [("argv", Some(&argv)), ("undo", undo.as_ref())] {
+            if args.is_some_and(|a| a.iter().any(|x| self.redactor.contains_secret(x))) {
+                bail!(
+                    "a secret would appear in the command's {what}, which every user can read \
+                     in /proc; pass it through `stdin:` or `env:`"
+                );
+            }
+        }
         if self.host.find_program(program).is_none() {
             bail!(
                 "program `{program}` is not installed on the host (looked in {} under {})",

@@ -48,6 +48,9 @@ pub mod code {
     pub const INCLUDE_PARAMS: &str = "RB043";
     pub const MISSING_SCHEMA_MODELINE: &str = "RB050";
     pub const IO: &str = "RB090";
+    pub const SECRET_IN_ARGV: &str = "RB095";
+    pub const ENV_NAME: &str = "RB096";
+    pub const SECRET_TO_PLAIN_PARAM: &str = "RB097";
 }
 
 /// One problem in one file.

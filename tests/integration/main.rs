@@ -14,4 +14,5 @@ mod real_apache;
 mod real_exim;
 mod rollback;
 mod rootfs;
+mod secrets;
 mod support;
