@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::escape::{escape, escape_text};
 use super::style::Style;
 use crate::plan::eval::short;
-use crate::plan::types::{Mode, Plan, PlannedStep};
+use crate::plan::types::{Mode, Plan, PlannedStep, Work};
 
 pub fn render(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
@@ -124,7 +124,7 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
         "runs"
     };
     for cmd in &step.commands {
-        let _ = writeln!(out, "      {verb}: {}", quoted(cmd));
+        let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
     }
     for item in &step.manual {
         let _ = writeln!(
@@ -140,6 +140,30 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
                 style.dim(&escape(&format!("{fact} = {}", short(value))))
             );
         }
+    }
+}
+
+/// What a command gets besides its argv, by name only: its stdin and env values may be
+/// secrets.
+fn inputs(step: &PlannedStep, shown: &[String]) -> String {
+    let Some(work) = step.work.iter().find_map(|w| match w {
+        Work::Command(c) if c.shown == shown => Some(c),
+        _ => None,
+    }) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if work.stdin.is_some() {
+        parts.push("stdin".to_string());
+    }
+    if !work.env.is_empty() {
+        let names: Vec<String> = work.env.iter().map(|(k, _)| escape(k)).collect();
+        parts.push(format!("env {}", names.join(" ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (with {})", parts.join(", "))
     }
 }
 
