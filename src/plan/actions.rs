@@ -22,6 +22,9 @@ use crate::runbook::template::{Escape, Template};
 /// The default limit for a command's run time.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The shortest secret the planner looks for in a command's argv.
+const MIN_SECRET_IN_ARGV: usize = 6;
+
 /// File contents as earlier steps of the plan leave them, so edits chain.
 #[derive(Default)]
 pub struct Overlay {
@@ -229,9 +232,15 @@ impl Planner<'_> {
         let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
         // Lint refuses `{{params.SECRET}}` in argv (RB095); this also catches a secret
         // that reaches argv another way (an include's param, a fact equal to it).
-        // Any user can read a running program's argv in /proc/PID/cmdline.
+        // Any user can read a running program's argv in /proc/PID/cmdline. Secrets
+        // shorter than MIN_SECRET_IN_ARGV are let through: they match ordinary text
+        // (`/bin/x` holds the secret `x`) more often than they leak.
         for (what, args) in [("argv", Some(&argv)), ("undo", undo.as_ref())] {
-            if args.is_some_and(|a| a.iter().any(|x| self.redactor.contains_secret(x))) {
+            let leaks = |a: &Vec<String>| {
+                a.iter()
+                    .any(|x| self.redactor.contains_secret_of_len(x, MIN_SECRET_IN_ARGV))
+            };
+            if args.is_some_and(leaks) {
                 bail!(
                     "a secret would appear in the command's {what}, which every user can read \
                      in /proc; pass it through `stdin:` or `env:`"

@@ -132,6 +132,9 @@ fn a_secret_from_a_param_file_reaches_programs_through_env_and_stdin() {
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     crate::assert_contains!(out.stdout, "password=\"********\"");
+    // The plan says what each program gets besides its argv, by name only.
+    crate::assert_contains!(out.stdout, " (with env PASSWORD)\n");
+    crate::assert_contains!(out.stdout, ".stdin-cmdline' (with stdin)\n");
     assert_received(&test, &prefix);
     assert_nowhere(&test, &[&out]);
 }
