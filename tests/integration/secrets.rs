@@ -375,3 +375,86 @@ steps:
     crate::assert_contains!(out.stderr, "`stdin:` or `env:`");
     assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
 }
+
+#[test]
+fn a_missing_secret_is_asked_for_on_a_terminal_without_echo() {
+    use std::io::{Read, Write};
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let test = Test::new().runbook(RUNBOOK);
+    let prefix = out_prefix(&test);
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fds; the null pointers ask for default settings.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just opened and are owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let echo_on = |fd: &OwnedFd| {
+        use std::os::fd::AsRawFd;
+        // SAFETY: termios is plain data, filled by tcgetattr for a pty fd.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut t) }, 0);
+        t.c_lflag & libc::ECHO != 0
+    };
+    assert!(echo_on(&master));
+    let state = test.path("/state").display().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_runbook"))
+        .args([
+            "apply",
+            "secret-use",
+            "--yes",
+            "-p",
+            &format!("out={prefix}"),
+        ])
+        .args(["--root", "/", "--state-dir", &state])
+        .arg("--runbooks")
+        .arg(test.runbooks_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("RUNBOOK_PATH")
+        .env_remove("RUNBOOK_PARAM_PASSWORD")
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Type only once echo is off, as a person would after the prompt.
+    let started = Instant::now();
+    while echo_on(&master) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "echo never went off"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut tty = std::fs::File::from(master);
+    tty.write_all(format!("{SECRET}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    crate::assert_contains!(stderr, "password (The mailbox's new password): ");
+    assert!(echo_on(&slave), "echo was not turned back on");
+    // What the terminal showed: the newline, never the secret.
+    // SAFETY: O_NONBLOCK on an fd we own, so reading what is there cannot hang.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        libc::fcntl(tty.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK);
+    }
+    let mut shown = Vec::new();
+    let _ = tty.read_to_end(&mut shown);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        !shown.contains(SECRET),
+        "the terminal echoed the secret: {shown:?}"
+    );
+    assert_received(&test, &prefix);
+}
