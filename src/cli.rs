@@ -68,9 +68,14 @@ pub enum Command {
         dry_run: bool,
         #[command(flatten)]
         host: HostArgs,
-        /// Set a param (repeatable).
+        /// Set a param (repeatable). Not for secrets: every user can read a command line.
         #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
         params: Vec<(String, String)>,
+        /// Set a param to a file's content, one trailing newline stripped (repeatable); the
+        /// way to pass a secret, with RUNBOOK_PARAM_KEY in the environment or, on a
+        /// terminal, being asked for it.
+        #[arg(long = "param-file", value_name = "KEY=PATH", value_parser = parse_key_value)]
+        param_files: Vec<(String, String)>,
         /// Apply without asking for confirmation.
         #[arg(long)]
         yes: bool,

@@ -3,12 +3,28 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = runbook::cli::Cli::parse();
     match runbook::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let message = runbook::report::escape::escape_text(&format!("{err:#}"));
+            eprintln!("error: {message}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Rust starts programs with SIGPIPE ignored, so `println!` to a closed pipe
+/// (`runbook history | head -1`) panics. Like other command-line tools, end quietly
+/// instead: the default disposition kills the process when its reader is gone.
+/// The one pipe runbook writes to on purpose, a command's stdin, is written from a
+/// thread that blocks SIGPIPE (see `apply::command`), so a child that closes its stdin
+/// early cannot kill an apply half way.
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -148,7 +148,7 @@ proptest! {
         fs::write(&rb, RUNBOOK).unwrap();
         let catalog = Catalog::from_paths(&[rb]);
         let host = Host::new(&root);
-        let state = state_dir::open(&root.join("var/lib/runbook"), Some(&root), true).unwrap().unwrap();
+        let state_path = root.join("var/lib/runbook");
         let params = [("v".to_string(), v.clone())];
         let request = Request { catalog: &catalog, id: "hostile", host: &host, params: &params, mode: Mode::Apply };
         match build(&request) {
@@ -160,9 +160,10 @@ proptest! {
                 for (file, text) in FILES {
                     prop_assert_eq!(read(&root, file), text);
                 }
-                prop_assert!(!state.exists());
+                prop_assert!(!state_path.exists());
             }
             Ok(mut plan) => {
+                let state = state_dir::open(&state_path, Some(&root), true).unwrap().unwrap();
                 let applied = execute::apply(&mut plan, &host, &state, false).unwrap();
                 prop_assert!(applied.error.is_none());
                 check_applied(&root, &v)?;

@@ -3,20 +3,21 @@
 
 use std::collections::HashSet;
 use std::ffi::CString;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, pthread_sigmask};
 use nix::unistd::Pid;
 
 use crate::host::{Host, SEARCH_PATH};
+use crate::plan::types::CommandWork;
 
 /// Process groups of running commands, killed when the user presses Ctrl-C.
 static RUNNING: LazyLock<Mutex<HashSet<i32>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
@@ -82,8 +83,35 @@ impl Finished {
     }
 }
 
-/// Run argv on the host (chrooted unless the host is `/`).
+/// Run a planned command: its stdin and env given, and everything it prints redacted
+/// with the run's secrets, so no caller can show, journal or store a secret it echoed.
+pub fn run_work(host: &Host, work: &CommandWork) -> Result<Finished> {
+    let finished = spawn(
+        host,
+        &work.argv,
+        work.timeout,
+        work.stdin.as_deref(),
+        &work.env,
+    )?;
+    Ok(Finished {
+        stdout: work.redactor.redact(&finished.stdout),
+        stderr: work.redactor.redact(&finished.stderr),
+        ..finished
+    })
+}
+
+/// Run argv on the host (chrooted unless the host is `/`), stdin empty.
 pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> {
+    spawn(host, argv, timeout, None, &[])
+}
+
+fn spawn(
+    host: &Host,
+    argv: &[String],
+    timeout: Duration,
+    stdin: Option<&str>,
+    env: &[(String, String)],
+) -> Result<Finished> {
     let Some(program) = argv.first() else {
         bail!("empty command")
     };
@@ -102,7 +130,12 @@ pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> 
         .env_clear()
         .env("PATH", SEARCH_PATH)
         .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -124,6 +157,7 @@ pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> 
         .with_context(|| format!("cannot start `{program}`"))?;
     let pgid = child.id() as i32;
     RUNNING.lock().map(|mut r| r.insert(pgid)).ok();
+    let input = writer(child.stdin.take(), stdin.map(|s| s.as_bytes().to_vec()));
     let out = reader(child.stdout.take());
     let err = reader(child.stderr.take());
     let started = Instant::now();
@@ -140,6 +174,9 @@ pub fn run(host: &Host, argv: &[String], timeout: Duration) -> Result<Finished> 
         thread::sleep(Duration::from_millis(10));
     };
     RUNNING.lock().map(|mut r| r.remove(&pgid)).ok();
+    // Not joined: a writer still blocked (a grandchild holds the pipe without reading)
+    // must not hold up the apply; it ends with EPIPE once the pipe closes.
+    drop(input);
     Ok(Finished {
         code: status.code(),
         signal: status.signal(),
@@ -160,6 +197,25 @@ fn kill_group(pgid: i32) {
         thread::sleep(Duration::from_millis(20));
     }
     let _ = killpg(pid, Signal::SIGKILL);
+}
+
+/// Feed `data` to the child's stdin from a thread, so a child that writes a lot before
+/// reading cannot deadlock us; closing the pipe after it is the child's end of input.
+/// SIGPIPE is blocked in this thread only: main restores its default disposition (for
+/// `runbook history | head`), and a child that exits without reading its stdin must not
+/// kill an apply half way. The write then fails with EPIPE, which is ignored.
+fn writer(pipe: Option<ChildStdin>, data: Option<Vec<u8>>) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let (Some(mut pipe), Some(data)) = (pipe, data) else {
+            return;
+        };
+        let mut block = SigSet::empty();
+        block.add(Signal::SIGPIPE);
+        if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&block), None).is_err() {
+            return;
+        }
+        let _ = pipe.write_all(&data);
+    })
 }
 
 fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
@@ -195,6 +251,32 @@ mod tests {
         assert_eq!(done.code, Some(3));
         assert_eq!(done.stdout, "out\n");
         assert_eq!(done.stderr, "err\n");
+    }
+
+    #[test]
+    fn planned_commands_get_stdin_and_env_and_their_output_is_redacted() {
+        let work = CommandWork {
+            argv: argv(&[
+                "sh",
+                "-c",
+                "read line; echo \"$line/$PW\"; echo \"no $PW\" >&2",
+            ]),
+            shown: argv(&["sh"]),
+            undo: None,
+            undo_shown: None,
+            timeout: Duration::from_secs(10),
+            mutating: false,
+            stdin: Some("from-stdin-s3cret\n".into()),
+            env: vec![("PW".into(), "env-s3cret".into())],
+            redactor: crate::plan::redact::Redactor::new([
+                "from-stdin-s3cret".to_string(),
+                "env-s3cret".to_string(),
+            ]),
+        };
+        let done = run_work(&live(), &work).unwrap();
+        assert!(done.success(), "{done:?}");
+        assert_eq!(done.stdout, "********/********\n");
+        assert_eq!(done.stderr, "no ********\n");
     }
 
     #[test]

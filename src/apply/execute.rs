@@ -274,7 +274,20 @@ impl Run<'_> {
                 mutating: cmd.mutating,
             },
         })?;
-        let finished = command::run(self.host, &cmd.argv, cmd.timeout)?;
+        // run_work redacts the command's output with the run's secrets: a failing
+        // command that echoes one cannot carry it into the journal, run.json or stderr.
+        let finished = match command::run_work(self.host, cmd) {
+            Ok(finished) => finished,
+            Err(e) => {
+                let error = cmd.redactor.redact(&format!("{e:#}"));
+                self.journal.write(&Entry::Failed {
+                    seq,
+                    at: now(),
+                    error: error.clone(),
+                })?;
+                bail!(error);
+            }
+        };
         if !finished.success() {
             let error = format!("`{}` {}", cmd.shown.join(" "), finished.summary());
             self.journal.write(&Entry::Failed {

@@ -7,6 +7,7 @@ use crate::apply::{command, execute};
 use crate::cli::{HostArgs, Output};
 use crate::plan::builder::{Request, build};
 use crate::plan::types::{Mode, Plan};
+use crate::report::escape::{escape, escape_text};
 use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
 use crate::runbook::validate::validate;
@@ -15,7 +16,10 @@ pub struct Options<'a> {
     pub id: &'a str,
     pub dry_run: bool,
     pub host: &'a HostArgs,
+    /// `-p KEY=VALUE` pairs as given.
     pub params: &'a [(String, String)],
+    /// `--param-file KEY=PATH` pairs as given.
+    pub param_files: &'a [(String, String)],
     pub yes: bool,
     pub force: bool,
     pub output: Output,
@@ -26,6 +30,10 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     refuse_invalid(catalog, opts.id)?;
     let host_opts = super::host_opts::resolve(opts.host)?;
     let host = &host_opts.host;
+    let params = match catalog.get(opts.id) {
+        Some(entry) => super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files)?,
+        None => opts.params.to_vec(),
+    };
     let mode = if opts.dry_run {
         Mode::DryRun
     } else {
@@ -35,7 +43,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         catalog,
         id: opts.id,
         host,
-        params: opts.params,
+        params: &params,
         mode,
     })?;
     let pending = if plan.changes { 2 } else { 0 };
@@ -78,13 +86,17 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         }
         Some(error) => {
             let style = Style::detect_stderr();
-            eprintln!("{} {error:#}", style.red("error:"));
+            eprintln!(
+                "{} {}",
+                style.red("error:"),
+                escape_text(&format!("{error:#}"))
+            );
             if applied.undone.is_empty() {
                 eprintln!("Nothing had been changed yet.");
             } else {
                 eprintln!("Undid what this run had done, newest first:");
                 for line in &applied.undone {
-                    eprintln!("  - {line}");
+                    eprintln!("  - {}", escape(line));
                 }
             }
             Ok(1)

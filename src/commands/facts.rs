@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::cli::Output;
 use crate::facts::{Facts, GROUPS};
 use crate::host::Host;
+use crate::report::escape::escape;
 use crate::report::style::Style;
 
 pub fn run(root: &std::path::Path, only: &[String], output: Output) -> Result<u8> {
@@ -25,7 +26,7 @@ pub fn run(root: &std::path::Path, only: &[String], output: Output) -> Result<u8
         Output::Human => {
             let style = Style::detect();
             for (group, value) in &tree {
-                println!("{}", style.bold(group));
+                println!("{}", style.bold(&escape(group)));
                 print_value(value, 1);
             }
         }
@@ -40,10 +41,10 @@ fn print_value(value: &Value, depth: usize) {
             for (k, v) in map {
                 match v {
                     Value::Object(_) | Value::Array(_) if !is_flat(v) => {
-                        println!("{indent}{k}:");
+                        println!("{indent}{}:", escape(k));
                         print_value(v, depth + 1);
                     }
-                    _ => println!("{indent}{k}: {}", inline(v)),
+                    _ => println!("{indent}{}: {}", escape(k), inline(v)),
                 }
             }
         }
@@ -66,19 +67,20 @@ fn is_flat(v: &Value) -> bool {
     }
 }
 
-/// A value on one line: records as `key=value` pairs.
+/// A value on one line: records as `key=value` pairs; host text escaped (queue headers,
+/// file names and log lines are attacker data).
 fn inline(v: &Value) -> String {
     match v {
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| format!("{k}={}", inline(v)))
+            .map(|(k, v)| format!("{}={}", escape(k), inline(v)))
             .collect::<Vec<_>>()
             .join(" "),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(inline).collect::<Vec<_>>().join(", ")
         ),
-        Value::String(s) => s.clone(),
+        Value::String(s) => escape(s),
         other => other.to_string(),
     }
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::apply::{lock, state};
 use crate::cli::{HostArgs, Output};
+use crate::report::escape::escape;
 use crate::report::style::Style;
 
 pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
@@ -19,7 +20,10 @@ pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
             serde_json::to_string_pretty(&json!({ "runs": runs }))?
         ),
         Output::Human if runs.is_empty() => {
-            println!("No runs yet in {}.", opts.state_path().display())
+            println!(
+                "No runs yet in {}.",
+                escape(&opts.state_path().display().to_string())
+            )
         }
         Output::Human => {
             let style = Style::detect();
@@ -35,14 +39,14 @@ pub fn run(host: &HostArgs, output: Output) -> Result<u8> {
                 };
                 println!(
                     "{}  {}  {}  {}  {}",
-                    style.bold(&run.id),
-                    run.runbook,
-                    run.started.get(..19).unwrap_or(&run.started),
-                    run.outcome,
+                    style.bold(&escape(&run.id)),
+                    escape(&run.runbook),
+                    escape(run.started.get(..19).unwrap_or(&run.started)),
+                    escape(&run.outcome),
                     style.dim(&changed)
                 );
                 for file in &run.changed_files {
-                    println!("    {file}");
+                    println!("    {}", escape(file));
                 }
             }
         }

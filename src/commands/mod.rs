@@ -8,6 +8,7 @@ mod host_opts;
 mod lint;
 mod list;
 mod meta;
+mod params;
 mod rollback;
 mod show;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             dry_run,
             ref host,
             ref params,
+            ref param_files,
             yes,
             force,
             output,
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 dry_run,
                 host,
                 params,
+                param_files,
                 yes,
                 force,
                 output,

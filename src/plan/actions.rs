@@ -24,6 +24,9 @@ use crate::runbook::template::{Escape, Template};
 /// The default limit for a command's run time.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The shortest secret the planner looks for in a command's argv.
+const MIN_SECRET_IN_ARGV: usize = 6;
+
 /// File contents as earlier steps of the plan leave them, so edits chain (by host path).
 #[derive(Default)]
 pub struct Overlay {
@@ -37,14 +40,20 @@ impl Overlay {
         if let Some(content) = self.files.get(&found.host_path) {
             return Ok(content.clone());
         }
-        let (content, _) = read_edited(found, policy)?;
+        let (content, st) = read_edited(found, policy)?;
+        if found.stat.is_some_and(|seen| FileId::of(&seen) != FileId::of(&st)) {
+            bail!(
+                "{} was replaced while it was being read; run the plan again",
+                found.host_path
+            );
+        }
         self.files.insert(found.host_path.clone(), content.clone());
         Ok(content)
     }
 }
 
-/// Read a file about to be edited: it must be a regular file with one name and an
-/// expected owner, and the one the walk found (no link followed, nothing swapped in).
+/// Read a file about to be edited through its directory's descriptor (no link followed):
+/// it must be a regular file with one name and an expected owner.
 pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat)> {
     use std::io::Read;
     let file = &found.host_path;
@@ -53,12 +62,6 @@ pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat
     };
     let st = nix::sys::stat::fstat(&handle)?;
     policy.check_edited_file(&st, file)?;
-    if found
-        .stat
-        .is_some_and(|seen| FileId::of(&seen) != FileId::of(&st))
-    {
-        bail!("{file} was replaced while it was being read; run the plan again");
-    }
     let mut bytes = Vec::new();
     handle
         .read_to_end(&mut bytes)
@@ -156,7 +159,8 @@ impl Planner<'_> {
             Action::Run(a) => {
                 let argv = render_argv(&a.argv, ctx)?;
                 let undo = a.undo.as_ref().map(|u| render_argv(u, ctx)).transpose()?;
-                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating)?]
+                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
+                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating, input)?]
             }
             Action::Shell(a) => {
                 let script = Template::parse(&a.script).map_err(|e| anyhow!(e.message()))?;
@@ -168,7 +172,8 @@ impl Planner<'_> {
                     }
                     None => None,
                 };
-                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating)?]
+                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
+                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating, input)?]
             }
             Action::Manual(a) => {
                 let text = self.redactor.redact(&render(&a.text, ctx)?);
@@ -254,8 +259,26 @@ impl Planner<'_> {
         undo: Option<Vec<String>>,
         timeout: Option<&str>,
         mutating: bool,
+        input: Input,
     ) -> Result<Work> {
         let program = argv.first().ok_or_else(|| anyhow!("empty argv"))?;
+        // Lint refuses `{{params.SECRET}}` in argv (RB095); this also catches a secret
+        // that reaches argv another way (an include's param, a fact equal to it).
+        // Any user can read a running program's argv in /proc/PID/cmdline. Secrets
+        // shorter than MIN_SECRET_IN_ARGV are let through: they match ordinary text
+        // (`/bin/x` holds the secret `x`) more often than they leak.
+        for (what, args) in [("argv", Some(&argv)), ("undo", undo.as_ref())] {
+            let leaks = |a: &Vec<String>| {
+                a.iter()
+                    .any(|x| self.redactor.contains_secret_of_len(x, MIN_SECRET_IN_ARGV))
+            };
+            if args.is_some_and(leaks) {
+                bail!(
+                    "a secret would appear in the command's {what}, which every user can read \
+                     in /proc; pass it through `stdin:` or `env:`"
+                );
+            }
+        }
         if self.host.find_program(program).is_none() {
             bail!(
                 "program `{program}` is not installed on the host (looked in {} under {})",
@@ -276,8 +299,43 @@ impl Planner<'_> {
             undo,
             timeout,
             mutating,
+            stdin: input.stdin,
+            env: input.env,
+            redactor: self.redactor.clone(),
         }))
     }
+}
+
+/// A command's rendered `stdin:` and `env:`, values inserted as they are.
+struct Input {
+    stdin: Option<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Input {
+    fn render(stdin: Option<&str>, env: &IndexMap<String, String>, ctx: &Context) -> Result<Input> {
+        Ok(Input {
+            stdin: stdin.map(|t| render(t, ctx)).transpose()?,
+            env: env
+                .iter()
+                .map(|(name, value)| {
+                    if !is_env_name(name) {
+                        bail!("`{name}` is not an environment variable name");
+                    }
+                    Ok((name.clone(), render(value, ctx)?))
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can read as `$NAME`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Resolve a service reload's commands and whether the service is installed.

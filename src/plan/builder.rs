@@ -23,7 +23,7 @@ pub struct Request<'a> {
     pub catalog: &'a Catalog,
     pub id: &'a str,
     pub host: &'a Host,
-    /// `-p KEY=VALUE` pairs as given.
+    /// Param values as given (`-p`, `--param-file`, the environment, a prompt).
     pub params: &'a [(String, String)],
     pub mode: Mode,
 }
@@ -114,8 +114,13 @@ fn resolve_params(
                     .check(d)
                     .map_err(|e| anyhow!("default of param `{name}`: {e}"))?,
                 None => bail!(
-                    "runbook `{}` needs param `{name}`: pass -p {name}=VALUE",
-                    runbook.id
+                    "runbook `{}` needs param `{name}`: pass -p {name}=VALUE, --param-file \
+                     {name}=PATH or {}",
+                    runbook.id,
+                    format_args!(
+                        "RUNBOOK_PARAM_{}",
+                        name.to_ascii_uppercase().replace('-', "_")
+                    )
                 ),
             },
         };

@@ -3,9 +3,16 @@
 /// The replacement text for a secret.
 pub const MASK: &str = "********";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
+}
+
+/// How many secrets, never which.
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
 }
 
 impl Redactor {
@@ -34,6 +41,14 @@ impl Redactor {
     pub fn contains_secret(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| text.contains(s.as_str()))
     }
+
+    /// Like `contains_secret`, for secrets of at least `min` characters only: a very
+    /// short secret turns up inside ordinary text by chance.
+    pub fn contains_secret_of_len(&self, text: &str, min: usize) -> bool {
+        self.secrets
+            .iter()
+            .any(|s| s.chars().count() >= min && text.contains(s.as_str()))
+    }
 }
 
 #[cfg(test)]
@@ -45,5 +60,8 @@ mod tests {
         let r = Redactor::new(["s3cret".to_string(), String::new()]);
         assert_eq!(r.redact("a s3cret b s3cret"), "a ******** b ********");
         assert!(r.contains_secret("xs3cretx"));
+        assert!(!format!("{r:?}").contains("s3cret"));
+        assert!(r.contains_secret_of_len("xs3cretx", 6));
+        assert!(!r.contains_secret_of_len("xs3cretx", 7));
     }
 }

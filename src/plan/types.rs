@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::redact::Redactor;
 use crate::chase::Chased;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -144,7 +145,7 @@ pub struct FileEdit {
 }
 
 /// Run a command (argv, no shell; a `shell` step is `/bin/sh -c SCRIPT`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CommandWork {
     pub argv: Vec<String>,
     /// The argv as shown and journaled, secrets redacted.
@@ -153,6 +154,30 @@ pub struct CommandWork {
     pub undo_shown: Option<Vec<String>>,
     pub timeout: Duration,
     pub mutating: bool,
+    /// Fed to the program's stdin (may hold secrets: never shown).
+    pub stdin: Option<String>,
+    /// Added to the program's environment (values may hold secrets: never shown).
+    pub env: Vec<(String, String)>,
+    /// The run's secrets: whatever the command prints is redacted with it before it is
+    /// shown, journaled or stored (`apply::command::run_work`).
+    pub redactor: Redactor,
+}
+
+/// Names only: stdin and env values may be secrets.
+impl std::fmt::Debug for CommandWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandWork")
+            .field("argv", &self.shown)
+            .field("undo", &self.undo_shown)
+            .field("timeout", &self.timeout)
+            .field("mutating", &self.mutating)
+            .field("stdin", &self.stdin.as_ref().map(|_| "..."))
+            .field(
+                "env",
+                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// Test a service's config, then reload it.

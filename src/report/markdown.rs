@@ -67,7 +67,8 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
             }
         }
     }
-    out
+    // Runbooks come from files anyone with RUNBOOK_PATH can point at: no raw controls.
+    super::escape::escape_text(&out)
 }
 
 fn step_text(out: &mut String, n: usize, step: &Step) {
@@ -173,11 +174,28 @@ fn action_text(action: Action) -> String {
                 .map(|u| format!(" (undo: `{}`)", u.join(" ")))
                 .unwrap_or_default();
             let kind = if a.mutating { "run" } else { "run (read-only)" };
-            format!("{kind} `{}`{undo}", a.argv.join(" "))
+            let input = inputs(a.stdin.as_deref(), &a.env);
+            format!("{kind} `{}`{undo}{input}", a.argv.join(" "))
         }
-        Action::Shell(a) => format!("run shell script `{}`", a.script.trim()),
+        Action::Shell(a) => format!(
+            "run shell script `{}`{}",
+            a.script.trim(),
+            inputs(a.stdin.as_deref(), &a.env)
+        ),
         Action::Manual(a) => format!("by hand: {}", a.text.trim()),
         Action::ServiceReload(a) => format!("test the {0} config, then reload {0}", a.service),
         Action::Include(a) => format!("the steps of runbook `{}`", a.runbook),
     }
+}
+
+/// What a command gets besides its argv: `, stdin `T`, env `NAME`=`T`` (templates).
+fn inputs(stdin: Option<&str>, env: &indexmap::IndexMap<String, String>) -> String {
+    let mut out = String::new();
+    if let Some(stdin) = stdin {
+        let _ = write!(out, ", stdin `{stdin}`");
+    }
+    for (name, value) in env {
+        let _ = write!(out, ", env `{name}`=`{value}`");
+    }
+    out
 }

@@ -1,18 +1,21 @@
 //! The plan for people: checks, steps with why and diffs, handlers, a summary line.
+//! Every text that can hold host data (fact values, `why`, diffs, commands, manual
+//! texts) is escaped before it is styled: see `report::escape`.
 
 use std::fmt::Write;
 
+use super::escape::{escape, escape_text};
 use super::style::Style;
 use crate::plan::eval::short;
-use crate::plan::types::{Mode, Plan, PlannedStep};
+use crate::plan::types::{Mode, Plan, PlannedStep, Work};
 
 pub fn render(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} {}",
-        style.bold(&plan.runbook),
-        style.dim(&format!("- {}", plan.title))
+        style.bold(&escape(&plan.runbook)),
+        style.dim(&format!("- {}", escape(&plan.title)))
     );
     let what = match plan.mode {
         Mode::DryRun => "dry run: nothing will be written",
@@ -21,13 +24,13 @@ pub fn render(plan: &Plan, style: Style) -> String {
     let _ = writeln!(
         out,
         "{}",
-        style.dim(&format!("host root {} ({what})", plan.root))
+        style.dim(&format!("host root {} ({what})", escape(&plan.root)))
     );
     if !plan.params.is_empty() {
         let params: Vec<String> = plan
             .params
             .iter()
-            .map(|(k, v)| format!("{k}={}", short(v)))
+            .map(|(k, v)| escape(&format!("{k}={}", short(v))))
             .collect();
         let _ = writeln!(
             out,
@@ -49,16 +52,16 @@ pub fn render(plan: &Plan, style: Style) -> String {
             let expected = if check.expected.is_empty() {
                 String::new()
             } else {
-                format!(" (want {})", check.expected)
+                format!(" (want {})", escape(&check.expected))
             };
             let _ = writeln!(
                 out,
                 "  {mark} {}: {} = {}{expected}",
-                check.id,
-                check.fact,
-                short(&check.value)
+                escape(&check.id),
+                escape(&check.fact),
+                escape(&short(&check.value))
             );
-            let _ = writeln!(out, "      {}", style.dim(&check.title));
+            let _ = writeln!(out, "      {}", style.dim(&escape(&check.title)));
         }
     }
     let _ = writeln!(out, "\n{}", style.bold("Steps"));
@@ -73,12 +76,12 @@ pub fn render(plan: &Plan, style: Style) -> String {
                 (Some(outcome), _) => outcome.clone(),
                 (None, true) => format!(
                     "would test `{}`, then run `{}`",
-                    h.test.join(" "),
-                    h.reload.join(" ")
+                    quoted(&h.test),
+                    quoted(&h.reload)
                 ),
-                (None, false) => format!("{} is not installed: skipped", h.service),
+                (None, false) => format!("{} is not installed: skipped", escape(&h.service)),
             };
-            let _ = writeln!(out, "  {}: {status}", h.name);
+            let _ = writeln!(out, "  {}: {status}", escape(&h.name));
         }
     }
     let _ = writeln!(out, "\n{}", summary(plan));
@@ -87,7 +90,7 @@ pub fn render(plan: &Plan, style: Style) -> String {
 
 fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
     let (mark, state) = match (&step.outcome, step.chosen, step.changes()) {
-        (Some(outcome), _, _) => (outcome_mark(outcome, style), outcome.clone()),
+        (Some(outcome), _, _) => (outcome_mark(outcome, style), escape(outcome)),
         (None, false, _) => (style.dim("-"), "not chosen".into()),
         (None, true, true) => (style.yellow("~"), "will change".into()),
         (None, true, false) if !step.manual.is_empty() => {
@@ -98,13 +101,20 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
     let _ = writeln!(
         out,
         "  {mark} {} {}",
-        style.bold(&step.id),
+        style.bold(&escape(&step.id)),
         style.dim(&format!("[{}] {state}", step.kind))
     );
-    let _ = writeln!(out, "      {}", step.title);
-    let _ = writeln!(out, "      {}", style.dim(&format!("why: {}", step.why)));
+    let _ = writeln!(out, "      {}", escape(&step.title));
+    let _ = writeln!(
+        out,
+        "      {}",
+        style.dim(&format!("why: {}", escape(&step.why)))
+    );
     for diff in &step.diffs {
-        for line in style.diff(&diff.diff).lines() {
+        // Line by line: a CR or an escape sequence inside a line of a site's file is
+        // shown, never obeyed, and the diff keeps its lines.
+        let lines: Vec<String> = diff.diff.split('\n').map(escape_text).collect();
+        for line in style.diff(&lines.join("\n")).lines() {
             let _ = writeln!(out, "      {line}");
         }
     }
@@ -114,17 +124,46 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
         "runs"
     };
     for cmd in &step.commands {
-        let _ = writeln!(out, "      {verb}: {}", quoted(cmd));
+        let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
     }
     for item in &step.manual {
-        let _ = writeln!(out, "      {} {}", style.yellow("[ ] by hand:"), item.text);
+        let _ = writeln!(
+            out,
+            "      {} {}",
+            style.yellow("[ ] by hand:"),
+            escape(&item.text)
+        );
         for (fact, value) in &item.evidence {
             let _ = writeln!(
                 out,
                 "          {}",
-                style.dim(&format!("{fact} = {}", short(value)))
+                style.dim(&escape(&format!("{fact} = {}", short(value))))
             );
         }
+    }
+}
+
+/// What a command gets besides its argv, by name only: its stdin and env values may be
+/// secrets.
+fn inputs(step: &PlannedStep, shown: &[String]) -> String {
+    let Some(work) = step.work.iter().find_map(|w| match w {
+        Work::Command(c) if c.shown == shown => Some(c),
+        _ => None,
+    }) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if work.stdin.is_some() {
+        parts.push("stdin".to_string());
+    }
+    if !work.env.is_empty() {
+        let names: Vec<String> = work.env.iter().map(|(k, _)| escape(k)).collect();
+        parts.push(format!("env {}", names.join(" ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (with {})", parts.join(", "))
     }
 }
 
@@ -137,9 +176,9 @@ fn outcome_mark(outcome: &str, style: Style) -> String {
     }
 }
 
-/// argv as a shell would need it typed, for reading only.
+/// argv as a shell would need it typed, for reading only; control characters escaped.
 pub fn quoted(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+    escape(&shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" ")))
 }
 
 fn summary(plan: &Plan) -> String {

@@ -50,6 +50,9 @@ pub mod code {
     pub const IO: &str = "RB090";
     pub const SHELL_SCRIPT_TEMPLATE: &str = "RB091";
     pub const PROGRAM_TEMPLATE: &str = "RB092";
+    pub const SECRET_IN_ARGV: &str = "RB095";
+    pub const ENV_NAME: &str = "RB096";
+    pub const SECRET_TO_PLAIN_PARAM: &str = "RB097";
 }
 
 /// One problem in one file.

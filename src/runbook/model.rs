@@ -22,7 +22,8 @@ pub struct Runbook {
     /// Why and when to use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Typed parameters, set with `-p KEY=VALUE`.
+    /// Typed parameters, set with `-p KEY=VALUE`, `--param-file KEY=PATH` or
+    /// `RUNBOOK_PARAM_KEY` (secrets never with `-p`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub params: IndexMap<String, Param>,
     /// Read-only checks: always evaluated, also in `--dry-run`.
@@ -304,6 +305,14 @@ pub struct Run {
     /// Kill the command's process group after this long, e.g. `30s` (default 60s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// Text fed to the program's standard input (template). The way to hand it a
+    /// secret: argv is world-readable in `/proc/PID/cmdline`, stdin is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables set for the program, `NAME: value` (values are templates),
+    /// added to the engine's minimal `PATH` and `LANG`. The other way to pass a secret.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -316,6 +325,14 @@ pub struct Shell {
     pub undo: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// Text fed to the script's standard input (template, inserted as it is). Secrets go
+    /// here or in `env`, never in `script`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables for the script, `NAME: value` (values are templates,
+    /// inserted as they are: read them as `"$NAME"`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -29,6 +29,8 @@ pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic
     v.params();
     v.checks();
     v.steps();
+    v.command_inputs();
+    v.secret_includes(resolve);
     v.handlers();
     v.include_cycles(resolve);
     v.includes(resolve);
@@ -661,6 +663,126 @@ impl<'a> Validator<'a> {
                     code::INCLUDE_CYCLE,
                     format!("include cycle: {}", chain.join(" -> ")),
                 );
+            }
+        }
+    }
+}
+
+/// Secrets reach programs through `stdin:` and `env:` only.
+impl<'a> Validator<'a> {
+    /// The secret params a template reads.
+    fn secrets_in(&self, text: &str) -> Vec<String> {
+        let Ok(template) = Template::parse(text) else {
+            return Vec::new(); // reported by `template`
+        };
+        template
+            .variables()
+            .filter_map(|var| var.strip_prefix("params."))
+            .filter(|name| {
+                self.rb
+                    .params
+                    .get(*name)
+                    .is_some_and(|p| p.kind == ParamType::Secret)
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `run` and `shell` steps: no secret in argv, undo or script (RB095); `stdin:` and
+    /// `env:` templates resolve and env names are names (RB096).
+    fn command_inputs(&mut self) {
+        for (i, step) in self.rb.steps.iter().enumerate() {
+            let item = step.for_each.as_ref().map(|fe| match spec(&fe.fact) {
+                Some(s) if s.kind == FactKind::List => s.item_fields,
+                _ => ANY_ITEM, // the bad fact is reported once, by `for_each`
+            });
+            let scope = Scope { item };
+            let (p, argv, stdin, env) = if let Some(a) = &step.run {
+                let mut argv: Vec<(String, &str)> = a
+                    .argv
+                    .iter()
+                    .enumerate()
+                    .map(|(j, t)| (format!("steps.{i}.run.argv.{j}"), t.as_str()))
+                    .collect();
+                for (j, t) in a.undo.iter().flatten().enumerate() {
+                    argv.push((format!("steps.{i}.run.undo.{j}"), t.as_str()));
+                }
+                (format!("steps.{i}.run"), argv, &a.stdin, &a.env)
+            } else if let Some(a) = &step.shell {
+                let mut argv = vec![(format!("steps.{i}.shell.script"), a.script.as_str())];
+                if let Some(undo) = &a.undo {
+                    argv.push((format!("steps.{i}.shell.undo"), undo.as_str()));
+                }
+                (format!("steps.{i}.shell"), argv, &a.stdin, &a.env)
+            } else {
+                continue;
+            };
+            for (path, text) in argv {
+                for name in self.secrets_in(text) {
+                    let d = self
+                        .loaded
+                        .at_value(
+                            &path,
+                            code::SECRET_IN_ARGV,
+                            format!(
+                                "secret param `{name}` in a command line: every user on the host \
+                                 can read a running program's arguments in /proc/PID/cmdline"
+                            ),
+                        )
+                        .help(format!(
+                            "pass it through `stdin: \"{{{{params.{name}}}}}\"` or \
+                             `env: {{ {upper}: \"{{{{params.{name}}}}}\" }}` and read it there",
+                            upper = name.to_ascii_uppercase()
+                        ));
+                    self.out.push(d);
+                }
+            }
+            if let Some(stdin) = stdin {
+                self.template(&format!("{p}.stdin"), stdin, &scope);
+            }
+            for (name, value) in env {
+                if !crate::plan::actions::is_env_name(name) {
+                    self.key(
+                        &format!("{p}.env.{name}"),
+                        code::ENV_NAME,
+                        format!(
+                            "`{name}` is not an environment variable name (letters, digits and \
+                             `_`, not starting with a digit)"
+                        ),
+                    );
+                }
+                self.template(&format!("{p}.env.{name}"), value, &scope);
+            }
+        }
+    }
+
+    /// A secret passed to an included runbook's non-secret param would be shown there
+    /// (RB097).
+    fn secret_includes(&mut self, resolve: &Resolve<'a>) {
+        for (i, step) in self.rb.steps.iter().enumerate() {
+            let Some(include) = &step.include else {
+                continue;
+            };
+            let Some(target) = resolve(&include.runbook) else {
+                continue; // reported by `includes`
+            };
+            for (key, value) in &include.params {
+                let plain = target
+                    .runbook
+                    .params
+                    .get(key)
+                    .is_some_and(|p| p.kind != ParamType::Secret);
+                if let Some(name) = self.secrets_in(value).first().filter(|_| plain) {
+                    self.value(
+                        &format!("steps.{i}.include.params.{key}"),
+                        code::SECRET_TO_PLAIN_PARAM,
+                        format!(
+                            "secret param `{name}` is passed to `{key}` of runbook `{}`, which \
+                             is not `type: secret` and so would be shown and journaled",
+                            include.runbook
+                        ),
+                    );
+                }
             }
         }
     }
