@@ -51,6 +51,7 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
         "sapi": file.sapi,
         "version": file.version,
         "layout": file.layout,
+        "user": file.user,
         // PHP treats On/1/yes/true as enabled; the default is Off.
         "add_x_header": ini::get(&text, "mail.add_x_header").is_some_and(|v| is_on(&v)),
         "mail_disabled": disabled.iter().any(|f| f.eq_ignore_ascii_case("mail")),

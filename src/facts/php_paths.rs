@@ -13,6 +13,9 @@ pub struct PhpIni {
     pub sapi: String,
     pub version: Option<String>,
     pub layout: String,
+    /// The site user whose own php.ini this is (read from its path), who may own it and
+    /// its directory; `None` for a php.ini of the whole server.
+    pub user: Option<String>,
 }
 
 /// (glob under the root, layout name).
@@ -47,6 +50,7 @@ pub fn discover(root: &Path) -> Vec<PhpIni> {
                     sapi: sapi_of(Path::new(&path), layout).to_string(),
                     version: version_of(&path, layout),
                     layout: layout.to_string(),
+                    user: user_of(&path, layout),
                     path: PathBuf::from(path),
                 });
             }
@@ -100,6 +104,21 @@ pub fn sapi_of(path: &Path, layout: &str) -> &'static str {
 }
 
 /// `8.2` from `/etc/php/8.2/...`, `php82`, `ea-php82`, `/opt/plesk/php/8.2/...`.
+/// The user an ISPmanager per-user php.ini belongs to: `/var/www/php-bin[-X]/<user>/...`
+/// or `/var/www/<user>/data/php-bin[-X]/php.ini`.
+fn user_of(path: &str, layout: &str) -> Option<String> {
+    if layout != "ispmanager-user" {
+        return None;
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let user = if parts.get(3).is_some_and(|p| p.starts_with("php-bin")) {
+        parts.get(4)?
+    } else {
+        parts.get(3)?
+    };
+    Some(user.to_string())
+}
+
 fn version_of(path: &str, layout: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     let raw = match layout {

@@ -25,6 +25,7 @@ const PHP_INI_FIELDS: &[&str] = &[
     "sapi",
     "version",
     "layout",
+    "user",
     "add_x_header",
     "disable_functions",
     "mail_disabled",

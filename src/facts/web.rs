@@ -105,7 +105,12 @@ fn cgi_php_ini(host: &Host, vh: &VirtualHost) -> Option<String> {
     }
     candidates
         .into_iter()
-        .find(|p| host.resolve(p).is_ok_and(|real| real.is_file()))
+        // A path the safe walk refuses (a site user's symlink) is still named, so that the
+        // step editing it fails loudly instead of silently not running.
+        .find(|p| match host.resolve(p) {
+            Ok(real) => real.is_file(),
+            Err(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
+        })
 }
 
 /// Where web servers usually write access logs (Debian, RHEL, ISPmanager, Plesk).

@@ -14,5 +14,6 @@ mod real_apache;
 mod real_exim;
 mod rollback;
 mod rootfs;
+mod safety;
 mod secrets;
 mod support;
