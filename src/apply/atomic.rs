@@ -18,7 +18,6 @@ use nix::fcntl::{AtFlags, OFlag, openat, renameat};
 use nix::sys::stat::{FileStat, Mode, fchmod, fstat, fstatat};
 use nix::unistd::{Gid, Uid, UnlinkatFlags, fchown, unlinkat};
 
-use super::hook;
 use crate::chase::{FileId, kind};
 
 /// Mode and owner of a file, as saved in the journal.
@@ -60,6 +59,12 @@ pub fn write_at(
     content: &[u8],
     ownership: Ownership,
 ) -> io::Result<FileId> {
+    let staged = stage(dir, temp, content, ownership)?;
+    commit(dir, temp, name, &staged)
+}
+
+/// The first half of [`write_at`]: the complete new file under its temp name.
+pub fn stage(dir: &OwnedFd, temp: &str, content: &[u8], ownership: Ownership) -> io::Result<File> {
     let fd = openat(
         dir,
         temp,
@@ -68,15 +73,20 @@ pub fn write_at(
     )
     .map_err(io::Error::from)?;
     let mut file = File::from(fd);
-    let written = fill(&mut file, content, ownership);
-    let written = written.and_then(|_| {
-        hook::point("after-temp");
-        rename_checked(dir, temp, name, &file)
-    });
-    if written.is_err() {
+    if let Err(e) = fill(&mut file, content, ownership) {
+        remove_temp(dir, temp);
+        return Err(e);
+    }
+    Ok(file)
+}
+
+/// The second half of [`write_at`]: rename the staged file over `name`.
+pub fn commit(dir: &OwnedFd, temp: &str, name: &OsStr, staged: &File) -> io::Result<FileId> {
+    let renamed = rename_checked(dir, temp, name, staged);
+    if renamed.is_err() {
         remove_temp(dir, temp);
     }
-    written
+    renamed
 }
 
 fn fill(file: &mut File, content: &[u8], ownership: Ownership) -> io::Result<()> {

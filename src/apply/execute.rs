@@ -37,6 +37,8 @@ pub struct Applied {
     pub run_id: String,
     pub undone: Vec<String>,
     pub error: Option<anyhow::Error>,
+    /// Why the run's final record could not be saved, if it could not.
+    pub record_error: Option<String>,
 }
 
 /// Apply a plan. `force`: go on although an earlier run was interrupted half-way.
@@ -94,12 +96,17 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         Some(_) => "failed".into(),
     };
     record.error = error.as_ref().map(|e| format!("{e:#}"));
-    state::save(state_dir, &record)?;
+    // The journal already holds every action: a run record that cannot be saved (a full
+    // disk) leaves the run as interrupted in history, and rollback still works from it.
+    let record_error = state::save(state_dir, &record)
+        .err()
+        .map(|e| format!("{e:#}"));
     plan.outcome = Some(record.outcome.clone());
     Ok(Applied {
         run_id,
         undone,
         error,
+        record_error,
     })
 }
 
@@ -230,13 +237,12 @@ impl Run<'_> {
             },
         })?;
         hook::point("after-journal");
-        if let Err(e) = atomic::write_at(
-            &edit.target.dir,
-            &edit.target.name,
-            &temp,
-            &edit.after,
-            ownership,
-        ) {
+        let dir = &edit.target.dir;
+        let written = atomic::stage(dir, &temp, &edit.after, ownership).and_then(|staged| {
+            hook::point("after-temp");
+            atomic::commit(dir, &temp, &edit.target.name, &staged)
+        });
+        if let Err(e) = written {
             self.journal.write(&Entry::Failed {
                 seq,
                 at: now(),

@@ -73,6 +73,13 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         .ok_or_else(|| anyhow!("cannot create the state dir"))?;
     let applied = execute::apply(&mut plan, host, &state_dir, opts.force)?;
     print(&plan, opts.output)?;
+    if let Some(why) = &applied.record_error {
+        eprintln!(
+            "warning: the end of run {} could not be recorded ({why}); its journal holds every action, \
+             so `runbook history` shows it as interrupted and `runbook rollback {}` undoes it",
+            applied.run_id, applied.run_id
+        );
+    }
     match applied.error {
         None => {
             if opts.output == Output::Human && plan.changes {

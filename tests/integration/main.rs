@@ -6,6 +6,7 @@ mod dry_run;
 mod errors;
 mod facts;
 mod failure;
+mod faults;
 mod hostile_output;
 mod injection;
 mod lint;
