@@ -185,7 +185,8 @@ fn a_kill_during_a_rollback_is_finished_by_the_next_rollback() {
 }
 
 /// A tmpfs of `size` mounted for the test, unmounted when dropped.
-struct Tmpfs(PathBuf, tempfile::TempDir);
+/// The mount point, and the temp dir holding it (removed after the unmount).
+struct Tmpfs(PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
 impl Tmpfs {
     fn new(size: &str) -> Tmpfs {
