@@ -5,10 +5,25 @@ fn main() {
     println!("cargo:rerun-if-changed=runbooks");
     // Tests that chown files to a site user's uid need root: built by anyone else, they
     // are marked ignored with that reason instead of passing unseen.
-    println!("cargo:rustc-check-cfg=cfg(not_root)");
+    // So do tests that run commands chrooted into a host root with a static busybox, and
+    // the real-program tests that need a Debian root filesystem (.ci/run builds both).
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc_geteuid() } != 0 {
-        println!("cargo:rustc-cfg=not_root");
+    let root = unsafe { libc_geteuid() } == 0;
+    println!("cargo:rerun-if-changed=/bin/busybox");
+    let busybox = Path::new("/bin/busybox").is_file();
+    let mut missing = vec![("not_root", !root), ("no_chroot_shell", !(root && busybox))];
+    for (cfg, var) in [
+        ("no_apache_rootfs", "RUNBOOK_APACHE_ROOTFS"),
+        ("no_exim_rootfs", "RUNBOOK_EXIM_ROOTFS"),
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+        missing.push((cfg, !root || env::var_os(var).is_none()));
+    }
+    for (cfg, is_missing) in missing {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
+        if is_missing {
+            println!("cargo:rustc-cfg={cfg}");
+        }
     }
     let mut names: Vec<String> = fs::read_dir("runbooks")
         .map(|dir| {

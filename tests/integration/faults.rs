@@ -224,7 +224,10 @@ fn script_outside(test: &Test, name: &str, body: &str) -> String {
 }
 
 #[test]
-#[cfg_attr(not_root, ignore = "needs root: mounts a tmpfs")]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root (mounts a tmpfs) and /bin/busybox"
+)]
 fn a_state_dir_disk_filling_up_mid_apply_leaves_nothing_that_cannot_be_rolled_back() {
     for point in ["after-rename:1", "after-journal:2", "after-done:3"] {
         let test = busybox_host();
@@ -267,7 +270,10 @@ fn a_state_dir_disk_filling_up_mid_apply_leaves_nothing_that_cannot_be_rolled_ba
 }
 
 #[test]
-#[cfg_attr(not_root, ignore = "needs root: mounts a tmpfs")]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root (mounts a tmpfs) and /bin/busybox"
+)]
 fn a_full_disk_before_the_apply_is_a_clear_error_and_changes_nothing() {
     let test = busybox_host();
     let state = Tmpfs::new("64k");
@@ -288,7 +294,10 @@ fn a_full_disk_before_the_apply_is_a_clear_error_and_changes_nothing() {
 }
 
 #[test]
-#[cfg_attr(not_root, ignore = "needs root: bind-mounts the host root read-only")]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root (bind-mounts the host root read-only) and /bin/busybox"
+)]
 fn a_read_only_host_is_a_clear_error_and_changes_nothing() {
     let test = busybox_host();
     let root = test.root();
@@ -419,7 +428,10 @@ fn a_second_apply_or_an_apply_during_a_rollback_refuses_naming_the_holder() {
 }
 
 #[test]
-#[cfg_attr(not_root, ignore = "needs root: mounts a tmpfs")]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root (mounts a tmpfs) and /bin/busybox"
+)]
 fn a_full_host_disk_is_a_clear_error_and_changes_nothing() {
     let test = busybox_host();
     // The host root on a tmpfs just big enough for it, then filled up.

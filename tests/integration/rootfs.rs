@@ -12,11 +12,13 @@ pub struct RootFs {
 }
 
 impl RootFs {
-    /// A copy of the rootfs the variable names, or `None` (with a note) where there is none.
-    pub fn copy(variable: &str) -> Option<RootFs> {
+    /// A copy of the rootfs the variable names (tests that use it are ignored when it
+    /// was not set at build time; see build.rs).
+    pub fn copy(variable: &str) -> RootFs {
         let Some(src) = std::env::var_os(variable) else {
-            eprintln!("skipped: set {variable} (scripts/make-rootfs DIR PACKAGES; needs root)");
-            return None;
+            panic!(
+                "set {variable} (scripts/make-rootfs DIR PACKAGES; needs root), or rebuild so the test is ignored"
+            );
         };
         let dir = tempfile::Builder::new()
             .prefix("runbook-rootfs-")
@@ -30,7 +32,7 @@ impl RootFs {
             .status()
             .unwrap();
         assert!(status.success(), "cannot copy {src:?}");
-        Some(RootFs { _dir: dir, root })
+        RootFs { _dir: dir, root }
     }
 
     pub fn path(&self, host_path: &str) -> PathBuf {
