@@ -66,9 +66,9 @@ pub struct PlannedStep {
     pub diffs: Vec<FileDiff>,
     /// Commands this step would run, argv lists (secrets redacted).
     pub commands: Vec<Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<ManualItem>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<String>,
     /// After an apply: `changed`, `unchanged`, `skipped`, `failed`, `undone`, `not-run`.
     #[serde(skip_serializing_if = "Option::is_none")]
