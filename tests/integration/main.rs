@@ -10,6 +10,7 @@ mod hostile_output;
 mod injection;
 mod lint;
 mod pipe;
+mod plan_file;
 mod real_apache;
 mod real_exim;
 mod rollback;
