@@ -61,11 +61,25 @@ pub enum Command {
     },
     /// Run a runbook: plan, then (unless --dry-run) apply with journal and rollback.
     Apply {
-        /// Runbook id (see `runbook list`).
-        id: String,
+        /// Runbook id (see `runbook list`); with --plan, optional (it must match the plan's).
+        #[arg(required_unless_present = "plan")]
+        id: Option<String>,
         /// Show the plan (checks, chosen steps, diffs, commands) and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// With --dry-run: also save the plan to FILE (mode 0600), to apply exactly it
+        /// later with `--plan FILE`. Refused for a runbook with secret params set.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "dry_run",
+            conflicts_with = "plan"
+        )]
+        save_plan: Option<PathBuf>,
+        /// Apply exactly the plan saved in FILE by `--dry-run --save-plan`, after checking
+        /// that every file it edits still holds what the plan read.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "params", "param_files"])]
+        plan: Option<PathBuf>,
         #[command(flatten)]
         host: HostArgs,
         /// Set a param (repeatable). Not for secrets: every user can read a command line.

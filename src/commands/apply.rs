@@ -1,10 +1,14 @@
-//! `runbook apply ID`: plan; with --dry-run print it; otherwise confirm, apply, report.
+//! `runbook apply ID`: plan; with --dry-run print it (and with --save-plan save it);
+//! otherwise confirm, apply, report. `runbook apply --plan FILE` applies a saved plan.
+
+use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
 use super::confirm;
 use crate::apply::{command, execute};
 use crate::cli::{HostArgs, Output};
+use crate::host::Host;
 use crate::plan::builder::{Request, build};
 use crate::plan::types::{Mode, Plan};
 use crate::report::escape::{escape, escape_text};
@@ -13,8 +17,13 @@ use crate::runbook::catalog::Catalog;
 use crate::runbook::validate::validate;
 
 pub struct Options<'a> {
-    pub id: &'a str,
+    /// The runbook to plan; with `plan`, optional and checked against the saved plan's.
+    pub id: Option<&'a str>,
     pub dry_run: bool,
+    /// `--save-plan FILE` (with `dry_run`): also save the plan there.
+    pub save_plan: Option<&'a Path>,
+    /// `--plan FILE`: apply the plan saved there instead of planning.
+    pub plan: Option<&'a Path>,
     pub host: &'a HostArgs,
     /// `-p KEY=VALUE` pairs as given.
     pub params: &'a [(String, String)],
@@ -27,29 +36,42 @@ pub struct Options<'a> {
 }
 
 pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
-    refuse_invalid(catalog, opts.id)?;
-    let host_opts = super::host_opts::resolve(opts.host)?;
+    let (host_opts, mut plan) = match opts.plan {
+        Some(file) => {
+            let host_opts = super::host_opts::resolve(opts.host)?;
+            let plan = super::plan_file::load(file, opts.id, &host_opts.host)?;
+            (host_opts, plan)
+        }
+        None => {
+            let id = opts
+                .id
+                .ok_or_else(|| anyhow!("give a runbook id, or --plan FILE"))?;
+            refuse_invalid(catalog, id)?;
+            let host_opts = super::host_opts::resolve(opts.host)?;
+            let plan = make_plan(catalog, id, &opts, &host_opts.host)?;
+            (host_opts, plan)
+        }
+    };
     let host = &host_opts.host;
-    let params = match catalog.get(opts.id) {
-        Some(entry) => super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files)?,
-        None => opts.params.to_vec(),
-    };
-    let mode = if opts.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Apply
-    };
-    let mut plan = build(&Request {
-        catalog,
-        id: opts.id,
-        host,
-        params: &params,
-        mode,
-    })?;
     let pending = if plan.changes { 2 } else { 0 };
     // A checklist for a person changes nothing, but applying it is recorded (who was told
     // to do what, and when), without asking.
     let checklist = plan.steps.iter().any(|s| s.chosen && !s.manual.is_empty());
+    if let Some(file) = opts.save_plan {
+        super::plan_file::save(file, &plan)?;
+        print(&plan, opts.output)?;
+        let note = format!(
+            "Saved the plan to {}. Apply exactly it with: runbook apply --plan {}{}",
+            file.display(),
+            file.display(),
+            root_flag(opts.host)
+        );
+        match opts.output {
+            Output::Human => println!("{}", escape_text(&note)),
+            Output::Json => eprintln!("{}", escape_text(&note)),
+        }
+        return Ok(if opts.detailed_exitcode { pending } else { 0 });
+    }
     if opts.dry_run || (!plan.changes && !checklist) {
         print(&plan, opts.output)?;
         return Ok(if opts.detailed_exitcode { pending } else { 0 });
@@ -109,6 +131,26 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
             Ok(1)
         }
     }
+}
+
+/// Plan runbook `id` on the host: params from every source, then the planner.
+fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result<Plan> {
+    let params = match catalog.get(id) {
+        Some(entry) => super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files)?,
+        None => opts.params.to_vec(),
+    };
+    let mode = if opts.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Apply
+    };
+    build(&Request {
+        catalog,
+        id,
+        host,
+        params: &params,
+        mode,
+    })
 }
 
 fn root_flag(host: &HostArgs) -> String {

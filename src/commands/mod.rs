@@ -9,6 +9,7 @@ mod lint;
 mod list;
 mod meta;
 mod params;
+mod plan_file;
 mod rollback;
 mod show;
 
@@ -28,6 +29,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Apply {
             ref id,
             dry_run,
+            ref save_plan,
+            ref plan,
             ref host,
             ref params,
             ref param_files,
@@ -38,8 +41,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => apply::run(
             &catalog(),
             apply::Options {
-                id,
+                id: id.as_deref(),
                 dry_run,
+                save_plan: save_plan.as_deref(),
+                plan: plan.as_deref(),
                 host,
                 params,
                 param_files,

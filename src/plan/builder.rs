@@ -55,8 +55,7 @@ pub fn build(req: &Request) -> Result<Plan> {
     let shown = state.shown(runbook, &params);
     state.plan_runbook(runbook, &params, "", &mut vec![runbook.id.clone()])?;
     let handlers = state.handlers;
-    let changes =
-        state.steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed);
+    let changes = changes(&state.steps, &handlers);
     Ok(Plan {
         runbook: runbook.id.clone(),
         title: runbook.title.clone(),
@@ -69,6 +68,7 @@ pub fn build(req: &Request) -> Result<Plan> {
         handlers,
         changes,
         outcome: None,
+        has_secrets: state.redactor.has_secrets(),
     })
 }
 
@@ -214,7 +214,8 @@ impl State<'_> {
                 .actions()
                 .first()
                 .map(|(name, _)| *name)
-                .unwrap_or("none");
+                .unwrap_or("none")
+                .to_string();
             let items: Vec<Option<Value>> = match &step.for_each {
                 Some(fe) => match self.facts.get(&fe.fact) {
                     Some(Value::Array(items)) => items.iter().cloned().map(Some).collect(),
@@ -297,7 +298,7 @@ impl State<'_> {
                 &chosen_why,
                 &skipped_why,
             );
-            self.describe_work(&mut planned);
+            describe_work(&mut planned, &self.redactor);
             self.steps.push(planned);
             for rendered in includes {
                 self.plan_include(
@@ -346,28 +347,6 @@ impl State<'_> {
         result
     }
 
-    /// Fill in the serialized view (diffs, commands) of a step's work.
-    fn describe_work(&self, step: &mut PlannedStep) {
-        for work in &step.work {
-            match work {
-                Work::Write(edit) => step.diffs.push(super::types::FileDiff {
-                    file: edit.file.clone(),
-                    diff: self.redactor.redact(&crate::edit::diff::unified(
-                        &edit.file,
-                        edit.before.as_deref(),
-                        &edit.after,
-                    )),
-                }),
-                Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
-                Work::Reload(r) => {
-                    step.commands.push(r.test.clone());
-                    step.commands.push(r.reload.clone());
-                }
-                Work::Manual(_) => {}
-            }
-        }
-    }
-
     /// Fire a handler for the item that changed something. Its service may be a template
     /// (`php{{item.version}}-fpm`), so one handler can stand for several services;
     /// identical reloads (from included runbooks too) happen once.
@@ -410,6 +389,33 @@ impl State<'_> {
         });
         Ok(())
     }
+}
+
+/// Fill in the serialized view (diffs, commands) of a step's work.
+pub fn describe_work(step: &mut PlannedStep, redactor: &Redactor) {
+    for work in &step.work {
+        match work {
+            Work::Write(edit) => step.diffs.push(super::types::FileDiff {
+                file: edit.file.clone(),
+                diff: redactor.redact(&crate::edit::diff::unified(
+                    &edit.file,
+                    edit.before.as_deref(),
+                    &edit.after,
+                )),
+            }),
+            Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
+            Work::Reload(r) => {
+                step.commands.push(r.test.clone());
+                step.commands.push(r.reload.clone());
+            }
+            Work::Manual(_) => {}
+        }
+    }
+}
+
+/// Whether applying would change the host: a step's work, or a handler that would run.
+pub fn changes(steps: &[PlannedStep], handlers: &[PlannedHandler]) -> bool {
+    steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed)
 }
 
 fn render(text: &str, ctx: &Context) -> Result<String> {

@@ -4,5 +4,6 @@ pub mod actions;
 pub mod builder;
 pub mod eval;
 pub mod redact;
+pub mod saved;
 pub mod services;
 pub mod types;

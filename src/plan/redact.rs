@@ -28,6 +28,11 @@ impl Redactor {
         Redactor::new(self.secrets.iter().cloned().chain(more))
     }
 
+    /// Whether there is any secret to keep out.
+    pub fn has_secrets(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
     pub fn redact(&self, text: &str) -> String {
         self.secrets
             .iter()

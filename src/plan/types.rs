@@ -1,16 +1,17 @@
 //! The plan: what a runbook would do on this host. Serialized as the JSON contract
 //! documented in `docs/json.md`; the fields marked `skip` carry the work for `apply`.
+//! It also reads back from that JSON, inside a saved plan (`plan::saved`).
 
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::redact::Redactor;
 use crate::chase::Chased;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Mode {
     #[serde(rename = "dry-run")]
     DryRun,
@@ -18,7 +19,7 @@ pub enum Mode {
     Apply,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Plan {
     pub runbook: String,
     pub title: String,
@@ -36,9 +37,13 @@ pub struct Plan {
     /// After an apply: `applied`, `unchanged`, `failed` or `interrupted`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// Whether a secret param has a value: its plan may carry it (in a command's stdin,
+    /// an edited file), so it is never saved (`plan::saved`).
+    #[serde(skip)]
+    pub has_secrets: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: String,
     pub title: String,
@@ -49,21 +54,21 @@ pub struct CheckResult {
     pub expected: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PlannedStep {
     pub id: String,
     pub title: String,
     /// The action type (`ini_set`, `run`, ...).
-    pub kind: &'static str,
+    pub kind: String,
     pub chosen: bool,
     /// The condition that chose or ruled out the step, in words.
     pub why: String,
     pub diffs: Vec<FileDiff>,
     /// Commands this step would run, argv lists (secrets redacted).
     pub commands: Vec<Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<ManualItem>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<String>,
     /// After an apply: `changed`, `unchanged`, `skipped`, `failed`, `undone`, `not-run`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,20 +84,20 @@ impl PlannedStep {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileDiff {
     pub file: String,
     pub diff: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManualItem {
     pub text: String,
     /// The facts that justify the item, with their values.
     pub evidence: IndexMap<String, Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PlannedHandler {
     pub name: String,
     pub title: String,
@@ -181,7 +186,7 @@ impl std::fmt::Debug for CommandWork {
 }
 
 /// Test a service's config, then reload it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReloadWork {
     pub service: String,
     pub test: Vec<String>,

@@ -11,6 +11,7 @@ mod hostile_output;
 mod injection;
 mod lint;
 mod pipe;
+mod plan_file;
 mod real_apache;
 mod real_exim;
 mod rollback;
