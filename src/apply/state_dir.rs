@@ -243,8 +243,14 @@ impl Dir {
 
     /// Names in the directory, sorted.
     pub fn entries(&self) -> Result<Vec<String>> {
-        let dup = self.fd.try_clone()?;
-        let mut dir = nix::dir::Dir::from_fd(dup)?;
+        // A fresh descriptor: a dup would share (and move) this one's read position.
+        let fresh = openat(
+            &self.fd,
+            ".",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut dir = nix::dir::Dir::from_fd(fresh)?;
         let mut names: Vec<String> = dir
             .iter()
             .filter_map(|e| e.ok())
@@ -277,5 +283,58 @@ pub fn check_name(name: &str) -> Result<&str> {
         Ok(name)
     } else {
         bail!("`{name}` is not a run id")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn state() -> (tempfile::TempDir, Dir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = open(&tmp.path().join("a/b/state"), None, true)
+            .unwrap()
+            .unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn creates_private_dirs_and_files_and_lists_them_every_time() {
+        let (tmp, dir) = state();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&tmp.path().join("a/b/state")), 0o700);
+        dir.create_new("one", b"1").unwrap();
+        dir.sub("runs", true).unwrap().unwrap();
+        assert_eq!(mode(&tmp.path().join("a/b/state/one")), 0o600);
+        assert_eq!(mode(&tmp.path().join("a/b/state/runs")), 0o700);
+        for _ in 0..2 {
+            assert_eq!(dir.entries().unwrap(), ["one", "runs"]);
+        }
+        assert!(dir.create_new("one", b"2").is_err(), "never replaces");
+        dir.replace("one", b"3").unwrap();
+        assert_eq!(dir.read("one").unwrap().unwrap(), b"3");
+        assert_eq!(dir.read("missing").unwrap(), None);
+    }
+
+    #[test]
+    fn links_and_loose_modes_inside_are_refused() {
+        let (tmp, dir) = state();
+        let path = tmp.path().join("a/b/state");
+        std::fs::write(tmp.path().join("elsewhere"), "x").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), path.join("journal.jsonl"))
+            .unwrap();
+        let err = dir.read("journal.jsonl").unwrap_err().to_string();
+        assert!(err.contains("is a symlink"), "{err}");
+        assert!(dir.append("journal.jsonl").is_err());
+        std::fs::write(path.join("run.json"), "{}").unwrap();
+        std::fs::set_permissions(
+            path.join("run.json"),
+            std::fs::Permissions::from_mode(0o666),
+        )
+        .unwrap();
+        let err = format!("{:#}", dir.read("run.json").unwrap_err());
+        assert!(err.contains("writable by group or others"), "{err}");
+        assert!(check_name("../x").is_err() && check_name("20261202T000000Z-1a2b").is_ok());
     }
 }
