@@ -284,24 +284,11 @@ impl Run<'_> {
         // command that echoes one cannot carry it into the journal, run.json or stderr.
         let finished = match command::run_work(self.host, cmd) {
             Ok(finished) => finished,
-            Err(e) => {
-                let error = cmd.redactor.redact(&format!("{e:#}"));
-                self.journal.write(&Entry::Failed {
-                    seq,
-                    at: now(),
-                    error: error.clone(),
-                })?;
-                bail!(error);
-            }
+            Err(e) => return Err(self.failed(seq, cmd.redactor.redact(&format!("{e:#}")))),
         };
         if !finished.success() {
             let error = format!("`{}` {}", cmd.shown.join(" "), finished.summary());
-            self.journal.write(&Entry::Failed {
-                seq,
-                at: now(),
-                error: error.clone(),
-            })?;
-            bail!(error);
+            return Err(self.failed(seq, error));
         }
         if cmd.mutating {
             self.done.push(Done::Command {
@@ -311,6 +298,18 @@ impl Run<'_> {
             });
         }
         self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
+    /// Journal that action `seq` failed; the error to return.
+    fn failed(&mut self, seq: u64, error: String) -> anyhow::Error {
+        match self.journal.write(&Entry::Failed {
+            seq,
+            at: now(),
+            error: error.clone(),
+        }) {
+            Ok(()) => anyhow!(error),
+            Err(e) => e.context(error),
+        }
     }
 
     /// Test the config, then reload. A service that is not installed is skipped; one that
