@@ -94,6 +94,16 @@ impl Host {
         Ok(Some(bytes))
     }
 
+    /// Read a host file of at most `max` bytes; `Ok(None)` when it does not exist. A
+    /// larger file is an error (`InvalidData`, saying so) after reading at most `max + 1`
+    /// bytes of it: a hostile 100 GB file costs no more memory than the cap.
+    pub fn read_max(&self, host_path: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+        let Some(file) = self.open(host_path)? else {
+            return Ok(None);
+        };
+        read_capped(file, max).map(Some)
+    }
+
     /// Find an executable the way a shell would, in the host's standard PATH.
     pub fn find_program(&self, name: &str) -> Option<String> {
         if name.contains('/') {
@@ -111,6 +121,21 @@ impl Host {
             .and_then(fs::metadata)
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }
+}
+
+/// Read everything from `reader` if it holds at most `max` bytes; otherwise an
+/// `InvalidData` error "larger than N bytes", having read at most `max + 1` of them.
+pub fn read_capped(reader: impl io::Read, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes: not read"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The PATH commands get, on the host and in a chroot alike.
@@ -154,6 +179,18 @@ mod tests {
             b"x"
         );
         assert_eq!(host.read("/nope").unwrap(), None);
+    }
+
+    #[test]
+    fn read_max_refuses_files_over_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("small"), "12345").unwrap();
+        let host = Host::new(dir.path());
+        assert_eq!(host.read_max("/small", 5).unwrap().unwrap(), b"12345");
+        let err = host.read_max("/small", 4).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("larger than 4 bytes"), "{err}");
+        assert_eq!(host.read_max("/nope", 4).unwrap(), None);
     }
 
     #[test]

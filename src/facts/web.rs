@@ -21,7 +21,7 @@ pub fn gather(host: &Host) -> Value {
     if let Some(layout) = &layout {
         for file in &layout.files {
             let path = file.to_string_lossy().into_owned();
-            if let Ok(Some(bytes)) = host.read(&path) {
+            if let Ok(Some(bytes)) = host.read_max(&path, apache_files::APACHE_FILE_MAX) {
                 let text = String::from_utf8_lossy(&bytes);
                 vhosts.extend(
                     apache::virtual_hosts(&text)
@@ -52,6 +52,11 @@ pub fn gather(host: &Host) -> Value {
         "server_names": server_names,
         "apache_config": layout.as_ref().map(|l| l.main_config.to_string_lossy().into_owned()),
         "apache_files": files,
+        "unreadable": layout.as_ref().map_or(Vec::new(), |l| l
+            .unreadable
+            .iter()
+            .map(|(file, reason)| json!({ "file": file.to_string_lossy(), "reason": reason }))
+            .collect()),
         "vhosts": vhosts,
     })
 }
@@ -163,7 +168,7 @@ fn access_logs(host: &Host, apache: Option<(String, &Vec<String>)>) -> Vec<Strin
 /// The first argument of every `directive` line (case-insensitive) in a config file;
 /// Debian's `${APACHE_LOG_DIR}` expanded, piped logs and `off` left out.
 fn directive_paths(host: &Host, file: &str, directive: &str) -> Vec<String> {
-    let Ok(Some(bytes)) = host.read(file) else {
+    let Ok(Some(bytes)) = host.read_max(file, apache_files::APACHE_FILE_MAX) else {
         return Vec::new();
     };
     String::from_utf8_lossy(&bytes)
