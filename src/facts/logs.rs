@@ -257,12 +257,17 @@ pub const NAME_MAX: usize = 256;
 
 /// Cut `name` to at most [`NAME_MAX`] bytes, on a character boundary.
 pub fn truncate_name(name: &mut String) {
-    if name.len() > NAME_MAX {
-        let mut end = NAME_MAX;
-        while !name.is_char_boundary(end) {
+    truncate_to(name, NAME_MAX);
+}
+
+/// Cut `text` to at most `max` bytes, on a character boundary.
+pub fn truncate_to(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        name.truncate(end);
+        text.truncate(end);
     }
 }
 
