@@ -67,13 +67,20 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
     }
 }
 
+/// /etc/passwd is not read past this (100,000 users fit); a larger one is taken as empty.
+pub const PASSWD_MAX: u64 = 16 << 20;
+
 /// uid → (user name, home), from the host's /etc/passwd.
 #[derive(Default)]
 pub struct Passwd(HashMap<String, (String, String)>);
 
 impl Passwd {
     pub fn read(host: &Host) -> Passwd {
-        let text = host.read("/etc/passwd").ok().flatten().unwrap_or_default();
+        let text = host
+            .read_max("/etc/passwd", PASSWD_MAX)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
         Passwd(
             text.lines()
