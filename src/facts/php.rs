@@ -70,6 +70,7 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
     out["mail_disabled"] = json!(disabled.iter().any(|f| f.eq_ignore_ascii_case("mail")));
     out["disable_functions"] = json!(disabled);
     out["sendmail_path"] = json!(ini::get(&text, "sendmail_path"));
+    out["error"] = Value::Null;
     out
 }
 
