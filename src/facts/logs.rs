@@ -153,10 +153,19 @@ impl Scan {
     fn exim(&mut self, body: &[u8], raw: &[u8]) {
         // Plain mainlog lines start with the date and time; relayed ones with the id.
         let body = strip_exim_time(body);
-        let Some(rest) = body
-            .get(17..)
-            .filter(|_| body.len() > 17 && body[16] == b' ')
-        else {
+        // `[pid] ` (log_selector +pid), then the id: 16 characters, or 23 from 4.97.
+        let body = match body.strip_prefix(b"[") {
+            Some(rest) => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                rest[digits..].strip_prefix(b"] ").unwrap_or(body)
+            }
+            None => body,
+        };
+        let Some(rest) = [16, 23].into_iter().find_map(|len| {
+            let id = std::str::from_utf8(body.get(..len)?).ok()?;
+            (body.get(len) == Some(&b' ') && super::exim_spool::is_message_id(id))
+                .then(|| &body[len + 1..])
+        }) else {
             return;
         };
         if rest.starts_with(b"**") {
@@ -458,6 +467,19 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
         assert_eq!(s.failures.get("unknown_user"), Some(&1));
         assert_eq!(s.failures.get("spam"), Some(&1));
         assert_eq!(s.arrivals.get("user"), Some(&2));
+    }
+
+    #[test]
+    fn exim_498_ids_and_pids() {
+        // Debian 13's exim 4.98: 23-character ids; `+pid` puts `[pid]` before the id.
+        let log = b"2026-12-02 16:16:16 1xYn0C-000000007ED-0fxw <= shop@vm U=shop P=local S=358\n\
+2026-12-02 16:16:16.123 +0100 [4242] 1xYn0C-000000007ED-0fxw <= shop@vm U=shop P=local S=358\n\
+2026-12-02 16:16:17 [77] 1xYn0C-0005Bd-LB ** a@b.example R=dnslookup T=remote_smtp: 550 spam message rejected\n\
+2026-12-02 16:16:17 1xYn0C-000000007ED-0fx! <= shop@vm U=nobody P=local S=358\n";
+        let s = scan("exim", log);
+        assert_eq!(s.arrivals.get("shop"), Some(&2));
+        assert_eq!(s.arrivals.get("nobody"), None, "not an id");
+        assert_eq!(s.failures.get("spam"), Some(&1));
     }
 
     #[test]
