@@ -95,8 +95,8 @@ impl Host {
     }
 
     /// Read a host file of at most `max` bytes; `Ok(None)` when it does not exist. A
-    /// larger file is an error (`InvalidData`, saying so) after reading at most `max + 1`
-    /// bytes of it: a hostile 100 GB file costs no more memory than the cap.
+    /// larger file is an error (`InvalidData`, saying so), read no further than
+    /// `max + 1` bytes: a hostile 100 GB file costs no more memory than the cap.
     pub fn read_max(&self, host_path: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
         let Some(file) = self.open(host_path)? else {
             return Ok(None);
@@ -123,17 +123,28 @@ impl Host {
     }
 }
 
-/// Read everything from `reader` if it holds at most `max` bytes; otherwise an
-/// `InvalidData` error "larger than N bytes", having read at most `max + 1` of them.
-pub fn read_capped(reader: impl io::Read, max: u64) -> io::Result<Vec<u8>> {
+/// Read all of `file` if it holds at most `max` bytes; otherwise an `InvalidData`
+/// error "larger than N bytes", having read at most `max + 1` of them (none when its
+/// length says so). The buffer is sized from that length up front: grown by doubling,
+/// a 16 MiB cap would cost 32 MiB and, in a thread's heap, copies that stay resident.
+pub fn read_capped(file: fs::File, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(io::Error::new(
+    let too_large = || {
+        io::Error::new(
             io::ErrorKind::InvalidData,
             format!("larger than {max} bytes: not read"),
-        ));
+        )
+    };
+    // A file that says it is too large is not read at all; one that grows while we
+    // read is cut by `take`.
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > max {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
     }
     Ok(bytes)
 }

@@ -31,7 +31,7 @@ pub fn exim(spool: &Path, passwd: &Passwd) -> Value {
     };
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
     summarize(&files, passwd, |path, _, buf| {
-        if !read_head(path, EXIM_HEADER_FILE_MAX, buf)? {
+        if !read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse, buf)? {
             return Err(Failed::Unreadable(format!(
                 "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
             )));
@@ -63,7 +63,7 @@ pub fn qmail(queue: &Path, passwd: &Passwd) -> Value {
         .collect();
     summarize(&files, passwd, |path, _, buf| {
         // The headers are all we need of the message; a longer one is cut.
-        read_head(path, QMAIL_HEAD_MAX, buf)?;
+        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
         Ok(qmail_queue::parse(queue, path, buf)?)
     })
 }
@@ -148,10 +148,19 @@ fn read_all(
 /// Most queue files are under 4 KiB; one read of this size usually takes the whole file.
 const READ_SIZE: usize = 16 * 1024;
 
+/// What [`read_head`] does with a file longer than its cap.
+#[derive(Clone, Copy, PartialEq)]
+enum Longer {
+    /// Read the first `max` bytes (a qmail message's headers).
+    Cut,
+    /// Read no further: the caller needs whole files (an exim `-H` file).
+    Refuse,
+}
+
 /// Read at most `max` bytes of a file into `buf` with as few system calls as possible:
 /// open, read, close (`fs::read` adds a stat and a second read to find the end).
 /// Whether that was the whole file.
-fn read_head(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+fn read_head(path: &Path, max: u64, longer: Longer, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     buf.clear();
@@ -160,6 +169,13 @@ fn read_head(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> 
     buf.truncate(n);
     // A short read of a regular file is its end; a full one may have more behind it.
     if n == READ_SIZE {
+        let len = file.metadata().map_or(0, |m| m.len());
+        if len > max && longer == Longer::Refuse {
+            return Ok(false);
+        }
+        // Size the buffer once: doubling would cost twice the cap, and in a thread's
+        // heap the copies stay resident.
+        buf.reserve_exact((len.min(max) as usize + 1).saturating_sub(n));
         file.take(max.saturating_sub(n as u64) + 1)
             .read_to_end(buf)?;
     }
@@ -367,15 +383,47 @@ mod tests {
     }
 
     #[test]
+    fn big_qmail_messages_count_by_their_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path();
+        for sub in ["mess/0", "info/0", "remote/0"] {
+            fs::create_dir_all(q.join(sub)).unwrap();
+        }
+        let mut mess =
+            b"Received: (qmail 1 invoked by uid 48)\nX-PHP-Originating-Script: 48:big.php\n\n"
+                .to_vec();
+        mess.resize(3 * QMAIL_HEAD_MAX as usize, b'b');
+        fs::write(q.join("mess/0/23"), mess).unwrap();
+        fs::write(q.join("info/0/23"), b"Fshop@vm\0").unwrap();
+        fs::write(q.join("remote/0/23"), b"Ta@big.example\0").unwrap();
+        // A recipient list past its cap makes its message unreadable, not the scan fail.
+        fs::write(q.join("mess/0/46"), b"\n").unwrap();
+        fs::write(q.join("info/0/46"), b"Fshop@vm\0").unwrap();
+        let big = fs::File::create(q.join("remote/0/46")).unwrap();
+        big.set_len(qmail_queue::ENVELOPE_FILE_MAX + 1).unwrap();
+        let out = qmail(q, &Passwd::default());
+        assert_eq!(out["total"], 1, "{out}");
+        assert_eq!(out["top_scripts"][0]["script"], "big.php");
+        assert_eq!(out["top_recipient_domains"][0]["domain"], "big.example");
+        let reason = out["unreadable"][0]["reason"].as_str().unwrap();
+        assert!(reason.contains("larger than"), "{reason}");
+    }
+
+    #[test]
     fn read_head_stops_at_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         fs::write(&path, vec![b'x'; 3 * READ_SIZE]).unwrap();
         let mut buf = Vec::new();
-        assert!(!read_head(&path, 2 * READ_SIZE as u64, &mut buf).unwrap());
+        let max = 2 * READ_SIZE as u64;
+        assert!(!read_head(&path, max, Longer::Cut, &mut buf).unwrap());
         assert_eq!(buf.len(), 2 * READ_SIZE);
-        assert!(read_head(&path, 3 * READ_SIZE as u64, &mut buf).unwrap());
-        assert_eq!(buf.len(), 3 * READ_SIZE);
+        assert!(!read_head(&path, max, Longer::Refuse, &mut buf).unwrap());
+        assert!(buf.len() <= READ_SIZE, "not read past the first block");
+        for longer in [Longer::Cut, Longer::Refuse] {
+            assert!(read_head(&path, 3 * READ_SIZE as u64, longer, &mut buf).unwrap());
+            assert_eq!(buf.len(), 3 * READ_SIZE);
+        }
     }
 
     #[test]
