@@ -30,8 +30,10 @@ pub fn gather(host: &Host) -> Value {
     })
 }
 
-/// php.ini files larger than this are not read (Debian's php.ini-production is 73 KiB).
-pub const PHP_INI_MAX: u64 = 16 << 20;
+/// php.ini files larger than this are not read: Debian's php.ini-production is 73 KiB,
+/// and interpreting one costs up to four times its size (invalid UTF-8 widens to
+/// U+FFFD).
+pub const PHP_INI_MAX: u64 = 4 << 20;
 
 fn describe(host: &Host, file: &PhpIni) -> Value {
     let path = file.path.to_string_lossy().into_owned();
@@ -42,7 +44,7 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
         "layout": file.layout,
     });
     let text = match host.read_max(&path, PHP_INI_MAX) {
-        Ok(bytes) => interpretable(&bytes.unwrap_or_default()),
+        Ok(bytes) => interpretable(bytes.unwrap_or_default()),
         Err(e) => Err(e.to_string()),
     };
     let text = match text {
@@ -79,9 +81,11 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
 /// return not followed by a line feed (PHP's ini scanner takes a lone `\r` as a line
 /// end, our line splitting does not), could make us read another value than PHP does:
 /// such a file is refused rather than guessed at.
-pub fn interpretable(bytes: &[u8]) -> Result<String, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(at) = memchr::memchr(0, bytes) {
+pub fn interpretable(mut bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    if let Some(at) = memchr::memchr(0, &bytes) {
         return Err(format!(
             "a NUL byte at offset {at}: not interpreted (PHP may read it otherwise)"
         ));
@@ -96,7 +100,9 @@ pub fn interpretable(bytes: &[u8]) -> Result<String, String> {
              (PHP takes it as a line end)"
         ));
     }
-    Ok(String::from_utf8_lossy(bytes).into_owned())
+    // Valid UTF-8 (nearly always) becomes the text without a copy.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// `8.2/apache2`, or just the SAPI when the layout has no version (RHEL's /etc/php.ini).
@@ -120,9 +126,10 @@ mod tests {
 
     #[test]
     fn bom_and_crlf_read_as_php_does() {
-        let text =
-            interpretable(b"\xEF\xBB\xBFmail.add_x_header = On\r\nsendmail_path = /bin/true\r\n")
-                .unwrap();
+        let text = interpretable(
+            b"\xEF\xBB\xBFmail.add_x_header = On\r\nsendmail_path = /bin/true\r\n".to_vec(),
+        )
+        .unwrap();
         assert_eq!(ini::get(&text, "mail.add_x_header").as_deref(), Some("On"));
         assert_eq!(
             ini::get(&text, "sendmail_path").as_deref(),
@@ -132,11 +139,12 @@ mod tests {
 
     #[test]
     fn nul_and_lone_cr_are_refused() {
-        let nul = interpretable(b"disable_functions = mail\0\nsendmail_path = x\n").unwrap_err();
+        let nul =
+            interpretable(b"disable_functions = mail\0\nsendmail_path = x\n".to_vec()).unwrap_err();
         assert!(nul.contains("NUL byte at offset 24"), "{nul}");
-        let cr = interpretable(b"a = 1\rdisable_functions =\n").unwrap_err();
+        let cr = interpretable(b"a = 1\rdisable_functions =\n".to_vec()).unwrap_err();
         assert!(cr.contains("carriage return"), "{cr}");
         // A CR ending the file is a lone one too.
-        assert!(interpretable(b"a = 1\r").is_err());
+        assert!(interpretable(b"a = 1\r".to_vec()).is_err());
     }
 }
