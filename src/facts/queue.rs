@@ -200,11 +200,12 @@ struct Summary {
 }
 
 /// Distinct keys (senders, recipient domains, scripts, submitters) counted per list;
-/// messages past that count under [`OTHER`]. A real outbreak has a handful.
-pub const KEYS_MAX: usize = 100_000;
-/// Keys are cut to this many bytes (a script name is at most a file name and
-/// `(NN) : eval()'d code`; an address at most 320 bytes).
-pub const KEY_MAX: usize = 1024;
+/// messages past that count under [`OTHER`]. A real outbreak has a handful; spam to
+/// many domains a few thousand.
+pub const KEYS_MAX: usize = 50_000;
+/// Keys are cut to this many bytes: an address is at most 320 (RFC 5321), a script
+/// name a file name and `(NN) : eval()'d code`.
+pub const KEY_MAX: usize = 320;
 pub const OTHER: &str = "(other)";
 
 /// Add `n` to `key`'s count, the key cut to [`KEY_MAX`] bytes, or to [`OTHER`] when

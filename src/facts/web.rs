@@ -71,8 +71,8 @@ pub fn gather(host: &Host) -> Value {
 /// An Apache file is parsed only within these: the parser holds every line and word
 /// (about 400 bytes a line and 130 a word), so a degenerate 16 MiB file (one-letter
 /// words, empty lines) would cost GiBs. At these limits a file costs at most about
-/// 120 MiB to parse (measured); a cPanel httpd.conf of 5,000 sites (150,000 lines, 500,000 words)
-/// fits.
+/// 120 MiB to parse (measured); a cPanel httpd.conf of 5,000 sites (150,000 lines,
+/// 500,000 words) fits.
 pub const APACHE_LINES_MAX: usize = 200_000;
 pub const APACHE_WORDS_MAX: usize = 600_000;
 /// Names listed: per virtual host (ServerName and aliases), and in `server_names`.
