@@ -41,10 +41,7 @@ impl Overlay {
             return Ok(content.clone());
         }
         let (content, st) = read_edited(found, policy)?;
-        if found
-            .stat
-            .is_some_and(|seen| FileId::of(&seen) != FileId::of(&st))
-        {
+        if found.stat.is_some_and(|seen| FileId::of(&seen) != FileId::of(&st)) {
             bail!(
                 "{} was replaced while it was being read; run the plan again",
                 found.host_path
