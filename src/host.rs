@@ -94,6 +94,16 @@ impl Host {
         Ok(Some(bytes))
     }
 
+    /// Read a host file of at most `max` bytes; `Ok(None)` when it does not exist. A
+    /// larger file is an error (`InvalidData`, saying so), read no further than
+    /// `max + 1` bytes: a hostile 100 GB file costs no more memory than the cap.
+    pub fn read_max(&self, host_path: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+        let Some(file) = self.open(host_path)? else {
+            return Ok(None);
+        };
+        read_capped(file, max).map(Some)
+    }
+
     /// Find an executable the way a shell would, in the host's standard PATH.
     pub fn find_program(&self, name: &str) -> Option<String> {
         if name.contains('/') {
@@ -111,6 +121,32 @@ impl Host {
             .and_then(fs::metadata)
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }
+}
+
+/// Read all of `file` if it holds at most `max` bytes; otherwise an `InvalidData`
+/// error "larger than N bytes", having read at most `max + 1` of them (none when its
+/// length says so). The buffer is sized from that length up front: grown by doubling,
+/// a 16 MiB cap would cost 32 MiB and, in a thread's heap, copies that stay resident.
+pub fn read_capped(file: fs::File, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes: not read"),
+        )
+    };
+    // A file that says it is too large is not read at all; one that grows while we
+    // read is cut by `take`.
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > max {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// The PATH commands get, on the host and in a chroot alike.
@@ -154,6 +190,18 @@ mod tests {
             b"x"
         );
         assert_eq!(host.read("/nope").unwrap(), None);
+    }
+
+    #[test]
+    fn read_max_refuses_files_over_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("small"), "12345").unwrap();
+        let host = Host::new(dir.path());
+        assert_eq!(host.read_max("/small", 5).unwrap().unwrap(), b"12345");
+        let err = host.read_max("/small", 4).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("larger than 4 bytes"), "{err}");
+        assert_eq!(host.read_max("/nope", 4).unwrap(), None);
     }
 
     #[test]

@@ -5,11 +5,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::logs::Passwd;
+use super::logs::{Passwd, for_each_line};
 use crate::host::Host;
 
 /// Process names of mail servers: their connections to port 25 are expected.
@@ -62,18 +63,24 @@ struct Socket {
 fn smtp_sockets(proc_dir: &Path) -> Vec<Socket> {
     let mut out = Vec::new();
     for table in ["net/tcp", "net/tcp6"] {
-        let Ok(text) = fs::read_to_string(proc_dir.join(table)) else {
+        let Ok(file) = fs::File::open(proc_dir.join(table)) else {
             continue;
         };
-        for line in text.lines().skip(1) {
+        // Line by line: a busy server has hundreds of thousands of sockets.
+        let mut header = true;
+        for_each_line(BufReader::new(file), |line| {
+            if std::mem::take(&mut header) {
+                return;
+            }
+            let line = String::from_utf8_lossy(line);
             let f: Vec<&str> = line.split_whitespace().collect();
             let (Some(remote), Some(state), Some(uid), Some(inode)) =
                 (f.get(2), f.get(3), f.get(7), f.get(9))
             else {
-                continue;
+                return;
             };
             let Some((ip, port)) = remote.rsplit_once(':') else {
-                continue;
+                return;
             };
             if u16::from_str_radix(port, 16) == Ok(25) && CONNECTING.contains(state) {
                 out.push(Socket {
@@ -82,15 +89,19 @@ fn smtp_sockets(proc_dir: &Path) -> Vec<Socket> {
                     inode: inode.to_string(),
                 });
             }
-        }
+        });
     }
     out
 }
 
 /// `0100007F` → `127.0.0.1` (little-endian words, as the kernel prints them).
 fn hex_ip(hex: &str) -> String {
-    let bytes: Vec<u8> = (0..hex.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+    // By bytes: a `/proc` under `--root` is a file anyone may have written, and a
+    // string slice through a multi-byte character would panic.
+    let bytes: Vec<u8> = hex
+        .as_bytes()
+        .chunks_exact(2)
+        .filter_map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
         .collect();
     match bytes.len() {
         4 => format!("{}.{}.{}.{}", bytes[3], bytes[2], bytes[1], bytes[0]),
@@ -118,10 +129,9 @@ fn socket_owners(proc_dir: &Path) -> HashMap<String, (u32, String)> {
         let Ok(fds) = fs::read_dir(dir.join("fd")) else {
             continue;
         };
-        let comm = fs::read_to_string(dir.join("comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
+        let comm = read_head(&dir.join("comm"), COMM_MAX)
+            .map(|c| String::from_utf8_lossy(&c).trim().to_string())
+            .unwrap_or_default();
         for fd in fds.flatten() {
             if let Ok(target) = fs::read_link(fd.path())
                 && let Some(inode) = target
@@ -155,7 +165,7 @@ pub fn sessions(host: &Host) -> Value {
     }
     let mut sshd: BTreeMap<String, u64> = BTreeMap::new();
     for (_, dir) in processes(&proc_dir) {
-        let Ok(cmdline) = fs::read(dir.join("cmdline")) else {
+        let Ok(cmdline) = read_head(&dir.join("cmdline"), CMDLINE_MAX) else {
             continue;
         };
         if let Some(user) = sshd_session_user(&String::from_utf8_lossy(&cmdline)) {
@@ -182,15 +192,29 @@ pub fn sshd_session_user(cmdline: &str) -> Option<String> {
     (!user.is_empty() && !user.contains(' ') && !tty.is_empty()).then(|| user.to_string())
 }
 
+/// Of a process's `comm` (16 bytes from the kernel) and `cmdline` (up to the argument
+/// limit, megabytes) only this much is read: a name, an sshd title.
+const COMM_MAX: u64 = 256;
+const CMDLINE_MAX: u64 = 4096;
+
+/// The first `max` bytes of a file.
+fn read_head(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Size of `struct utmp` on Linux (glibc, x86-64 and most 64-bit targets).
 const UTMP_SIZE: usize = 384;
 const USER_PROCESS: i32 = 7;
 
 /// Logged-in users and their session counts from a utmp file.
 pub fn utmp_logins(path: &Path) -> Option<HashMap<String, u64>> {
-    let bytes = fs::read(path).ok()?;
+    // Record by record: utmp is writable by the utmp group, its size is not ours to trust.
+    let mut file = BufReader::new(fs::File::open(path).ok()?);
     let mut logins = HashMap::new();
-    for record in bytes.chunks_exact(UTMP_SIZE) {
+    let mut record = [0u8; UTMP_SIZE];
+    while file.read_exact(&mut record).is_ok() {
         let kind = i32::from_le_bytes(record[0..4].try_into().ok()?);
         if kind != USER_PROCESS {
             continue;
@@ -217,6 +241,9 @@ mod tests {
             hex_ip("00000000000000000000000001000000"),
             "[0:0:0:0:0:0:0:1]"
         );
+        // Garbage from a /proc under --root: no panic on multi-byte characters.
+        assert_eq!(hex_ip("é0000000"), "é0000000");
+        assert_eq!(hex_ip("0é00007F"), "0é00007F");
     }
 
     #[test]

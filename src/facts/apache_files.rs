@@ -13,7 +13,13 @@ pub struct ApacheLayout {
     pub server_root: PathBuf,
     /// The main config first, then every included file in include order.
     pub files: Vec<PathBuf>,
+    /// Included files that were not read (host path, why): larger than
+    /// [`APACHE_FILE_MAX`], or an I/O error.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
+
+/// Apache config files larger than this are not read (a big vhosts file is a few MiB).
+pub const APACHE_FILE_MAX: u64 = 16 << 20;
 
 /// Main configs with their default ServerRoot: Debian, RHEL, cPanel.
 const MAIN_CONFIGS: &[(&str, &str)] = &[
@@ -36,6 +42,7 @@ pub fn discover(root: &Path) -> Option<ApacheLayout> {
         host: &host,
         server_root: default_root.to_string(),
         files: Vec::new(),
+        unreadable: Vec::new(),
         seen: HashSet::new(),
     };
     walk.file(main, 0);
@@ -43,6 +50,7 @@ pub fn discover(root: &Path) -> Option<ApacheLayout> {
         main_config: PathBuf::from(main),
         server_root: PathBuf::from(&walk.server_root),
         files: walk.files.into_iter().map(PathBuf::from).collect(),
+        unreadable: walk.unreadable,
     })
 }
 
@@ -50,6 +58,7 @@ struct Walk<'a> {
     host: &'a Host,
     server_root: String,
     files: Vec<String>,
+    unreadable: Vec<(PathBuf, String)>,
     seen: HashSet<String>,
 }
 
@@ -61,8 +70,13 @@ impl Walk<'_> {
         if depth > MAX_DEPTH || !self.seen.insert(resolved) {
             return;
         }
-        let Ok(Some(bytes)) = self.host.read(path) else {
-            return;
+        let bytes = match self.host.read_max(path, APACHE_FILE_MAX) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => {
+                self.unreadable.push((PathBuf::from(path), e.to_string()));
+                return;
+            }
         };
         self.files.push(path.to_string());
         let text = String::from_utf8_lossy(&bytes);
@@ -199,5 +213,24 @@ mod tests {
         assert_eq!(files.len(), 3, "{files:?}");
         assert!(files.contains(&PathBuf::from("/etc/httpd/conf.d/vhosts/site.conf")));
         assert!(discover(dir.path().join("nothing").as_path()).is_none());
+    }
+
+    #[test]
+    fn oversized_includes_are_listed_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "/etc/apache2/apache2.conf",
+            "Include big.conf\nInclude small.conf\n",
+        );
+        write(root, "/etc/apache2/small.conf", "\n");
+        let big = fs::File::create(root.join("etc/apache2/big.conf")).unwrap();
+        big.set_len(APACHE_FILE_MAX + 1).unwrap();
+        let layout = discover(root).unwrap();
+        assert_eq!(layout.files.len(), 2, "{:?}", layout.files);
+        assert_eq!(layout.unreadable.len(), 1);
+        assert_eq!(layout.unreadable[0].0, Path::new("/etc/apache2/big.conf"));
+        assert!(layout.unreadable[0].1.contains("larger than"));
     }
 }

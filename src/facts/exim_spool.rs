@@ -117,7 +117,7 @@ pub fn parse(bytes: &[u8]) -> Result<Message, String> {
                     .nth(1)
                     .and_then(|l| l.parse().ok())
                     .ok_or("bad ACL variable line")?;
-                r.skip(len + 1)?;
+                r.skip(len.saturating_add(1))?;
             }
             _ => {}
         }
@@ -189,7 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     fn skip(&mut self, n: usize) -> Result<(), String> {
-        if self.at + n > self.bytes.len() {
+        if self.at.saturating_add(n) > self.bytes.len() {
             return Err("truncated ACL variable".into());
         }
         self.at += n;
@@ -230,7 +230,7 @@ impl<'a> Reader<'a> {
             .map_err(|_| "bad header length")?;
         let flag = rest[digits] as char;
         let start = digits + 2;
-        if rest.len() < start + len {
+        if rest.len() < start.saturating_add(len) {
             return Err("truncated: a header is shorter than its length says".into());
         }
         self.at += start + len;
@@ -279,6 +279,18 @@ mod tests {
         }
         assert!(parse(&FROZEN_FORM[..FROZEN_FORM.len() - 10]).is_err());
         assert!(parse(b"garbage\n").is_err());
+    }
+
+    #[test]
+    fn absurd_lengths_are_errors_not_overflows() {
+        let text = String::from_utf8(FROZEN_FORM.to_vec()).unwrap();
+        let huge = usize::MAX.to_string();
+        let acl = text.replacen("-local\n", &format!("-aclc 0 {huge}\n"), 1);
+        assert_ne!(acl, text, "the fixture has a -local line");
+        assert!(parse(acl.as_bytes()).is_err());
+        let (head, _) = text.split_once("\n\n").unwrap();
+        let header = format!("{head}\n\n{huge}  X: y\n");
+        assert!(parse(header.as_bytes()).is_err());
     }
 
     #[test]

@@ -67,13 +67,20 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
     }
 }
 
+/// /etc/passwd is not read past this (100,000 users fit); a larger one is taken as empty.
+pub const PASSWD_MAX: u64 = 16 << 20;
+
 /// uid → (user name, home), from the host's /etc/passwd.
 #[derive(Default)]
 pub struct Passwd(HashMap<String, (String, String)>);
 
 impl Passwd {
     pub fn read(host: &Host) -> Passwd {
-        let text = host.read("/etc/passwd").ok().flatten().unwrap_or_default();
+        let text = host
+            .read_max("/etc/passwd", PASSWD_MAX)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
         Passwd(
             text.lines()
@@ -106,6 +113,8 @@ pub struct Scan {
     kind: String,
     passwd: Passwd,
     pub lines: u64,
+    /// Lines longer than [`LOG_LINE_MAX`], passed over unread.
+    pub skipped_lines: u64,
     pub failures: HashMap<&'static str, u64>,
     samples: HashMap<&'static str, Vec<String>>,
     pub arrivals: HashMap<String, u64>,
@@ -119,6 +128,7 @@ impl Scan {
             kind: kind.to_string(),
             passwd,
             lines: 0,
+            skipped_lines: 0,
             failures: HashMap::new(),
             samples: HashMap::new(),
             arrivals: HashMap::new(),
@@ -126,17 +136,8 @@ impl Scan {
         }
     }
 
-    pub fn read(&mut self, mut reader: impl BufRead) {
-        let mut line = Vec::with_capacity(512);
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => break,
-                Ok(_) => self.line(&line),
-                // An unreadable stretch (I/O error) ends the scan with what was counted.
-                Err(_) => break,
-            }
-        }
+    pub fn read(&mut self, reader: impl BufRead) {
+        self.skipped_lines += for_each_line(reader, |line| self.line(line));
     }
 
     pub fn line(&mut self, raw: &[u8]) {
@@ -152,10 +153,19 @@ impl Scan {
     fn exim(&mut self, body: &[u8], raw: &[u8]) {
         // Plain mainlog lines start with the date and time; relayed ones with the id.
         let body = strip_exim_time(body);
-        let Some(rest) = body
-            .get(17..)
-            .filter(|_| body.len() > 17 && body[16] == b' ')
-        else {
+        // `[pid] ` (log_selector +pid), then the id: 16 characters, or 23 from 4.97.
+        let body = match body.strip_prefix(b"[") {
+            Some(rest) => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                rest[digits..].strip_prefix(b"] ").unwrap_or(body)
+            }
+            None => body,
+        };
+        let Some(rest) = [16, 23].into_iter().find_map(|len| {
+            let id = std::str::from_utf8(body.get(..len)?).ok()?;
+            (body.get(len) == Some(&b' ') && super::exim_spool::is_message_id(id))
+                .then(|| &body[len + 1..])
+        }) else {
             return;
         };
         if rest.starts_with(b"**") {
@@ -164,7 +174,7 @@ impl Scan {
         } else if rest.starts_with(b"<=")
             && let Some(user) = field(rest, b" U=")
         {
-            *self.arrivals.entry(user).or_default() += 1;
+            self.arrival(user);
         }
     }
 
@@ -178,9 +188,9 @@ impl Scan {
         if let Some(uid) =
             field(body, b" uid=").filter(|_| memchr::memmem::find(raw, b"/pickup[").is_some())
         {
-            *self.arrivals.entry(self.passwd.user(&uid)).or_default() += 1;
+            self.arrival(self.passwd.user(&uid));
         } else if let Some(user) = field(body, b"sasl_username=") {
-            *self.arrivals.entry(user).or_default() += 1;
+            self.arrival(user);
         }
     }
 
@@ -199,9 +209,20 @@ impl Scan {
                 Some(format!("{name}@{domain}"))
             });
             if let Some(user) = user {
-                *self.arrivals.entry(user).or_default() += 1;
+                self.arrival(user);
             }
         }
+    }
+
+    /// Count an arrival. Syslog takes lines from any local user (`logger`), so the
+    /// names are bounded: at most [`NAME_MAX`] bytes each and [`USERS_MAX`] distinct
+    /// ones; arrivals past that count under [`OTHER_USERS`].
+    fn arrival(&mut self, mut user: String) {
+        truncate_name(&mut user);
+        if self.arrivals.len() >= USERS_MAX && !self.arrivals.contains_key(&user) {
+            user = OTHER_USERS.to_string();
+        }
+        *self.arrivals.entry(user).or_default() += 1;
     }
 
     fn failure(&mut self, reply: &[u8], raw: &[u8]) {
@@ -235,11 +256,88 @@ impl Scan {
         json!({
             "file": file,
             "lines": self.lines,
+            "skipped_lines": self.skipped_lines,
             "failures": failures,
             "samples": samples,
             "arrivals_by_user": arrivals.iter().map(|(u, c)| json!({"user": u, "count": c})).collect::<Vec<_>>(),
         })
     }
+}
+
+/// Distinct users counted in `arrivals_by_user`; more than a real server has.
+pub const USERS_MAX: usize = 50_000;
+/// Where arrivals of users past [`USERS_MAX`] are counted.
+pub const OTHER_USERS: &str = "(other users)";
+/// Names (users, URIs) kept from host data are cut to this many bytes.
+pub const NAME_MAX: usize = 256;
+
+/// Cut `name` to at most [`NAME_MAX`] bytes, on a character boundary.
+pub fn truncate_name(name: &mut String) {
+    truncate_to(name, NAME_MAX);
+}
+
+/// Cut `text` to at most `max` bytes, on a character boundary.
+pub fn truncate_to(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+/// Log lines longer than this (newline included) are skipped and counted, never held
+/// whole: exim, postfix and syslog lines stay under a few KiB.
+pub const LOG_LINE_MAX: usize = 64 << 10;
+
+/// Call `f` with every line of `reader` (newline included) of at most [`LOG_LINE_MAX`]
+/// bytes, in memory bounded by that and the reader's buffer, however long the file or
+/// its lines. Longer lines are passed over; their number is returned. An I/O error ends
+/// the scan with what was read.
+pub fn for_each_line(mut reader: impl BufRead, mut f: impl FnMut(&[u8])) -> u64 {
+    let mut line = Vec::with_capacity(512);
+    let mut overlong = false;
+    let mut skipped = 0;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if buf.is_empty() {
+            // The end: a last line without a newline still counts.
+            if overlong {
+                skipped += 1;
+            } else if !line.is_empty() {
+                f(&line);
+            }
+            break;
+        }
+        let (len, ends) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if !overlong {
+            if line.len() + len > LOG_LINE_MAX {
+                overlong = true;
+                line = Vec::with_capacity(512);
+            } else {
+                line.extend_from_slice(&buf[..len]);
+            }
+        }
+        reader.consume(len);
+        if ends {
+            if overlong {
+                skipped += 1;
+                overlong = false;
+            } else {
+                f(&line);
+            }
+            line.clear();
+        }
+    }
+    skipped
 }
 
 /// Find the MTA's log on the host (`kind` from `mta.kind`).
@@ -369,6 +467,70 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
         assert_eq!(s.failures.get("unknown_user"), Some(&1));
         assert_eq!(s.failures.get("spam"), Some(&1));
         assert_eq!(s.arrivals.get("user"), Some(&2));
+    }
+
+    #[test]
+    fn exim_498_ids_and_pids() {
+        // Debian 13's exim 4.98: 23-character ids; `+pid` puts `[pid]` before the id.
+        let log = b"2026-12-02 16:16:16 1xYn0C-000000007ED-0fxw <= shop@vm U=shop P=local S=358\n\
+2026-12-02 16:16:16.123 +0100 [4242] 1xYn0C-000000007ED-0fxw <= shop@vm U=shop P=local S=358\n\
+2026-12-02 16:16:17 [77] 1xYn0C-0005Bd-LB ** a@b.example R=dnslookup T=remote_smtp: 550 spam message rejected\n\
+2026-12-02 16:16:17 1xYn0C-000000007ED-0fx! <= shop@vm U=nobody P=local S=358\n";
+        let s = scan("exim", log);
+        assert_eq!(s.arrivals.get("shop"), Some(&2));
+        assert_eq!(s.arrivals.get("nobody"), None, "not an id");
+        assert_eq!(s.failures.get("spam"), Some(&1));
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_and_counted() {
+        let good = b"2020-06-25 01:23:44 1joDo0-0005Bd-LB <= a@b U=shop P=local S=925\n";
+        let mut log = good.to_vec();
+        log.extend(vec![b'x'; LOG_LINE_MAX]);
+        log.push(b'\n');
+        log.extend_from_slice(good);
+        // Exactly the cap, newline included, is still read.
+        log.extend(vec![b'y'; LOG_LINE_MAX - 1]);
+        log.push(b'\n');
+        log.extend(vec![b'z'; 3 * LOG_LINE_MAX]);
+        log.push(b'\n');
+        log.extend_from_slice(&good[..good.len() - 1]);
+        // A small buffer, so lines span many fills.
+        let s = {
+            let mut s = Scan::new("exim", Passwd::default());
+            s.read(std::io::BufReader::with_capacity(1000, &log[..]));
+            s
+        };
+        assert_eq!(s.skipped_lines, 2);
+        assert_eq!(s.lines, 4);
+        assert_eq!(s.arrivals.get("shop"), Some(&3));
+        // An overlong last line without a newline is skipped too.
+        let mut lines = Vec::new();
+        let skipped = for_each_line(&vec![b'q'; LOG_LINE_MAX + 1][..], |l| lines.push(l.len()));
+        assert_eq!((skipped, lines.len()), (1, 0));
+    }
+
+    #[test]
+    fn distinct_users_are_bounded() {
+        let mut s = Scan::new("postfix", Passwd::default());
+        for i in 0..USERS_MAX + 10 {
+            s.line(
+                format!(
+                    "Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B: client=x, sasl_username=u{i}\n"
+                )
+                .as_bytes(),
+            );
+        }
+        assert_eq!(s.arrivals.len(), USERS_MAX + 1);
+        assert_eq!(s.arrivals.get(OTHER_USERS), Some(&10));
+        let mut s = Scan::new("postfix", Passwd::default());
+        let long = format!(
+            "Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B: sasl_username={}é\n",
+            "x".repeat(NAME_MAX - 1)
+        );
+        s.line(long.as_bytes());
+        // Cut on a character boundary: the two-byte é does not fit.
+        assert_eq!(s.arrivals.get(&"x".repeat(NAME_MAX - 1)), Some(&1));
     }
 
     #[test]

@@ -123,9 +123,12 @@ fn running(host: &Host, names: &[&str]) -> Value {
     Value::Bool(found)
 }
 
+/// dpkg's status file is not read past this (a full desktop install's is about 5 MiB).
+pub const DPKG_STATUS_MAX: u64 = 64 << 20;
+
 /// The installed version from dpkg's status file (Debian, Ubuntu).
 fn package_version(host: &Host, package: &str) -> Value {
-    let Ok(Some(status)) = host.read("/var/lib/dpkg/status") else {
+    let Ok(Some(status)) = host.read_max("/var/lib/dpkg/status", DPKG_STATUS_MAX) else {
         return Value::Null;
     };
     let status = String::from_utf8_lossy(&status);

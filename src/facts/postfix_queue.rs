@@ -6,7 +6,9 @@
 //! and the message as `N` (line) and `L` (line continues) records, `X` and the extracted
 //! recipients, `E` the end.
 
+use std::collections::HashSet;
 use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::message::{Message, php_script};
@@ -37,9 +39,28 @@ fn collect(dir: &Path, hold: bool, depth: usize, out: &mut Vec<(PathBuf, bool)>)
     }
 }
 
-/// Parse one queue file.
+/// Envelope and header records longer than this make the file unreadable (postfix's
+/// own `line_length_limit` is 2048; addresses are far shorter). Longer records of the
+/// body are passed over unread.
+pub const RECORD_MAX: usize = 1 << 20;
+/// The sender's, recipients' and done records kept from one file, together.
+pub const ENVELOPE_MAX: usize = 4 << 20;
+/// Of one header line (its `N` and `L` records) this much is kept.
+pub const HEADER_MAX: usize = 1 << 20;
+
+/// Parse one queue file's bytes.
 pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
-    let records = Records { bytes, at: 0 };
+    parse_reader(bytes, id, hold)
+}
+
+/// Parse one queue file as a stream: what is kept is bounded by [`RECORD_MAX`],
+/// [`ENVELOPE_MAX`] and [`HEADER_MAX`], however large the message; its body is read
+/// past, not held.
+pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, String> {
+    let mut records = Records {
+        reader,
+        data: Vec::new(),
+    };
     let mut message = Message {
         id: id.to_string(),
         login: String::new(),
@@ -50,13 +71,41 @@ pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
         frozen: hold,
         php_script: None,
     };
-    let mut done = Vec::new();
+    let mut done = HashSet::new();
     let mut in_content = false;
     let mut in_headers = false;
     let mut line = Vec::new();
+    let mut envelope = 0usize;
     let mut ended = false;
-    for record in records {
-        let (kind, data) = record?;
+    while let Some((kind, len)) = records.next_header()? {
+        let envelope_record =
+            matches!(kind, b'T' | b'F' | b'S' | b'R' | b'D') && (!in_content || !in_headers);
+        let header_record = in_content && in_headers && matches!(kind, b'N' | b'L');
+        if !(envelope_record || header_record) || len > RECORD_MAX {
+            if envelope_record {
+                return Err(format!(
+                    "a {} record of {len} bytes (over {RECORD_MAX}): not read",
+                    char::from(kind)
+                ));
+            }
+            records.skip(len)?;
+            if header_record {
+                // An absurd header line: dropped whole.
+                line.clear();
+                line.push(b' ');
+            }
+        } else {
+            records.read(len)?;
+        }
+        if envelope_record {
+            envelope += len;
+            if envelope > ENVELOPE_MAX {
+                return Err(format!(
+                    "envelope larger than {ENVELOPE_MAX} bytes: not read"
+                ));
+            }
+        }
+        let data = &records.data[..];
         match (kind, in_content) {
             (b'T', false) => {
                 message.received = text(data)
@@ -68,14 +117,16 @@ pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
             (b'F', false) => message.login = text(data),
             (b'S', false) => message.sender = text(data),
             (b'R', _) if !in_content || !in_headers => message.recipients.push(text(data)),
-            (b'D', _) if !in_content || !in_headers => done.push(text(data)),
+            (b'D', _) if !in_content || !in_headers => {
+                done.insert(text(data));
+            }
             (b'M', false) => {
                 in_content = true;
                 in_headers = true;
             }
-            (b'L', true) if in_headers => line.extend_from_slice(data),
+            (b'L', true) if in_headers => extend_header(&mut line, data, len),
             (b'N', true) if in_headers => {
-                line.extend_from_slice(data);
+                extend_header(&mut line, data, len);
                 if line.is_empty() {
                     in_headers = false;
                 } else if line.first().is_some_and(|b| *b != b' ' && *b != b'\t') {
@@ -103,6 +154,15 @@ pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
     Ok(message)
 }
 
+/// Add a header record's data to the line, keeping at most [`HEADER_MAX`] bytes. A
+/// record that was skipped (`len` over [`RECORD_MAX`]) adds nothing.
+fn extend_header(line: &mut Vec<u8>, data: &[u8], len: usize) {
+    if len <= RECORD_MAX {
+        let room = HEADER_MAX.saturating_sub(line.len());
+        line.extend_from_slice(&data[..data.len().min(room)]);
+    }
+}
+
 fn header(message: &mut Message, line: &[u8]) {
     let line = String::from_utf8_lossy(line);
     let Some((name, value)) = line.split_once(':') else {
@@ -126,40 +186,70 @@ fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-struct Records<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// The record stream: each record's type and length, then its data read or skipped.
+struct Records<R> {
+    reader: R,
+    /// The data of the last record read (empty when it was skipped).
+    data: Vec<u8>,
 }
 
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<(u8, &'a [u8]), String>;
+const TRUNCATED: &str = "truncated: a record is shorter than its length says";
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let kind = *self.bytes.get(self.at)?;
-        self.at += 1;
+impl<R: Read> Records<R> {
+    /// The next record's type and data length; `None` at the end of the file.
+    fn next_header(&mut self) -> Result<Option<(u8, usize)>, String> {
+        self.data.clear();
+        let Some(kind) = self.byte()? else {
+            return Ok(None);
+        };
         let mut len = 0usize;
         let mut shift = 0;
         loop {
-            let Some(&b) = self.bytes.get(self.at) else {
-                return Some(Err("truncated record length".into()));
-            };
-            self.at += 1;
+            let b = self.byte()?.ok_or("truncated record length")?;
             if shift > 28 {
-                return Some(Err("record length too large".into()));
+                return Err("record length too large".into());
             }
             len |= usize::from(b & 0x7f) << shift;
             shift += 7;
             if b & 0x80 == 0 {
-                break;
+                return Ok(Some((kind, len)));
             }
         }
-        let Some(data) = self.bytes.get(self.at..self.at + len) else {
-            return Some(Err(
-                "truncated: a record is shorter than its length says".into()
-            ));
-        };
-        self.at += len;
-        Some(Ok((kind, data)))
+    }
+
+    fn byte(&mut self) -> Result<Option<u8>, String> {
+        let mut b = [0u8];
+        loop {
+            return match self.reader.read(&mut b) {
+                Ok(0) => Ok(None),
+                Ok(_) => Ok(Some(b[0])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e.to_string()),
+            };
+        }
+    }
+
+    /// Read `len` bytes of data into `self.data`.
+    fn read(&mut self, len: usize) -> Result<(), String> {
+        self.data.clear();
+        let got = (&mut self.reader)
+            .take(len as u64)
+            .read_to_end(&mut self.data)
+            .map_err(|e| e.to_string())?;
+        if got < len {
+            return Err(TRUNCATED.into());
+        }
+        Ok(())
+    }
+
+    /// Read past `len` bytes of data without keeping them.
+    fn skip(&mut self, len: usize) -> Result<(), String> {
+        let got = io::copy(&mut (&mut self.reader).take(len as u64), &mut io::sink())
+            .map_err(|e| e.to_string())?;
+        if got < len as u64 {
+            return Err(TRUNCATED.into());
+        }
+        Ok(())
     }
 }
 
@@ -193,6 +283,50 @@ mod tests {
         assert_eq!(dropped.sender, "www-data");
         assert_eq!(dropped.recipients, ["admin2@example.com"]);
         assert_eq!(dropped.php_script, None);
+    }
+
+    /// A record: type, length in 7-bit groups, data.
+    fn record(kind: u8, data: &[u8]) -> Vec<u8> {
+        let mut out = vec![kind];
+        let mut len = data.len();
+        loop {
+            let low = (len & 0x7f) as u8;
+            len >>= 7;
+            out.push(if len > 0 { low | 0x80 } else { low });
+            if len == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn huge_body_and_header_records_are_read_past() {
+        let mut file = Vec::new();
+        file.extend(record(b'T', b"1795393242 0"));
+        file.extend(record(b'S', b"www-data@vm"));
+        file.extend(record(b'R', b"a@b.example"));
+        file.extend(record(b'M', b""));
+        file.extend(record(b'N', &vec![b'h'; RECORD_MAX + 1]));
+        file.extend(record(b'N', b"X-PHP-Originating-Script: 33:form.php"));
+        file.extend(record(b'N', b""));
+        file.extend(record(b'N', &vec![b'b'; 3 * RECORD_MAX]));
+        file.extend(record(b'X', b""));
+        file.extend(record(b'E', b""));
+        let m = parse(&file, "Q", false).unwrap();
+        assert_eq!(m.recipients, ["a@b.example"]);
+        assert_eq!(m.php_script, Some(("33".into(), "form.php".into())));
+        let mut big = record(b'R', &vec![b'r'; RECORD_MAX + 1]);
+        big.extend(record(b'E', b""));
+        let err = parse(&big, "Q", false).unwrap_err();
+        assert!(err.contains("R record of"), "{err}");
+        let mut many = Vec::new();
+        for _ in 0..=ENVELOPE_MAX / 1000 {
+            many.extend(record(b'R', &[b'r'; 1000]));
+        }
+        let err = parse(&many, "Q", false).unwrap_err();
+        assert!(err.contains("envelope larger"), "{err}");
     }
 
     #[test]

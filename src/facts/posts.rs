@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 
 use serde_json::{Value, json};
 
@@ -14,6 +14,9 @@ use crate::host::Host;
 /// Minutes before and after a failure that count as "around" it.
 pub const WINDOW: u32 = 2;
 const TOP: usize = 10;
+/// Distinct (URI, log) pairs counted; POSTs to others count under [`OTHER_URIS`].
+pub const URIS_MAX: usize = 50_000;
+pub const OTHER_URIS: &str = "(other URIs)";
 
 pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Value {
     let Some(scan) = mta_kind.and_then(|k| logs::scan(host, k)) else {
@@ -26,21 +29,26 @@ pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Va
         .collect();
     let mut counts: HashMap<(String, String), u64> = HashMap::new();
     let mut posts = 0u64;
+    let mut skipped_lines = 0u64;
     for log in access_logs {
         let Some(file) = host.resolve(log).ok().and_then(|p| File::open(p).ok()) else {
             continue;
         };
-        let mut line = Vec::new();
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            if let Some((when, uri)) = post(&line)
+        let reader = BufReader::with_capacity(1 << 20, file);
+        skipped_lines += logs::for_each_line(reader, |line| {
+            if let Some((when, mut uri)) = post(line)
                 && near.contains(&when)
             {
                 posts += 1;
-                *counts.entry((uri, log.clone())).or_default() += 1;
+                // Anyone on the internet writes access-log lines: keys are bounded.
+                logs::truncate_name(&mut uri);
+                let mut key = (uri, log.clone());
+                if counts.len() >= URIS_MAX && !counts.contains_key(&key) {
+                    key.0 = OTHER_URIS.to_string();
+                }
+                *counts.entry(key).or_default() += 1;
             }
-            line.clear();
-        }
+        });
     }
     let mut top: Vec<((String, String), u64)> = counts.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -50,6 +58,7 @@ pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Va
         "failure_minutes": scan.failure_minutes.len(),
         "access_logs": access_logs,
         "posts_near_failures": posts,
+        "skipped_lines": skipped_lines,
         "top_uris": top.into_iter().map(|((uri, log), count)| json!({ "uri": uri, "count": count, "log": log })).collect::<Vec<_>>(),
     })
 }

@@ -71,7 +71,7 @@ pub fn parse(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, Strin
             .map(|(_, v)| v)
             .unwrap_or_default();
         for dir in ["local", "remote"] {
-            if let Ok(list) = fs::read(beside(dir)) {
+            if let Some(list) = read_optional(&beside(dir))? {
                 message.recipients.extend(
                     fields(&list)
                         .into_iter()
@@ -92,8 +92,27 @@ pub fn parse(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, Strin
     Ok(message)
 }
 
+/// Envelope files (`todo`, `info`, `local`, `remote`) larger than this make the message
+/// unreadable: they hold addresses only (qmail-inject's recipients).
+pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
-    fs::read(path).map_err(|e| e.to_string())
+    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    capped(file, path)
+}
+
+/// An envelope file, `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match fs::File::open(path) {
+        Ok(file) => capped(file, path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn capped(file: fs::File, path: &Path) -> Result<Vec<u8>, String> {
+    crate::host::read_capped(file, ENVELOPE_FILE_MAX)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `X\0`-terminated fields: kind byte and value.

@@ -6,13 +6,20 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::exim_spool::{self, Unreadable};
-use super::logs::Passwd;
+use super::logs::{Passwd, truncate_to};
 use super::message::Message;
 use super::script_class;
 use super::{postfix_queue, qmail_queue};
 
 /// How many entries the top lists keep.
 const TOP: usize = 10;
+
+/// Exim `-H` files larger than this are listed as unreadable, not read: exim's own
+/// `header_maxsize` (1 MiB by default) bounds the headers, and the rest is the envelope
+/// (50,000 recipients of 60 bytes fit).
+pub const EXIM_HEADER_FILE_MAX: u64 = 4 << 20;
+/// Of a qmail `mess` file (the whole message) only this much is read: the headers.
+pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
 
 /// Read every message of an exim spool (`spool` is its real path) and summarize.
 pub fn exim(spool: &Path, passwd: &Passwd) -> Value {
@@ -23,18 +30,28 @@ pub fn exim(spool: &Path, passwd: &Passwd) -> Value {
         }
     };
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    summarize(&files, passwd, |bytes, _, _| exim_spool::parse(bytes))
+    summarize(&files, passwd, |path, _, buf| {
+        if !read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse, buf)? {
+            return Err(Failed::Unreadable(format!(
+                "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
+            )));
+        }
+        Ok(exim_spool::parse(buf)?)
+    })
 }
 
 /// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
 pub fn postfix(spool: &Path, passwd: &Passwd) -> Value {
     let files = postfix_queue::queue_files(spool);
-    summarize(&files, passwd, |bytes, path, hold| {
+    summarize(&files, passwd, |path, hold, _| {
         let id = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        postfix_queue::parse(bytes, &id, hold)
+        // Streamed: a queue file holds the whole message, which may be large.
+        let file = std::fs::File::open(path)?;
+        let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
+        Ok(postfix_queue::parse_reader(reader, &id, hold)?)
     })
 }
 
@@ -44,21 +61,46 @@ pub fn qmail(queue: &Path, passwd: &Passwd) -> Value {
         .into_iter()
         .map(|f| (f, false))
         .collect();
-    summarize(&files, passwd, |bytes, path, _| {
-        qmail_queue::parse(queue, path, bytes)
+    summarize(&files, passwd, |path, _, buf| {
+        // The headers are all we need of the message; a longer one is cut.
+        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
+        Ok(qmail_queue::parse(queue, path, buf)?)
     })
 }
 
+/// Why a queue file gave no message.
+enum Failed {
+    /// Delivered (removed) while we read: it is no longer queued.
+    Gone,
+    Unreadable(String),
+}
+
+impl From<std::io::Error> for Failed {
+    fn from(e: std::io::Error) -> Failed {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Failed::Gone
+        } else {
+            Failed::Unreadable(e.to_string())
+        }
+    }
+}
+
+impl From<String> for Failed {
+    fn from(reason: String) -> Failed {
+        Failed::Unreadable(reason)
+    }
+}
+
+/// Reads one queue file (path, on hold, a buffer to reuse) into a message.
+trait ReadMessage: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync {}
+impl<F: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync> ReadMessage for F {}
+
 /// Read and parse the files on every core, then merge the counts.
-fn summarize(
-    files: &[(PathBuf, bool)],
-    passwd: &Passwd,
-    parse: impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync,
-) -> Value {
+fn summarize(files: &[(PathBuf, bool)], passwd: &Passwd, read: impl ReadMessage) -> Value {
     // Reading 100k small files is syscall-bound: one thread per core.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(8);
+        .min(THREADS_MAX);
     let chunk = files.len().div_ceil(threads).max(1);
     let progress =
         crate::report::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
@@ -66,7 +108,7 @@ fn summarize(
     std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(|| read_all(part, &parse, &progress)))
+            .map(|part| scope.spawn(|| read_all(part, &read, &progress)))
             .collect();
         for worker in workers {
             if let Ok(part) = worker.join() {
@@ -79,28 +121,24 @@ fn summarize(
     summary.to_json(passwd)
 }
 
+/// Queue reader threads at most: each holds at most one file's worth of the caps above.
+pub const THREADS_MAX: usize = 8;
+
 fn read_all(
     files: &[(PathBuf, bool)],
-    parse: &(impl Fn(&[u8], &Path, bool) -> Result<Message, String> + Sync),
+    read: &impl ReadMessage,
     progress: &indicatif::ProgressBar,
 ) -> Summary {
     let mut summary = Summary::default();
     let mut buf = Vec::with_capacity(READ_SIZE);
     for (file, flag) in files {
         progress.inc(1);
-        match read_small(file, &mut buf) {
-            Ok(()) => match parse(&buf, file, *flag) {
-                Ok(message) => summary.add(&message),
-                Err(reason) => summary.unreadable.push(Unreadable {
-                    file: file.clone(),
-                    reason,
-                }),
-            },
-            // Delivered while we read: it is no longer queued.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => summary.unreadable.push(Unreadable {
+        match read(file, *flag, &mut buf) {
+            Ok(message) => summary.add(&message),
+            Err(Failed::Gone) => {}
+            Err(Failed::Unreadable(reason)) => summary.unreadable.push(Unreadable {
                 file: file.clone(),
-                reason: e.to_string(),
+                reason,
             }),
         }
     }
@@ -110,9 +148,19 @@ fn read_all(
 /// Most queue files are under 4 KiB; one read of this size usually takes the whole file.
 const READ_SIZE: usize = 16 * 1024;
 
-/// Read a small file into `buf` with as few system calls as possible: open, read, close
-/// (`fs::read` adds a stat and a second read to find the end).
-fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+/// What [`read_head`] does with a file longer than its cap.
+#[derive(Clone, Copy, PartialEq)]
+enum Longer {
+    /// Read the first `max` bytes (a qmail message's headers).
+    Cut,
+    /// Read no further: the caller needs whole files (an exim `-H` file).
+    Refuse,
+}
+
+/// Read at most `max` bytes of a file into `buf` with as few system calls as possible:
+/// open, read, close (`fs::read` adds a stat and a second read to find the end).
+/// Whether that was the whole file.
+fn read_head(path: &Path, max: u64, longer: Longer, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     buf.clear();
@@ -121,9 +169,19 @@ fn read_small(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     buf.truncate(n);
     // A short read of a regular file is its end; a full one may have more behind it.
     if n == READ_SIZE {
-        file.read_to_end(buf)?;
+        let len = file.metadata().map_or(0, |m| m.len());
+        if len > max && longer == Longer::Refuse {
+            return Ok(false);
+        }
+        // Size the buffer once: doubling would cost twice the cap, and in a thread's
+        // heap the copies stay resident.
+        buf.reserve_exact((len.min(max) as usize + 1).saturating_sub(n));
+        file.take(max.saturating_sub(n as u64) + 1)
+            .read_to_end(buf)?;
     }
-    Ok(())
+    let whole = buf.len() as u64 <= max;
+    buf.truncate(buf.len().min(max as usize));
+    Ok(whole)
 }
 
 #[derive(Default)]
@@ -141,21 +199,58 @@ struct Summary {
     unreadable: Vec<Unreadable>,
 }
 
+/// Distinct keys (senders, recipient domains, scripts, submitters) counted per list;
+/// messages past that count under [`OTHER`]. A real outbreak has a handful; spam to
+/// many domains a few thousand.
+pub const KEYS_MAX: usize = 50_000;
+/// Keys are cut to this many bytes: an address is at most 320 (RFC 5321), a script
+/// name a file name and `(NN) : eval()'d code`.
+pub const KEY_MAX: usize = 320;
+pub const OTHER: &str = "(other)";
+
+/// Add `n` to `key`'s count, the key cut to [`KEY_MAX`] bytes, or to [`OTHER`] when
+/// the map already holds [`KEYS_MAX`] others.
+fn count(map: &mut HashMap<String, u64>, mut key: String, n: u64) {
+    truncate_to(&mut key, KEY_MAX);
+    if map.len() >= KEYS_MAX && !map.contains_key(&key) {
+        key = OTHER.to_string();
+    }
+    *map.entry(key).or_default() += n;
+}
+
+/// The same for keys of a name and something else (an uid): the name is cut, and the
+/// pair becomes `(OTHER, default)` past [`KEYS_MAX`].
+fn count_pair<T: std::hash::Hash + Eq + Default>(
+    map: &mut HashMap<(String, T), u64>,
+    mut key: (String, T),
+    n: u64,
+) {
+    truncate_to(&mut key.0, KEY_MAX);
+    if map.len() >= KEYS_MAX && !map.contains_key(&key) {
+        key = (OTHER.to_string(), T::default());
+    }
+    *map.entry(key).or_default() += n;
+}
+
 impl Summary {
     fn add(&mut self, m: &Message) {
         self.total += 1;
         self.frozen += u64::from(m.frozen);
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
-        *self.submitters.entry((m.login.clone(), m.uid)).or_default() += 1;
+        count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
         let sender = if m.sender.is_empty() {
             "<>".to_string()
         } else {
             m.sender.to_ascii_lowercase()
         };
-        *self.senders.entry(sender).or_default() += 1;
+        count(&mut self.senders, sender, 1);
         match &m.php_script {
-            Some((uid, name)) => *self.scripts.entry((name.clone(), uid.clone())).or_default() += 1,
+            Some((uid, name)) => {
+                let mut uid = uid.clone();
+                truncate_to(&mut uid, KEY_MAX);
+                count_pair(&mut self.scripts, (name.clone(), uid), 1);
+            }
             None => self.without_script_header += 1,
         }
         for rcpt in &m.recipients {
@@ -163,7 +258,7 @@ impl Summary {
                 .rsplit_once('@')
                 .map(|(_, d)| d.to_ascii_lowercase())
                 .unwrap_or_default();
-            *self.domains.entry(domain).or_default() += 1;
+            count(&mut self.domains, domain, 1);
         }
     }
 
@@ -178,14 +273,14 @@ impl Summary {
             (&mut self.domains, other.domains),
         ] {
             for (k, v) in from {
-                *map.entry(k).or_default() += v;
+                count(map, k, v);
             }
         }
         for (k, v) in other.submitters {
-            *self.submitters.entry(k).or_default() += v;
+            count_pair(&mut self.submitters, k, v);
         }
         for (k, v) in other.scripts {
-            *self.scripts.entry(k).or_default() += v;
+            count_pair(&mut self.scripts, k, v);
         }
         self.unreadable.extend(other.unreadable);
     }
@@ -246,4 +341,103 @@ fn top<K: Ord + Clone>(counts: &HashMap<K, u64>) -> Vec<(K, u64)> {
     all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     all.truncate(TOP);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/exim4-spool");
+
+    #[test]
+    fn oversized_header_files_are_listed_and_the_rest_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("input");
+        fs::create_dir(&input).unwrap();
+        let mut valid = 0;
+        for entry in fs::read_dir(Path::new(FIXTURE).join("input")).unwrap() {
+            let path = entry.unwrap().path();
+            fs::copy(&path, input.join(path.file_name().unwrap())).unwrap();
+            valid += u64::from(path.to_string_lossy().ends_with("-H"));
+        }
+        // A real file padded past the cap with a header of the right length.
+        let mut big = fs::read(Path::new(FIXTURE).join("input/1xVHSh-0001Xe-1g-H")).unwrap();
+        big = String::from_utf8(big)
+            .unwrap()
+            .replace("1xVHSh-0001Xe-1g-H", "1xVHSh-0001Zz-1g-H")
+            .into_bytes();
+        let text = format!("X-Pad: {}\n", "p".repeat(EXIM_HEADER_FILE_MAX as usize));
+        big.extend(format!("{:03}  {text}", text.len()).bytes());
+        fs::write(input.join("1xVHSh-0001Zz-1g-H"), &big).unwrap();
+        assert!(exim_spool::parse(&big).is_ok(), "it would parse if read");
+        let q = exim(dir.path(), &Passwd::default());
+        assert_eq!(q["total"], valid);
+        let unreadable = q["unreadable"].as_array().unwrap();
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert!(
+            unreadable[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("larger than")
+        );
+    }
+
+    #[test]
+    fn big_qmail_messages_count_by_their_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path();
+        for sub in ["mess/0", "info/0", "remote/0"] {
+            fs::create_dir_all(q.join(sub)).unwrap();
+        }
+        let mut mess =
+            b"Received: (qmail 1 invoked by uid 48)\nX-PHP-Originating-Script: 48:big.php\n\n"
+                .to_vec();
+        mess.resize(3 * QMAIL_HEAD_MAX as usize, b'b');
+        fs::write(q.join("mess/0/23"), mess).unwrap();
+        fs::write(q.join("info/0/23"), b"Fshop@vm\0").unwrap();
+        fs::write(q.join("remote/0/23"), b"Ta@big.example\0").unwrap();
+        // A recipient list past its cap makes its message unreadable, not the scan fail.
+        fs::write(q.join("mess/0/46"), b"\n").unwrap();
+        fs::write(q.join("info/0/46"), b"Fshop@vm\0").unwrap();
+        let big = fs::File::create(q.join("remote/0/46")).unwrap();
+        big.set_len(qmail_queue::ENVELOPE_FILE_MAX + 1).unwrap();
+        let out = qmail(q, &Passwd::default());
+        assert_eq!(out["total"], 1, "{out}");
+        assert_eq!(out["top_scripts"][0]["script"], "big.php");
+        assert_eq!(out["top_recipient_domains"][0]["domain"], "big.example");
+        let reason = out["unreadable"][0]["reason"].as_str().unwrap();
+        assert!(reason.contains("larger than"), "{reason}");
+    }
+
+    #[test]
+    fn read_head_stops_at_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, vec![b'x'; 3 * READ_SIZE]).unwrap();
+        let mut buf = Vec::new();
+        let max = 2 * READ_SIZE as u64;
+        assert!(!read_head(&path, max, Longer::Cut, &mut buf).unwrap());
+        assert_eq!(buf.len(), 2 * READ_SIZE);
+        assert!(!read_head(&path, max, Longer::Refuse, &mut buf).unwrap());
+        assert!(buf.len() <= READ_SIZE, "not read past the first block");
+        for longer in [Longer::Cut, Longer::Refuse] {
+            assert!(read_head(&path, 3 * READ_SIZE as u64, longer, &mut buf).unwrap());
+            assert_eq!(buf.len(), 3 * READ_SIZE);
+        }
+    }
+
+    #[test]
+    fn distinct_keys_are_bounded() {
+        let mut map = HashMap::new();
+        for i in 0..KEYS_MAX + 5 {
+            count(&mut map, format!("s{i}"), 1);
+        }
+        count(&mut map, "x".repeat(2 * KEY_MAX), 1);
+        assert_eq!(map.len(), KEYS_MAX + 1);
+        assert_eq!(map[OTHER], 6);
+        let mut pairs: HashMap<(String, Option<u32>), u64> = HashMap::new();
+        count_pair(&mut pairs, ("y".repeat(2 * KEY_MAX), Some(1)), 2);
+        assert_eq!(pairs[&("y".repeat(KEY_MAX), Some(1))], 2);
+    }
 }

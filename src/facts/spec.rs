@@ -30,6 +30,7 @@ const PHP_INI_FIELDS: &[&str] = &[
     "disable_functions",
     "mail_disabled",
     "sendmail_path",
+    "error",
 ];
 const VHOST_FIELDS: &[&str] = &[
     "server_name",
@@ -148,6 +149,11 @@ pub const FACTS: &[FactSpec] = &[
     ),
     fact("log.lines", FactKind::Integer, "Lines read"),
     fact(
+        "log.skipped_lines",
+        FactKind::Integer,
+        "Lines longer than 64 KiB, passed over unread",
+    ),
+    fact(
         "log.failures",
         FactKind::Map,
         "Delivery failures by class: spam, dmarc, unknown_user, blacklisted, other",
@@ -217,6 +223,11 @@ pub const FACTS: &[FactSpec] = &[
         "posts.posts_near_failures",
         FactKind::Integer,
         "POSTs within the window of a failure",
+    ),
+    fact(
+        "posts.skipped_lines",
+        FactKind::Integer,
+        "Access-log lines longer than 64 KiB, passed over unread",
     ),
     fact(
         "posts.failure_minutes",
@@ -296,6 +307,11 @@ pub const FACTS: &[FactSpec] = &[
         description: "Apache config files: the main one, then every file it includes",
         item_fields: &[],
     },
+    list(
+        "web.unreadable",
+        "Apache config files not read (larger than 16 MiB, or an I/O error), with reasons",
+        &["file", "reason"],
+    ),
     FactSpec {
         name: "web.server_names",
         kind: FactKind::List,

@@ -18,24 +18,35 @@ pub fn gather(host: &Host) -> Value {
     };
     let mut vhosts = Vec::new();
     let mut files = Vec::new();
+    let mut unreadable: Vec<Value> = layout.as_ref().map_or(Vec::new(), |l| {
+        l.unreadable
+            .iter()
+            .map(|(file, reason)| json!({ "file": file.to_string_lossy(), "reason": reason }))
+            .collect()
+    });
     if let Some(layout) = &layout {
         for file in &layout.files {
             let path = file.to_string_lossy().into_owned();
-            if let Ok(Some(bytes)) = host.read(&path) {
+            if let Ok(Some(bytes)) = host.read_max(&path, apache_files::APACHE_FILE_MAX) {
                 let text = String::from_utf8_lossy(&bytes);
-                vhosts.extend(
-                    apache::virtual_hosts(&text)
-                        .iter()
-                        .map(|vh| describe(host, &path, vh)),
-                );
+                match parse_cost(&text) {
+                    Ok(()) => vhosts.extend(
+                        apache::virtual_hosts(&text)
+                            .iter()
+                            .map(|vh| describe(host, &path, vh)),
+                    ),
+                    Err(reason) => unreadable.push(json!({ "file": path, "reason": reason })),
+                }
             }
             files.push(path);
         }
     }
+    // In first-seen order; a set to find the seen ones (a list made this quadratic).
     let mut server_names: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for vhost in &vhosts {
         for name in vhost["names"].as_array().into_iter().flatten() {
-            if !server_names.contains(name) {
+            if server_names.len() < SERVER_NAMES_MAX && seen.insert(name.as_str()) {
                 server_names.push(name.clone());
             }
         }
@@ -52,8 +63,37 @@ pub fn gather(host: &Host) -> Value {
         "server_names": server_names,
         "apache_config": layout.as_ref().map(|l| l.main_config.to_string_lossy().into_owned()),
         "apache_files": files,
+        "unreadable": unreadable,
         "vhosts": vhosts,
     })
+}
+
+/// An Apache file is parsed only within these: the parser holds every line and word
+/// (about 400 bytes a line and 130 a word), so a degenerate 16 MiB file (one-letter
+/// words, empty lines) would cost GiBs. At these limits a file costs at most about
+/// 120 MiB to parse (measured); a cPanel httpd.conf of 5,000 sites (150,000 lines,
+/// 500,000 words) fits.
+pub const APACHE_LINES_MAX: usize = 200_000;
+pub const APACHE_WORDS_MAX: usize = 600_000;
+/// Names listed: per virtual host (ServerName and aliases), and in `server_names`.
+pub const NAMES_PER_VHOST_MAX: usize = 1_000;
+pub const SERVER_NAMES_MAX: usize = 100_000;
+
+/// Whether a config file is within [`APACHE_LINES_MAX`] and [`APACHE_WORDS_MAX`].
+fn parse_cost(text: &str) -> Result<(), String> {
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    if lines > APACHE_LINES_MAX {
+        return Err(format!(
+            "{lines} lines, over {APACHE_LINES_MAX}: not parsed"
+        ));
+    }
+    let words = text.split_ascii_whitespace().count();
+    if words > APACHE_WORDS_MAX {
+        return Err(format!(
+            "{words} words, over {APACHE_WORDS_MAX}: not parsed"
+        ));
+    }
+    Ok(())
 }
 
 fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Value {
@@ -73,12 +113,14 @@ fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Value {
         .server_name
         .iter()
         .chain(&vh.server_aliases)
+        .take(NAMES_PER_VHOST_MAX)
         .map(|n| n.split(':').next().unwrap_or(n).to_ascii_lowercase())
         .collect();
+    let aliases = &vh.server_aliases[..vh.server_aliases.len().min(NAMES_PER_VHOST_MAX)];
     json!({
         "server_name": vh.server_name,
         "names": names,
-        "aliases": vh.server_aliases,
+        "aliases": aliases,
         // Edits go to the file that really holds the text, not to a sites-enabled link.
         "file": host.resolve_host(file).unwrap_or_else(|_| file.to_string()),
         "start_line": vh.start_line,
@@ -168,7 +210,7 @@ fn access_logs(host: &Host, apache: Option<(String, &Vec<String>)>) -> Vec<Strin
 /// The first argument of every `directive` line (case-insensitive) in a config file;
 /// Debian's `${APACHE_LOG_DIR}` expanded, piped logs and `off` left out.
 fn directive_paths(host: &Host, file: &str, directive: &str) -> Vec<String> {
-    let Ok(Some(bytes)) = host.read(file) else {
+    let Ok(Some(bytes)) = host.read_max(file, apache_files::APACHE_FILE_MAX) else {
         return Vec::new();
     };
     String::from_utf8_lossy(&bytes)
@@ -192,5 +234,19 @@ fn absolute(base: &str, path: &str) -> String {
         path.to_string()
     } else {
         format!("{}/{path}", base.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degenerate_config_files_are_not_parsed() {
+        assert!(parse_cost("ServerName a\n").is_ok());
+        let lines = parse_cost(&"\n".repeat(APACHE_LINES_MAX + 1)).unwrap_err();
+        assert!(lines.contains("lines, over"), "{lines}");
+        let words = parse_cost(&"a ".repeat(APACHE_WORDS_MAX + 1)).unwrap_err();
+        assert!(words.contains("words, over"), "{words}");
     }
 }

@@ -55,20 +55,24 @@ impl Overlay {
     }
 }
 
+/// The largest file an edit reads (Debian's php.ini is 73 KiB).
+const EDIT_MAX: u64 = 16 << 20;
+
 /// Read a file about to be edited through its directory's descriptor (no link followed):
 /// it must be a regular file with one name and an expected owner.
 pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat)> {
-    use std::io::Read;
     let file = &found.host_path;
-    let Some(mut handle) = found.open_read()? else {
+    let Some(handle) = found.open_read()? else {
         bail!("{file} does not exist on the host");
     };
     let st = nix::sys::stat::fstat(&handle)?;
     policy.check_edited_file(&st, file)?;
-    let mut bytes = Vec::new();
-    handle
-        .read_to_end(&mut bytes)
+    // Bounded: a 100 MB "php.ini" planted by a site user is refused, not diffed.
+    let bytes = crate::host::read_capped(handle, EDIT_MAX)
         .with_context(|| format!("cannot read {file}"))?;
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        bail!("{file} holds a NUL byte (offset {at}): not a text file runbook edits");
+    }
     Ok((bytes, st))
 }
 
@@ -379,7 +383,7 @@ fn user_id(host: &Host, user: &str) -> Result<u32> {
     if let Ok(uid) = user.parse::<u32>() {
         return Ok(uid);
     }
-    let passwd = host.read("/etc/passwd")?.unwrap_or_default();
+    let passwd = host.read_max("/etc/passwd", EDIT_MAX)?.unwrap_or_default();
     String::from_utf8_lossy(&passwd)
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())

@@ -339,3 +339,33 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_oversized_or_binary_file_to_edit_is_refused_before_anything_runs() {
+    let test = host();
+    // 100 MB where a php.ini should be (sparse: nothing much is written to disk).
+    fs::OpenOptions::new()
+        .write(true)
+        .open(test.path(CGI_INI))
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let before = test.snapshot();
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_contains!(
+        out.stderr,
+        "cannot read /etc/php/8.2/cgi/php.ini: larger than 16777216 bytes: not read"
+    );
+    assert_unchanged!(before, test.snapshot());
+
+    fs::write(test.path(CGI_INI), "[PHP]\n\0disable_functions =\n").unwrap();
+    let before = test.snapshot();
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_contains!(
+        out.stderr,
+        "/etc/php/8.2/cgi/php.ini holds a NUL byte (offset 6): not a text file runbook edits"
+    );
+    assert_unchanged!(before, test.snapshot());
+}
