@@ -19,7 +19,7 @@ fn main() -> ExitCode {
 /// (`runbook history | head -1`) panics. Like other command-line tools, end quietly
 /// instead: the default disposition kills the process when its reader is gone.
 /// The one pipe runbook writes to on purpose, a command's stdin, is written from a
-/// thread that blocks SIGPIPE (see `apply::command`), so a child that closes its stdin
+/// thread that blocks SIGPIPE (see `process`), so a child that closes its stdin
 /// early cannot kill an apply half way.
 fn restore_sigpipe() {
     // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a

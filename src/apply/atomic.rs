@@ -140,15 +140,6 @@ pub fn remove_file(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
     }
 }
 
-/// SHA-256 of bytes, hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

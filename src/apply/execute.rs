@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::atomic::{self, Ownership};
-use super::command::{self, interrupted};
+use super::command;
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
@@ -14,6 +14,7 @@ use crate::chase::{Chased, Policy};
 use crate::host::Host;
 use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
 use crate::plan::types::{CommandWork, FileEdit, Plan, ReloadWork, Work};
+use crate::process::{self, interrupted};
 
 /// Something done that can be reversed, newest last.
 #[derive(Debug)]
@@ -232,8 +233,8 @@ impl Run<'_> {
                 temp: temp.clone(),
                 backup: Some(backup),
                 ownership: Some(ownership),
-                before_sha256: Some(atomic::sha256(&current)),
-                after_sha256: atomic::sha256(&edit.after),
+                before_sha256: Some(crate::digest::sha256(&current)),
+                after_sha256: crate::digest::sha256(&edit.after),
             },
         })?;
         hook::point("after-journal");
@@ -322,7 +323,7 @@ impl Run<'_> {
             if running(self.host, work) {
                 // Journaled before it runs: a crash mid-reload still has rollback reload.
                 self.journal_handler(name, work, "started")?;
-                let reload = command::run(self.host, &work.reload, DEFAULT_TIMEOUT)?;
+                let reload = process::run(self.host, &work.reload, DEFAULT_TIMEOUT)?;
                 if !reload.success() {
                     bail!("`{}` {}", work.reload.join(" "), reload.summary());
                 }
@@ -369,7 +370,7 @@ impl Run<'_> {
                 Done::Command { seq, argv, undo } => {
                     let result = match undo {
                         Some(undo) => {
-                            command::run(self.host, undo, DEFAULT_TIMEOUT).and_then(|f| {
+                            process::run(self.host, undo, DEFAULT_TIMEOUT).and_then(|f| {
                                 if f.success() {
                                     Ok(format!("ran `{}`", undo.join(" ")))
                                 } else {
@@ -396,7 +397,7 @@ impl Run<'_> {
 
 /// Run the service's config test; failing it is an error naming the test's complaint.
 pub fn test_config(host: &Host, work: &ReloadWork) -> Result<()> {
-    let test = command::run(host, &work.test, DEFAULT_TIMEOUT)?;
+    let test = process::run(host, &work.test, DEFAULT_TIMEOUT)?;
     if !test.success() {
         bail!(
             "config test `{}` {}; not reloading {}",
@@ -414,6 +415,6 @@ pub fn running(host: &Host, work: &ReloadWork) -> bool {
     match work.running.first() {
         None => true,
         Some(program) if host.find_program(program).is_none() => false,
-        Some(_) => command::run(host, &work.running, DEFAULT_TIMEOUT).is_ok_and(|f| f.success()),
+        Some(_) => process::run(host, &work.running, DEFAULT_TIMEOUT).is_ok_and(|f| f.success()),
     }
 }

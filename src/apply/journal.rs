@@ -144,7 +144,7 @@ pub fn read_backup(run_dir: &Dir, name: &str, sha256: Option<&str>) -> Result<Ve
         .and_then(|d| d.read(seq).transpose())
         .transpose()?
         .with_context(|| format!("backup {name} is missing"))?;
-    if sha256 != Some(super::atomic::sha256(&bytes).as_str()) {
+    if sha256 != Some(crate::digest::sha256(&bytes).as_str()) {
         anyhow::bail!(
             "backup {} does not match the checksum the journal recorded; refusing to restore it",
             run_dir.path().join(name).display()

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, Result, bail};
 
 use super::atomic::{self, Ownership};
-use super::command;
 use super::execute::{self, test_config};
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, Pending, now};
@@ -17,6 +16,7 @@ use crate::chase::{self, Chased, Policy};
 use crate::host::Host;
 use crate::plan::actions::DEFAULT_TIMEOUT;
 use crate::plan::types::ReloadWork;
+use crate::process;
 
 /// What a rollback did.
 #[derive(Debug, serde::Serialize)]
@@ -107,7 +107,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 }
                 match undo {
                     Some(undo) => {
-                        let finished = command::run(host, undo, DEFAULT_TIMEOUT)?;
+                        let finished = process::run(host, undo, DEFAULT_TIMEOUT)?;
                         if !finished.success() {
                             bail!("undo `{}` {}", undo.join(" "), finished.summary());
                         }
@@ -251,7 +251,7 @@ fn current_sha(target: &Chased) -> Result<Option<String>> {
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
-    Ok(Some(atomic::sha256(&bytes)))
+    Ok(Some(crate::digest::sha256(&bytes)))
 }
 
 /// Services reloaded by the run get the restored config the same way: test, then reload
@@ -284,7 +284,7 @@ fn reload_again(host: &Host, entries: &[Entry], out: &mut RolledBack) -> Result<
             if !execute::running(host, &work) {
                 continue;
             }
-            let done = command::run(host, reload, DEFAULT_TIMEOUT)?;
+            let done = process::run(host, reload, DEFAULT_TIMEOUT)?;
             if done.success() {
                 out.reloaded.push(service.clone());
             } else {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 
 use super::confirm;
-use crate::apply::{command, execute};
+use crate::apply::execute;
 use crate::cli::{HostArgs, Output};
 use crate::host::Host;
 use crate::plan::builder::{Request, build};
@@ -89,7 +89,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
             return Ok(1);
         }
     }
-    command::install_interrupt_handler();
+    crate::process::install_interrupt_handler();
     let state_dir = host_opts
         .state_dir(true)?
         .ok_or_else(|| anyhow!("cannot create the state dir"))?;

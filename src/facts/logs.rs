@@ -50,8 +50,7 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
     match host.resolve(file).and_then(File::open) {
         Ok(f) => {
             let size = f.metadata().map_or(0, |m| m.len());
-            let progress =
-                crate::report::progress::bar(size, 50_000_000, "reading the mail log", true);
+            let progress = crate::progress::bar(size, 50_000_000, "reading the mail log", true);
             let mut scan = Scan::new(kind, passwd);
             let reader = BufReader::with_capacity(1 << 20, f);
             // Counting every line costs a clock read each: only when someone watches.

@@ -91,7 +91,7 @@ fn configured_spool(host: &Host, layout: &Layout) -> Option<String> {
         .iter()
         .find(|b| host.resolve(b).is_ok_and(|r| r.exists()))?;
     let argv = [binary.to_string(), "-bP".into(), "spool_directory".into()];
-    let out = crate::apply::command::run(host, &argv, std::time::Duration::from_secs(10)).ok()?;
+    let out = crate::process::run(host, &argv, std::time::Duration::from_secs(10)).ok()?;
     out.success()
         .then(|| option_value(&out.stdout, "spool_directory"))
         .flatten()

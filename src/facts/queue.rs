@@ -102,8 +102,7 @@ fn summarize(files: &[(PathBuf, bool)], passwd: &Passwd, read: impl ReadMessage)
         .map_or(1, |n| n.get())
         .min(THREADS_MAX);
     let chunk = files.len().div_ceil(threads).max(1);
-    let progress =
-        crate::report::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
+    let progress = crate::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
         let workers: Vec<_> = files

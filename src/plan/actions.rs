@@ -10,8 +10,8 @@ use regex::Regex;
 
 use super::eval::Context;
 use super::redact::Redactor;
-use super::services::{ServiceCommands, known_service};
 use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
+use crate::runbook::services::{ServiceCommands, known_service};
 use nix::sys::stat::FileStat;
 
 use crate::chase::{Chased, FileId, Policy};
@@ -326,7 +326,7 @@ impl Input {
             env: env
                 .iter()
                 .map(|(name, value)| {
-                    if !is_env_name(name) {
+                    if !crate::runbook::validate::is_env_name(name) {
                         bail!("`{name}` is not an environment variable name");
                     }
                     Ok((name.clone(), render(value, ctx)?))
@@ -334,15 +334,6 @@ impl Input {
                 .collect::<Result<_>>()?,
         })
     }
-}
-
-/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can read as `$NAME`.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Resolve a service reload's commands and whether the service is installed.

@@ -5,5 +5,4 @@ pub mod builder;
 pub mod eval;
 pub mod redact;
 pub mod saved;
-pub mod services;
 pub mod types;

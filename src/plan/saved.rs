@@ -15,8 +15,8 @@ use super::actions::read_edited;
 use super::builder::{changes, describe_work};
 use super::redact::Redactor;
 use super::types::{CommandWork, FileEdit, Mode, Plan, ReloadWork, Work};
-use crate::apply::atomic::sha256;
 use crate::chase::Policy;
+use crate::digest::sha256;
 use crate::host::Host;
 
 /// The version of the saved plan's shape; a file of another format is refused.

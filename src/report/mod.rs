@@ -3,5 +3,4 @@
 pub mod escape;
 pub mod markdown;
 pub mod plan;
-pub mod progress;
 pub mod style;

@@ -7,6 +7,7 @@ pub mod load;
 pub mod model;
 pub mod params;
 pub mod schema;
+pub mod services;
 pub mod spans;
 pub mod template;
 pub mod validate;

@@ -9,9 +9,9 @@ use super::diagnostic::{Diagnostic, code};
 use super::load::Loaded;
 use super::model::{Action, LineState, Presence, Runbook, Step};
 use super::params::{ParamType, parse_duration};
+use super::services::known_service;
 use super::template::{Template, TemplateError};
 use crate::facts::spec::{FACTS, FactKind, spec};
-use crate::plan::services::known_service;
 
 /// Finds another runbook by id (for `include`).
 pub type Resolve<'a> = dyn Fn(&str) -> Option<&'a Loaded> + 'a;
@@ -741,7 +741,7 @@ impl<'a> Validator<'a> {
                 self.template(&format!("{p}.stdin"), stdin, &scope);
             }
             for (name, value) in env {
-                if !crate::plan::actions::is_env_name(name) {
+                if !is_env_name(name) {
                     self.key(
                         &format!("{p}.env.{name}"),
                         code::ENV_NAME,
@@ -920,6 +920,15 @@ fn has_template(text: &str) -> bool {
 
 fn is_identifier(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can read as `$NAME`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
