@@ -125,8 +125,13 @@ pub enum Command {
         /// Treat DIR as the host's filesystem.
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
-        /// Only these fact groups (comma-separated): mta, panel, queue, php, web.
-        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+        /// Only these fact groups (comma-separated).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "GROUP,...",
+            value_parser = clap::builder::PossibleValuesParser::new(crate::facts::GROUPS)
+        )]
         only: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         output: Output,

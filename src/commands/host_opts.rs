@@ -1,6 +1,6 @@
 //! `--root` and `--state-dir`, resolved once for every command that acts on a host.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
@@ -15,11 +15,16 @@ pub struct HostOpts {
     default_state: bool,
 }
 
-pub fn resolve(args: &HostArgs) -> Result<HostOpts> {
-    if !args.root.is_dir() {
-        bail!("--root {} is not a directory", args.root.display());
+/// The host at `--root`, by its canonical path.
+pub fn host(root: &Path) -> Result<Host> {
+    if !root.is_dir() {
+        bail!("--root {} is not a directory", root.display());
     }
-    let host = Host::new(args.root.canonicalize()?);
+    Ok(Host::new(root.canonicalize()?))
+}
+
+pub fn resolve(args: &HostArgs) -> Result<HostOpts> {
+    let host = host(&args.root)?;
     let (state_path, default_state) = match &args.state_dir {
         Some(dir) if dir.is_absolute() => (dir.clone(), false),
         Some(dir) => (std::env::current_dir()?.join(dir), false),
