@@ -20,7 +20,36 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::runbook::catalog::Catalog;
 
+/// Run a command. Under `--output json` a failure is also a JSON object on stdout,
+/// `{"error": {"kind", "message"}}`, so programs need not parse stderr.
 pub fn run(cli: Cli) -> Result<u8> {
+    let json = wants_json(&cli.command);
+    match dispatch(cli) {
+        Err(e) if json => {
+            let kind = crate::plan::error::PlanError::kind_of(&e).unwrap_or("error");
+            let message = format!("{e:#}");
+            let error = serde_json::json!({ "error": { "kind": kind, "message": message } });
+            println!("{}", serde_json::to_string_pretty(&error)?);
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+fn wants_json(command: &Command) -> bool {
+    use crate::cli::Output::Json;
+    matches!(
+        command,
+        Command::List { output: Json }
+            | Command::Lint { output: Json, .. }
+            | Command::Apply { output: Json, .. }
+            | Command::Rollback { output: Json, .. }
+            | Command::Facts { output: Json, .. }
+            | Command::History { output: Json, .. }
+    )
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
     let catalog = || load_catalog(&cli.runbooks);
     match cli.command {
         Command::List { output } => list::run(&catalog(), output),

@@ -67,12 +67,15 @@ pub fn gather(
             out.push((name.clone(), value));
         } else if param.default.is_none() {
             if !std::io::stdin().is_terminal() {
-                bail!(
-                    "runbook `{}` needs param `{name}`: {} (stdin is not a terminal, so it \
-                     cannot be asked for)",
-                    runbook.id,
-                    ways(name, param.kind == ParamType::Secret)
-                );
+                return Err(crate::plan::error::PlanError::MissingParam {
+                    runbook: runbook.id.clone(),
+                    name: name.clone(),
+                    how: format!(
+                        "{} (stdin is not a terminal, so it cannot be asked for)",
+                        ways(name, param.kind == ParamType::Secret)
+                    ),
+                }
+                .into());
             }
             out.push((name.clone(), ask(name, param)?));
         }

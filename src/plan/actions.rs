@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use indexmap::IndexMap;
 use regex::Regex;
 
+use super::error::PlanError;
 use super::eval::Context;
 use super::redact::Redactor;
 use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
@@ -231,10 +232,11 @@ impl Planner<'_> {
             .chase(&file, &policy)
             .with_context(|| format!("cannot edit {file}"))?;
         if found.stat.is_none() {
-            bail!(
-                "{file} does not exist on the host (under {})",
-                self.host.root().display()
-            );
+            return Err(PlanError::MissingFile {
+                file,
+                root: self.host.root().display().to_string(),
+            }
+            .into());
         }
         let before = self
             .overlay
@@ -287,11 +289,12 @@ impl Planner<'_> {
             }
         }
         if self.host.find_program(program).is_none() {
-            bail!(
-                "program `{program}` is not installed on the host (looked in {} under {})",
-                crate::host::SEARCH_PATH,
-                self.host.root().display()
-            );
+            return Err(PlanError::MissingProgram {
+                program: program.clone(),
+                path: crate::host::SEARCH_PATH.to_string(),
+                root: self.host.root().display().to_string(),
+            }
+            .into());
         }
         let timeout = match timeout {
             Some(t) => {

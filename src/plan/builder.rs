@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::actions::{Overlay, Planner, reload_work};
+use super::error::PlanError;
 use super::eval::{Context, compare, describe, evaluate, rendered};
 use super::redact::{MASK, Redactor};
 use super::types::{CheckResult, Mode, Plan, PlannedHandler, PlannedStep, Work};
@@ -73,31 +74,30 @@ pub fn build(req: &Request) -> Result<Plan> {
 }
 
 fn unknown_runbook(catalog: &Catalog, id: &str) -> anyhow::Error {
-    let ids: Vec<&str> = catalog
-        .entries
-        .iter()
-        .map(|e| e.loaded.runbook.id.as_str())
-        .collect();
-    anyhow!(
-        "no runbook has id `{id}` (known: {}); see `runbook list`",
-        ids.join(", ")
-    )
+    PlanError::UnknownRunbook {
+        id: id.to_string(),
+        known: catalog
+            .entries
+            .iter()
+            .map(|e| e.loaded.runbook.id.clone())
+            .collect(),
+    }
+    .into()
 }
 
 fn parse_given(runbook: &Runbook, key: &str, raw: &str) -> Result<Value> {
-    let param = runbook.params.get(key).ok_or_else(|| {
-        let known: Vec<&str> = runbook.params.keys().map(String::as_str).collect();
-        let known = if known.is_empty() {
-            "it takes none".to_string()
-        } else {
-            format!("known: {}", known.join(", "))
-        };
-        anyhow!(
-            "unknown param `{key}` for runbook `{}` ({known})",
-            runbook.id
-        )
-    })?;
-    param.parse(raw).map_err(|e| anyhow!("param `{key}`: {e}"))
+    let param = runbook
+        .params
+        .get(key)
+        .ok_or_else(|| PlanError::UnknownParam {
+            runbook: runbook.id.clone(),
+            key: key.to_string(),
+            known: runbook.params.keys().cloned().collect(),
+        })?;
+    Ok(param.parse(raw).map_err(|e| PlanError::InvalidParam {
+        name: key.to_string(),
+        reason: e.to_string(),
+    })?)
 }
 
 /// Given values plus defaults; a param with neither is an error.
@@ -113,15 +113,17 @@ fn resolve_params(
                 Some(d) => param
                     .check(d)
                     .map_err(|e| anyhow!("default of param `{name}`: {e}"))?,
-                None => bail!(
-                    "runbook `{}` needs param `{name}`: pass -p {name}=VALUE, --param-file \
-                     {name}=PATH or {}",
-                    runbook.id,
-                    format_args!(
-                        "RUNBOOK_PARAM_{}",
-                        name.to_ascii_uppercase().replace('-', "_")
-                    )
-                ),
+                None => {
+                    let var = name.to_ascii_uppercase().replace('-', "_");
+                    return Err(PlanError::MissingParam {
+                        runbook: runbook.id.clone(),
+                        name: name.clone(),
+                        how: format!(
+                            "pass -p {name}=VALUE, --param-file {name}=PATH or RUNBOOK_PARAM_{var}"
+                        ),
+                    }
+                    .into());
+                }
             },
         };
         out.insert(name.clone(), value);
@@ -323,7 +325,9 @@ impl State<'_> {
         chain: &mut Vec<String>,
     ) -> Result<()> {
         if chain.iter().any(|c| c == target) {
-            bail!("include cycle: {} -> {target}", chain.join(" -> "));
+            let mut chain = chain.clone();
+            chain.push(target.to_string());
+            return Err(PlanError::IncludeCycle { chain }.into());
         }
         let entry = self
             .catalog

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod builder;
+pub mod error;
 pub mod eval;
 pub mod redact;
 pub mod saved;

@@ -87,3 +87,64 @@ fn an_unknown_runbook_lists_the_known_ones() {
     crate::assert_contains!(out.stderr, "no runbook has id `no-such-runbook`");
     crate::assert_contains!(out.stderr, "php-disable-mail");
 }
+
+/// Under `--output json` a failure is a JSON object on stdout, with a stable kind.
+#[test]
+fn json_errors_say_what_kind_of_problem_stopped_the_plan() {
+    let test = php_host().runbook(
+        "# yaml-language-server: $schema=x\nid: needs-things\ntitle: T\nparams:\n  n: { type: integer }\nsteps:\n  - id: edit\n    title: E\n    ini_set: { file: /etc/missing.ini, key: a, value: b }\n  - id: run\n    title: R\n    run: { argv: [no-such-program], mutating: false }\n",
+    );
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["apply", "nope"],
+            "unknown-runbook",
+            "no runbook has id `nope`",
+        ),
+        (
+            &["apply", "php-disable-mail", "-p", "x=1"],
+            "unknown-param",
+            "unknown param `x` for runbook `php-disable-mail` (known: ini)",
+        ),
+        (
+            &["apply", "needs-things"],
+            "missing-param",
+            "runbook `needs-things` needs param `n`",
+        ),
+        (
+            &["apply", "needs-things", "-p", "n=ten"],
+            "invalid-param",
+            "param `n`:",
+        ),
+        (
+            &["apply", "needs-things", "-p", "n=10"],
+            "missing-file",
+            "/etc/missing.ini does not exist on the host",
+        ),
+    ];
+    for (args, kind, message) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--dry-run", "--output", "json"]);
+        let out = test.run_args(&args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stdout);
+        let json = out.json();
+        assert_eq!(json["error"]["kind"], *kind, "{args:?}: {json}");
+        crate::assert_contains!(json["error"]["message"].as_str().unwrap(), message);
+        crate::assert_contains!(out.stderr, message);
+    }
+    let test = test.file("/etc/missing.ini", "[x]\n");
+    let out = test.run_args(&[
+        "apply",
+        "needs-things",
+        "-p",
+        "n=10",
+        "--dry-run",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(
+        out.json()["error"]["kind"],
+        "missing-program",
+        "{}",
+        out.stdout
+    );
+}
