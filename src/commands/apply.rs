@@ -203,7 +203,10 @@ fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
         catalog
             .diagnostics
             .iter()
-            .filter(|d| d.code == "RB010" && d.message.contains(&needle))
+            .filter(|d| {
+                d.code == crate::runbook::diagnostic::Code::DuplicateRunbook
+                    && d.message.contains(&needle)
+            })
             .cloned(),
     );
     if catalog.get(id).is_none() && !catalog.diagnostics.is_empty() {

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Diagnostic, SourceFile, code};
+use super::diagnostic::{Code, Diagnostic, SourceFile};
 use super::load::{Loaded, parse};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_runbooks.rs"));
@@ -67,7 +67,7 @@ impl Catalog {
                     let name = path.display().to_string();
                     self.diagnostics.push(Diagnostic::file(
                         &name,
-                        code::IO,
+                        Code::Io,
                         format!("cannot read directory: {e}"),
                     ));
                     return;
@@ -83,13 +83,13 @@ impl Catalog {
                     Ok(text) => self.add(SourceFile { name, text }, origin),
                     Err(_) => self.diagnostics.push(Diagnostic::file(
                         &name,
-                        code::IO,
+                        Code::Io,
                         "file is not UTF-8 text",
                     )),
                 },
                 Err(e) => self.diagnostics.push(Diagnostic::file(
                     &name,
-                    code::IO,
+                    Code::Io,
                     format!("cannot read file: {e}"),
                 )),
             }
@@ -112,7 +112,7 @@ impl Catalog {
             );
             self.diagnostics.push(
                 loaded
-                    .at_value("id", code::DUPLICATE_RUNBOOK, message)
+                    .at_value("id", Code::DuplicateRunbook, message)
                     .help(help),
             );
             return;
