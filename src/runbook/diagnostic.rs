@@ -398,4 +398,59 @@ mod tests {
         assert_eq!(&text[off..off + 1], ":");
         assert_eq!(line_column(text, off), (2, 3));
     }
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{} is used twice", code);
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code));
+            assert!(
+                code.as_str().len() == 5 && code.as_str().starts_with("RB"),
+                "{code} is not RB + three digits"
+            );
+            assert!(!code.description().is_empty() && !code.description().contains('\n'));
+        }
+        assert!(
+            Code::ALL.windows(2).all(|w| w[0] < w[1]),
+            "ALL is in numeric order"
+        );
+        assert!("RB999".parse::<Code>().is_err());
+    }
+
+    /// A renumbering, removal or new code shows up in review.
+    #[test]
+    fn list_of_codes() {
+        let list: String = Code::ALL
+            .iter()
+            .map(|c| format!("{} {}\n", c.as_str(), c.description()))
+            .collect();
+        insta::assert_snapshot!(list);
+    }
+
+    /// The hand-written table in docs/json.md lists exactly these codes, described alike.
+    #[test]
+    fn docs_table_lists_every_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        // Rows look like `| RB010 | a runbook id is defined in two files |`.
+        let documented: Vec<(&str, &str)> = doc
+            .lines()
+            .filter(|l| l.starts_with("| RB"))
+            .map(|l| {
+                l.strip_prefix("| ")
+                    .and_then(|l| l.strip_suffix(" |"))
+                    .and_then(|l| l.split_once(" | "))
+                    .unwrap_or_else(|| panic!("malformed row in docs/json.md: {l}"))
+            })
+            .collect();
+        let codes: Vec<(&str, &str)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.description()))
+            .collect();
+        assert_eq!(
+            documented, codes,
+            "docs/json.md's code table and enum Code differ"
+        );
+    }
 }
