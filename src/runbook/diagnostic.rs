@@ -261,6 +261,10 @@ pub struct Diagnostic {
     pub column: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The runbook id a catalog diagnostic is about (the duplicated id of RB010), so
+    /// callers need not read it out of the message. Not part of the JSON.
+    #[serde(skip)]
+    pub runbook_id: Option<String>,
     #[serde(skip)]
     source: Option<Arc<SourceFile>>,
     #[serde(skip)]
@@ -284,6 +288,7 @@ impl Diagnostic {
             line,
             column,
             help: None,
+            runbook_id: None,
             source: Some(source.clone()),
             range,
         }
@@ -299,6 +304,7 @@ impl Diagnostic {
             line: 1,
             column: 1,
             help: None,
+            runbook_id: None,
             source: None,
             range: 0..0,
         }
@@ -311,6 +317,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Say which runbook id this diagnostic is about.
+    pub fn about_runbook(mut self, id: impl Into<String>) -> Self {
+        self.runbook_id = Some(id.into());
         self
     }
 
