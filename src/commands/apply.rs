@@ -198,14 +198,7 @@ fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
         );
     }
     // A duplicate id makes it ambiguous which runbook would run.
-    let needle = format!("`{id}`");
-    problems.extend(
-        catalog
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "RB010" && d.message.contains(&needle))
-            .cloned(),
-    );
+    problems.extend(catalog.duplicates(id).cloned());
     if catalog.get(id).is_none() && !catalog.diagnostics.is_empty() {
         problems.extend(catalog.diagnostics.iter().cloned());
     }

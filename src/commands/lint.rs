@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::Output;
 use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
-use crate::runbook::diagnostic::Diagnostic;
+use crate::runbook::diagnostic::{Code, Diagnostic};
 use crate::runbook::validate::validate;
 
 pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
@@ -51,7 +51,7 @@ pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
                 + target
                     .diagnostics
                     .iter()
-                    .filter(|d| d.code == "RB001")
+                    .filter(|d| d.code == Code::YamlSyntax)
                     .count();
             println!(
                 "{errors} error{}, {warnings} warning{} in {files} runbook file{}",

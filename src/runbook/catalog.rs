@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Diagnostic, SourceFile, code};
+use super::diagnostic::{Code, Diagnostic, SourceFile};
 use super::load::{Loaded, parse};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_runbooks.rs"));
@@ -58,6 +58,13 @@ impl Catalog {
         self.entries.iter().find(|e| e.loaded.runbook.id == id)
     }
 
+    /// The diagnostics saying that runbook `id` is defined more than once (RB010).
+    pub fn duplicates<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Diagnostic> + 'a {
+        self.diagnostics.iter().filter(move |d| {
+            d.code == Code::DuplicateRunbook && d.runbook_id.as_deref() == Some(id)
+        })
+    }
+
     /// Load a file, or every `*.yaml` / `*.yml` in a directory (sorted).
     pub fn add_path(&mut self, path: &Path, origin: &'static str) {
         let files = if path.is_dir() {
@@ -67,7 +74,7 @@ impl Catalog {
                     let name = path.display().to_string();
                     self.diagnostics.push(Diagnostic::file(
                         &name,
-                        code::IO,
+                        Code::Io,
                         format!("cannot read directory: {e}"),
                     ));
                     return;
@@ -83,13 +90,13 @@ impl Catalog {
                     Ok(text) => self.add(SourceFile { name, text }, origin),
                     Err(_) => self.diagnostics.push(Diagnostic::file(
                         &name,
-                        code::IO,
+                        Code::Io,
                         "file is not UTF-8 text",
                     )),
                 },
                 Err(e) => self.diagnostics.push(Diagnostic::file(
                     &name,
-                    code::IO,
+                    Code::Io,
                     format!("cannot read file: {e}"),
                 )),
             }
@@ -112,8 +119,9 @@ impl Catalog {
             );
             self.diagnostics.push(
                 loaded
-                    .at_value("id", code::DUPLICATE_RUNBOOK, message)
-                    .help(help),
+                    .at_value("id", Code::DuplicateRunbook, message)
+                    .help(help)
+                    .about_runbook(&loaded.runbook.id),
             );
             return;
         }
@@ -130,4 +138,40 @@ fn runbook_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(files: &[(&str, &str)]) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (name, text) in files {
+            catalog.add(
+                SourceFile {
+                    name: (*name).to_string(),
+                    text: (*text).to_string(),
+                },
+                "test",
+            );
+        }
+        catalog
+    }
+
+    #[test]
+    fn duplicates_are_found_by_id_not_by_message_text() {
+        let twice = "id: twice\ntitle: T\n";
+        // A file name that mentions another id must not make that id a duplicate.
+        let catalog = with(&[
+            ("a.yaml", twice),
+            ("`other`.yaml", twice),
+            ("o.yaml", "id: other\ntitle: O\n"),
+        ]);
+        let found: Vec<_> = catalog.duplicates("twice").collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, Code::DuplicateRunbook);
+        assert_eq!(found[0].file, "`other`.yaml");
+        assert_eq!(catalog.duplicates("other").count(), 0);
+        assert_eq!(catalog.duplicates("missing").count(), 0);
+    }
 }

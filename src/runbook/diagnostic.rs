@@ -1,10 +1,12 @@
 //! Located diagnostics with stable codes, rendered like compiler errors or as JSON.
 
+use std::fmt;
 use std::ops::Range;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// A runbook file's text and the name it is shown under.
 #[derive(Debug)]
@@ -21,44 +23,237 @@ pub enum Severity {
     Warning,
 }
 
-/// Stable diagnostic codes: scripts may match on them, so never renumber.
-pub mod code {
-    pub const YAML_SYNTAX: &str = "RB001";
-    pub const UNKNOWN_FIELD: &str = "RB002";
-    pub const INVALID_VALUE: &str = "RB003";
-    pub const MISSING_FIELD: &str = "RB004";
-    pub const DUPLICATE_RUNBOOK: &str = "RB010";
-    pub const DUPLICATE_ID: &str = "RB011";
-    pub const ACTION_COUNT: &str = "RB012";
-    pub const CONDITION_SHAPE: &str = "RB013";
-    pub const STEP_FIELDS: &str = "RB014";
-    pub const UNDEFINED_PARAM: &str = "RB020";
-    pub const UNKNOWN_FACT: &str = "RB021";
-    pub const UNDEFINED_HANDLER: &str = "RB022";
-    pub const UNDEFINED_INCLUDE: &str = "RB023";
-    pub const INCLUDE_CYCLE: &str = "RB024";
-    pub const UNDEFINED_CHECK: &str = "RB025";
-    pub const UNKNOWN_ITEM: &str = "RB026";
-    pub const TEMPLATE_SYNTAX: &str = "RB030";
-    pub const TEMPLATE_UNRESOLVED: &str = "RB031";
-    pub const TEMPLATE_TRIPLE_BRACE: &str = "RB032";
-    pub const PARAM_DECLARATION: &str = "RB040";
-    pub const INVALID_REGEX: &str = "RB041";
-    pub const INVALID_DURATION: &str = "RB042";
-    pub const INCLUDE_PARAMS: &str = "RB043";
-    pub const MISSING_SCHEMA_MODELINE: &str = "RB050";
-    pub const IO: &str = "RB090";
-    pub const SHELL_SCRIPT_TEMPLATE: &str = "RB091";
-    pub const PROGRAM_TEMPLATE: &str = "RB092";
-    pub const SECRET_IN_ARGV: &str = "RB095";
-    pub const ENV_NAME: &str = "RB096";
-    pub const SECRET_TO_PLAIN_PARAM: &str = "RB097";
+/// Stable diagnostic codes: scripts may match on them, so never renumber or reuse one.
+/// docs/json.md lists each with its description (a test checks the two agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    /// RB001
+    YamlSyntax,
+    /// RB002
+    UnknownField,
+    /// RB003
+    InvalidValue,
+    /// RB004
+    MissingField,
+    /// RB010
+    DuplicateRunbook,
+    /// RB011
+    DuplicateId,
+    /// RB012
+    ActionCount,
+    /// RB013
+    ConditionShape,
+    /// RB014
+    StepFields,
+    /// RB020
+    UndefinedParam,
+    /// RB021
+    UnknownFact,
+    /// RB022
+    UndefinedHandler,
+    /// RB023
+    UndefinedInclude,
+    /// RB024
+    IncludeCycle,
+    /// RB025
+    UndefinedCheck,
+    /// RB026
+    UnknownItem,
+    /// RB030
+    TemplateSyntax,
+    /// RB031
+    TemplateUnresolved,
+    /// RB032
+    TemplateTripleBrace,
+    /// RB040
+    ParamDeclaration,
+    /// RB041
+    InvalidRegex,
+    /// RB042
+    InvalidDuration,
+    /// RB043
+    IncludeParams,
+    /// RB050
+    MissingSchemaModeline,
+    /// RB090
+    Io,
+    /// RB091
+    ShellScriptTemplate,
+    /// RB092
+    ProgramTemplate,
+    /// RB095
+    SecretInArgv,
+    /// RB096
+    EnvName,
+    /// RB097
+    SecretToPlainParam,
+}
+
+impl Code {
+    /// Every code, in numeric order.
+    pub const ALL: &[Code] = &[
+        Code::YamlSyntax,
+        Code::UnknownField,
+        Code::InvalidValue,
+        Code::MissingField,
+        Code::DuplicateRunbook,
+        Code::DuplicateId,
+        Code::ActionCount,
+        Code::ConditionShape,
+        Code::StepFields,
+        Code::UndefinedParam,
+        Code::UnknownFact,
+        Code::UndefinedHandler,
+        Code::UndefinedInclude,
+        Code::IncludeCycle,
+        Code::UndefinedCheck,
+        Code::UnknownItem,
+        Code::TemplateSyntax,
+        Code::TemplateUnresolved,
+        Code::TemplateTripleBrace,
+        Code::ParamDeclaration,
+        Code::InvalidRegex,
+        Code::InvalidDuration,
+        Code::IncludeParams,
+        Code::MissingSchemaModeline,
+        Code::Io,
+        Code::ShellScriptTemplate,
+        Code::ProgramTemplate,
+        Code::SecretInArgv,
+        Code::EnvName,
+        Code::SecretToPlainParam,
+    ];
+
+    /// `RB0xx`, as shown in `error[RB0xx]` and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::YamlSyntax => "RB001",
+            Code::UnknownField => "RB002",
+            Code::InvalidValue => "RB003",
+            Code::MissingField => "RB004",
+            Code::DuplicateRunbook => "RB010",
+            Code::DuplicateId => "RB011",
+            Code::ActionCount => "RB012",
+            Code::ConditionShape => "RB013",
+            Code::StepFields => "RB014",
+            Code::UndefinedParam => "RB020",
+            Code::UnknownFact => "RB021",
+            Code::UndefinedHandler => "RB022",
+            Code::UndefinedInclude => "RB023",
+            Code::IncludeCycle => "RB024",
+            Code::UndefinedCheck => "RB025",
+            Code::UnknownItem => "RB026",
+            Code::TemplateSyntax => "RB030",
+            Code::TemplateUnresolved => "RB031",
+            Code::TemplateTripleBrace => "RB032",
+            Code::ParamDeclaration => "RB040",
+            Code::InvalidRegex => "RB041",
+            Code::InvalidDuration => "RB042",
+            Code::IncludeParams => "RB043",
+            Code::MissingSchemaModeline => "RB050",
+            Code::Io => "RB090",
+            Code::ShellScriptTemplate => "RB091",
+            Code::ProgramTemplate => "RB092",
+            Code::SecretInArgv => "RB095",
+            Code::EnvName => "RB096",
+            Code::SecretToPlainParam => "RB097",
+        }
+    }
+
+    /// One line saying what the code means (the table in docs/json.md).
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::YamlSyntax => "YAML syntax error",
+            Code::UnknownField => "unknown field",
+            Code::InvalidValue => "invalid value (wrong type, non-strict boolean such as `yes`)",
+            Code::MissingField => "missing field",
+            Code::DuplicateRunbook => "a runbook id is defined in two files",
+            Code::DuplicateId => "a check or step id is used twice",
+            Code::ActionCount => "a step has no action, or more than one",
+            Code::ConditionShape => "a malformed condition",
+            Code::StepFields => {
+                "an action misses fields its state needs, or names an unknown service without commands"
+            }
+            Code::UndefinedParam => "undefined param",
+            Code::UnknownFact => "unknown fact",
+            Code::UndefinedHandler => "undefined handler",
+            Code::UndefinedInclude => "include of an unknown runbook",
+            Code::IncludeCycle => "include cycle",
+            Code::UndefinedCheck => "undefined check",
+            Code::UnknownItem => "`item` used outside a `for_each` step, or an unknown item field",
+            Code::TemplateSyntax => {
+                "template syntax error, or a helper/block (only `{{name}}` is allowed)"
+            }
+            Code::TemplateUnresolved => "template variable that cannot resolve",
+            Code::TemplateTripleBrace => "triple-brace template (would skip shell quoting)",
+            Code::ParamDeclaration => "bad param declaration or default",
+            Code::InvalidRegex => "invalid regular expression",
+            Code::InvalidDuration => "invalid duration",
+            Code::IncludeParams => {
+                "include params that the included runbook does not declare, or misses"
+            }
+            Code::MissingSchemaModeline => {
+                "warning: no `# yaml-language-server: $schema=` first line"
+            }
+            Code::Io => "a runbook file could not be read",
+            Code::ShellScriptTemplate => {
+                "a template in the script of a shell's `-c` in a `run` argv (or its `undo`): use a `shell:` step, or pass the value as an argument after the script"
+            }
+            Code::ProgramTemplate => {
+                "a template as the program of a `run` argv (argv[0], what `env` or `busybox` runs, or the script file a shell runs)"
+            }
+            Code::SecretInArgv => {
+                "a secret param in a `run` argv or `undo`, or a `shell` script or undo (every user can read a program's argv): pass it with `stdin:` or `env:`"
+            }
+            Code::EnvName => "an `env:` name that is not an environment variable name",
+            Code::SecretToPlainParam => {
+                "a secret passed to an included runbook's param that is not `type: secret`"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCode(s.to_string()))
+    }
+}
+
+/// A string that is not one of the `RB0xx` codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode(pub String);
+
+impl fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown diagnostic code `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
+
+/// Serialized as its `RB0xx` string, the JSON contract.
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// One problem in one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     pub message: String,
     pub file: String,
@@ -66,6 +261,10 @@ pub struct Diagnostic {
     pub column: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The runbook id a catalog diagnostic is about (the duplicated id of RB010), so
+    /// callers need not read it out of the message. Not part of the JSON.
+    #[serde(skip)]
+    pub runbook_id: Option<String>,
     #[serde(skip)]
     source: Option<Arc<SourceFile>>,
     #[serde(skip)]
@@ -77,7 +276,7 @@ impl Diagnostic {
     pub fn at(
         source: &Arc<SourceFile>,
         range: Range<usize>,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
     ) -> Self {
         let (line, column) = line_column(&source.text, range.start);
@@ -89,13 +288,14 @@ impl Diagnostic {
             line,
             column,
             help: None,
+            runbook_id: None,
             source: Some(source.clone()),
             range,
         }
     }
 
     /// An error about a file as a whole (unreadable, say).
-    pub fn file(name: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn file(name: &str, code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -104,6 +304,7 @@ impl Diagnostic {
             line: 1,
             column: 1,
             help: None,
+            runbook_id: None,
             source: None,
             range: 0..0,
         }
@@ -116,6 +317,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Say which runbook id this diagnostic is about.
+    pub fn about_runbook(mut self, id: impl Into<String>) -> Self {
+        self.runbook_id = Some(id.into());
         self
     }
 
@@ -135,7 +342,9 @@ impl Diagnostic {
             Severity::Warning => Level::WARNING,
         };
         let mut out = format!("{}:{}:{}: ", self.file, self.line, self.column);
-        let title = level.primary_title(self.message.as_str()).id(self.code);
+        let title = level
+            .primary_title(self.message.as_str())
+            .id(self.code.as_str());
         let mut group = match &self.source {
             Some(source) => {
                 let len = source.text.len();
@@ -200,5 +409,60 @@ mod tests {
         let off = offset_of(text, 2, 3);
         assert_eq!(&text[off..off + 1], ":");
         assert_eq!(line_column(text, off), (2, 3));
+    }
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{} is used twice", code);
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code));
+            assert!(
+                code.as_str().len() == 5 && code.as_str().starts_with("RB"),
+                "{code} is not RB + three digits"
+            );
+            assert!(!code.description().is_empty() && !code.description().contains('\n'));
+        }
+        assert!(
+            Code::ALL.windows(2).all(|w| w[0] < w[1]),
+            "ALL is in numeric order"
+        );
+        assert!("RB999".parse::<Code>().is_err());
+    }
+
+    /// A renumbering, removal or new code shows up in review.
+    #[test]
+    fn list_of_codes() {
+        let list: String = Code::ALL
+            .iter()
+            .map(|c| format!("{} {}\n", c.as_str(), c.description()))
+            .collect();
+        insta::assert_snapshot!(list);
+    }
+
+    /// The hand-written table in docs/json.md lists exactly these codes, described alike.
+    #[test]
+    fn docs_table_lists_every_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        // Rows look like `| RB010 | a runbook id is defined in two files |`.
+        let documented: Vec<(&str, &str)> = doc
+            .lines()
+            .filter(|l| l.starts_with("| RB"))
+            .map(|l| {
+                l.strip_prefix("| ")
+                    .and_then(|l| l.strip_suffix(" |"))
+                    .and_then(|l| l.split_once(" | "))
+                    .unwrap_or_else(|| panic!("malformed row in docs/json.md: {l}"))
+            })
+            .collect();
+        let codes: Vec<(&str, &str)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.description()))
+            .collect();
+        assert_eq!(
+            documented, codes,
+            "docs/json.md's code table and enum Code differ"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
-use super::diagnostic::{Diagnostic, SourceFile, code, offset_of};
+use super::diagnostic::{Code, Diagnostic, SourceFile, offset_of};
 use super::model::Runbook;
 use super::spans::SpanIndex;
 
@@ -18,12 +18,7 @@ pub struct Loaded {
 
 impl Loaded {
     /// A diagnostic pointing at the value at `path` (`steps.0.when.param`).
-    pub fn at_value(
-        &self,
-        path: &str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn at_value(&self, path: &str, code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(
             &self.source,
             self.spans.value(path).unwrap_or(0..0),
@@ -33,7 +28,7 @@ impl Loaded {
     }
 
     /// A diagnostic pointing at the key at `path`.
-    pub fn at_key(&self, path: &str, code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn at_key(&self, path: &str, code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(
             &self.source,
             self.spans.key(path).unwrap_or(0..0),
@@ -70,13 +65,13 @@ fn to_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         .replace(full.lines().next().unwrap_or(""), "")
         .into_owned();
     let code = if message.starts_with("unknown field") {
-        code::UNKNOWN_FIELD
+        Code::UnknownField
     } else if message.starts_with("missing field") {
-        code::MISSING_FIELD
+        Code::MissingField
     } else if matches!(err, serde_saphyr::Error::ExternalMessage { .. }) {
-        code::YAML_SYNTAX
+        Code::YamlSyntax
     } else {
-        code::INVALID_VALUE
+        Code::InvalidValue
     };
     let start = err
         .location()
@@ -107,7 +102,7 @@ mod tests {
     fn unknown_field_points_at_the_key() {
         let err = load("id: x\ntitle: t\nsteps:\n  - id: a\n    title: A\n    ini_set: { file: /f, kee: k, value: v }\n")
             .unwrap_err();
-        assert_eq!(err.code, code::UNKNOWN_FIELD);
+        assert_eq!(err.code, Code::UnknownField);
         assert_eq!((err.line, err.column), (6, 26));
         assert!(
             err.message.starts_with("unknown field `kee`"),
@@ -120,7 +115,7 @@ mod tests {
     fn strict_booleans_reject_yes() {
         let err = load("id: x\ntitle: t\nsteps:\n  - id: a\n    title: A\n    run: { argv: [true], mutating: yes }\n")
             .unwrap_err();
-        assert_eq!(err.code, code::INVALID_VALUE);
+        assert_eq!(err.code, Code::InvalidValue);
         assert_eq!(err.line, 6);
     }
 }

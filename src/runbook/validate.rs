@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use regex::Regex;
 
 use super::condition::{Comparison, Condition};
-use super::diagnostic::{Diagnostic, code};
+use super::diagnostic::{Code, Diagnostic};
 use super::load::Loaded;
 use super::model::{Action, LineState, Presence, Runbook, Step};
 use super::params::{ParamType, parse_duration};
@@ -53,7 +53,7 @@ struct Scope<'a> {
 }
 
 impl<'a> Validator<'a> {
-    fn value(&mut self, path: &str, code: &'static str, message: String) {
+    fn value(&mut self, path: &str, code: Code, message: String) {
         self.out.push(self.loaded.at_value(path, code, message));
     }
 
@@ -61,7 +61,7 @@ impl<'a> Validator<'a> {
     fn value_suggest<'n>(
         &mut self,
         path: &str,
-        code: &'static str,
+        code: Code,
         message: String,
         wrong: &str,
         names: impl Iterator<Item = &'n str>,
@@ -73,13 +73,13 @@ impl<'a> Validator<'a> {
         self.out.push(d);
     }
 
-    fn key(&mut self, path: &str, code: &'static str, message: String) {
+    fn key(&mut self, path: &str, code: Code, message: String) {
         self.out.push(self.loaded.at_key(path, code, message));
     }
 
     fn modeline(&mut self) {
         if !self.loaded.source.text.starts_with(SCHEMA_MODELINE) {
-            let d = Diagnostic::at(&self.loaded.source, 0..0, code::MISSING_SCHEMA_MODELINE, "runbook does not start with a schema modeline")
+            let d = Diagnostic::at(&self.loaded.source, 0..0, Code::MissingSchemaModeline, "runbook does not start with a schema modeline")
                 .warning()
                 .help("add `# yaml-language-server: $schema=../schemas/runbook.schema.json` as the first line for editor completion");
             self.out.push(d);
@@ -92,21 +92,21 @@ impl<'a> Validator<'a> {
             if !is_identifier(name) {
                 self.key(
                     &path,
-                    code::PARAM_DECLARATION,
+                    Code::ParamDeclaration,
                     format!("param name `{name}` must be letters, digits and `_`"),
                 );
             }
             if param.kind == ParamType::Choice && param.values.is_empty() {
                 self.key(
                     &format!("{path}.type"),
-                    code::PARAM_DECLARATION,
+                    Code::ParamDeclaration,
                     format!("choice param `{name}` needs `values`"),
                 );
             }
             if param.kind != ParamType::Choice && !param.values.is_empty() {
                 self.key(
                     &format!("{path}.values"),
-                    code::PARAM_DECLARATION,
+                    Code::ParamDeclaration,
                     "`values` is only for `type: choice`".into(),
                 );
             }
@@ -115,7 +115,7 @@ impl<'a> Validator<'a> {
             {
                 self.value(
                     &format!("{path}.pattern"),
-                    code::INVALID_REGEX,
+                    Code::InvalidRegex,
                     format!("invalid regular expression: {e}"),
                 );
             }
@@ -126,7 +126,7 @@ impl<'a> Validator<'a> {
             {
                 self.value(
                     &format!("{path}.default"),
-                    code::PARAM_DECLARATION,
+                    Code::ParamDeclaration,
                     format!("default of `{name}`: {e}"),
                 );
             }
@@ -140,7 +140,7 @@ impl<'a> Validator<'a> {
             if !seen.insert(check.id.as_str()) {
                 self.value(
                     &format!("{path}.id"),
-                    code::DUPLICATE_ID,
+                    Code::DuplicateId,
                     format!("check id `{}` is used twice", check.id),
                 );
             }
@@ -156,7 +156,7 @@ impl<'a> Validator<'a> {
             if !seen.insert(step.id.as_str()) {
                 self.value(
                     &format!("{path}.id"),
-                    code::DUPLICATE_ID,
+                    Code::DuplicateId,
                     format!("step id `{}` is used twice", step.id),
                 );
             }
@@ -170,7 +170,7 @@ impl<'a> Validator<'a> {
                     let names = self.rb.handlers.keys().map(String::as_str);
                     self.value_suggest(
                         &format!("{path}.notify.{j}"),
-                        code::UNDEFINED_HANDLER,
+                        Code::UndefinedHandler,
                         format!("handler `{handler}` is not defined in `handlers`"),
                         handler,
                         names,
@@ -182,7 +182,7 @@ impl<'a> Validator<'a> {
                 1 => self.action(&path, actions[0], &scope),
                 0 => self.value(
                     &format!("{path}.id"),
-                    code::ACTION_COUNT,
+                    Code::ActionCount,
                     format!(
                         "step `{}` has no action (one of: {})",
                         step.id,
@@ -201,7 +201,7 @@ impl<'a> Validator<'a> {
                     let list = names.join(", ");
                     self.key(
                         &format!("{path}.{}", names[names.len() - 1]),
-                        code::ACTION_COUNT,
+                        Code::ActionCount,
                         format!(
                             "step `{}` has more than one action ({list}); split it into steps",
                             step.id
@@ -220,7 +220,7 @@ impl<'a> Validator<'a> {
             Some(_) => {
                 self.value(
                     &fact_path,
-                    code::UNKNOWN_FACT,
+                    Code::UnknownFact,
                     format!("fact `{}` is not a list", for_each.fact),
                 );
                 Some(&[])
@@ -228,7 +228,7 @@ impl<'a> Validator<'a> {
             None => {
                 self.value(
                     &fact_path,
-                    code::UNKNOWN_FACT,
+                    Code::UnknownFact,
                     format!("unknown fact `{}`", for_each.fact),
                 );
                 Some(&[])
@@ -263,7 +263,7 @@ impl<'a> Validator<'a> {
                 if a.state == Presence::Present && a.value.is_none() {
                     self.key(
                         &p,
-                        code::STEP_FIELDS,
+                        Code::StepFields,
                         "`apache_directive` with `state: present` needs `value`".into(),
                     );
                 }
@@ -283,7 +283,7 @@ impl<'a> Validator<'a> {
                     _ => None,
                 };
                 if let Some(message) = missing {
-                    self.key(&p, code::STEP_FIELDS, message.into());
+                    self.key(&p, Code::StepFields, message.into());
                 }
             }
             Action::Run(a) => {
@@ -334,7 +334,7 @@ impl<'a> Validator<'a> {
                 }
                 None => self.key(
                     &path,
-                    code::ACTION_COUNT,
+                    Code::ActionCount,
                     format!("handler `{name}` needs `service_reload`"),
                 ),
             }
@@ -347,7 +347,7 @@ impl<'a> Validator<'a> {
         if !known && (reload.test.is_none() || reload.reload.is_none()) {
             self.value(
                 &format!("{path}.service"),
-                code::STEP_FIELDS,
+                Code::StepFields,
                 format!(
                     "no built-in commands for service `{}`: give `test` and `reload`",
                     reload.service
@@ -358,7 +358,7 @@ impl<'a> Validator<'a> {
             if argv.as_ref().is_some_and(|a| a.is_empty()) {
                 self.value(
                     &format!("{path}.{field}"),
-                    code::STEP_FIELDS,
+                    Code::StepFields,
                     format!("`{field}` must not be empty"),
                 );
             }
@@ -380,7 +380,7 @@ impl<'a> Validator<'a> {
                 .get(1)
                 .map(|k| format!("{path}.{k}"))
                 .unwrap_or_else(|| path.to_string());
-            return self.key(&at, code::CONDITION_SHAPE, message);
+            return self.key(&at, Code::ConditionShape, message);
         }
         let comparisons = cond.comparisons();
         for (key, list) in [("all", &cond.all), ("any", &cond.any)] {
@@ -388,7 +388,7 @@ impl<'a> Validator<'a> {
                 if list.is_empty() {
                     self.key(
                         &format!("{path}.{key}"),
-                        code::CONDITION_SHAPE,
+                        Code::ConditionShape,
                         format!("`{key}` needs at least one condition"),
                     );
                 }
@@ -404,7 +404,7 @@ impl<'a> Validator<'a> {
             if let Some(c) = comparisons.first() {
                 self.key(
                     &format!("{path}.{}", c.key()),
-                    code::CONDITION_SHAPE,
+                    Code::ConditionShape,
                     format!("`{}` needs a fact, param, check or item", c.key()),
                 );
             }
@@ -415,7 +415,7 @@ impl<'a> Validator<'a> {
         {
             self.value(
                 &format!("{path}.param"),
-                code::UNDEFINED_PARAM,
+                Code::UndefinedParam,
                 format!("param `{param}` is not declared in `params`"),
             );
         }
@@ -427,7 +427,7 @@ impl<'a> Validator<'a> {
         {
             self.value(
                 &format!("{path}.check"),
-                code::UNDEFINED_CHECK,
+                Code::UndefinedCheck,
                 format!("check `{check}` is not defined in `checks`"),
             );
         }
@@ -441,7 +441,7 @@ impl<'a> Validator<'a> {
         if comparisons.len() > 1 {
             self.key(
                 &format!("{path}.{}", comparisons[1].key()),
-                code::CONDITION_SHAPE,
+                Code::ConditionShape,
                 format!(
                     "only one comparison per condition: `{}` and `{}`",
                     comparisons[0].key(),
@@ -464,7 +464,7 @@ impl<'a> Validator<'a> {
             let names = FACTS.iter().map(|f| f.name);
             self.value_suggest(
                 path,
-                code::UNKNOWN_FACT,
+                Code::UnknownFact,
                 format!("unknown fact `{name}`"),
                 name,
                 names,
@@ -476,12 +476,12 @@ impl<'a> Validator<'a> {
         match scope.item {
             None => self.value(
                 path,
-                code::UNKNOWN_ITEM,
+                Code::UnknownItem,
                 "`item` is only defined in steps with `for_each`".into(),
             ),
             Some(fields) if !field.is_empty() && !fields.contains(&field) => self.value(
                 path,
-                code::UNKNOWN_ITEM,
+                Code::UnknownItem,
                 format!(
                     "items have no field `{field}` (fields: {})",
                     fields.join(", ")
@@ -497,7 +497,7 @@ impl<'a> Validator<'a> {
         {
             self.value(
                 path,
-                code::INVALID_REGEX,
+                Code::InvalidRegex,
                 format!("invalid regular expression: {e}"),
             );
         }
@@ -509,7 +509,7 @@ impl<'a> Validator<'a> {
         {
             self.value(
                 path,
-                code::INVALID_DURATION,
+                Code::InvalidDuration,
                 format!("`{text}` is not a duration: {e}"),
             );
         }
@@ -517,7 +517,7 @@ impl<'a> Validator<'a> {
 
     fn argv(&mut self, path: &str, argv: &[String], scope: &Scope) {
         if argv.is_empty() {
-            self.key(path, code::STEP_FIELDS, "argv must name a program".into());
+            self.key(path, Code::StepFields, "argv must name a program".into());
         }
         for (i, arg) in argv.iter().enumerate() {
             self.template(&format!("{path}.{i}"), arg, scope);
@@ -532,7 +532,7 @@ impl<'a> Validator<'a> {
             Some(Hazard::Program(i)) => {
                 let d = self.loaded.at_value(
                     &format!("{path}.{i}"),
-                    code::PROGRAM_TEMPLATE,
+                    Code::ProgramTemplate,
                     "a template must not choose the program to run",
                 );
                 self.out
@@ -541,7 +541,7 @@ impl<'a> Validator<'a> {
             Some(Hazard::ShellScript { at, shell }) => {
                 let d = self.loaded.at_value(
                     &format!("{path}.{at}"),
-                    code::SHELL_SCRIPT_TEMPLATE,
+                    Code::ShellScriptTemplate,
                     format!(
                         "a template in the script of `{shell} -c` is pasted into shell code unquoted; use a `shell:` step, which shell-quotes every value"
                     ),
@@ -571,8 +571,8 @@ impl<'a> Validator<'a> {
             Ok(t) => t,
             Err(e) => {
                 let code = match e {
-                    TemplateError::TripleBrace(_) => code::TEMPLATE_TRIPLE_BRACE,
-                    _ => code::TEMPLATE_SYNTAX,
+                    TemplateError::TripleBrace(_) => Code::TemplateTripleBrace,
+                    _ => Code::TemplateSyntax,
                 };
                 return self.value(path, code, e.message());
             }
@@ -581,7 +581,7 @@ impl<'a> Validator<'a> {
             if let Some(problem) = self.unresolved(var, scope) {
                 self.value(
                     path,
-                    code::TEMPLATE_UNRESOLVED,
+                    Code::TemplateUnresolved,
                     format!("`{{{{{var}}}}}` cannot resolve: {problem}"),
                 );
             }
@@ -623,7 +623,7 @@ impl<'a> Validator<'a> {
             let Some(target) = resolve(&include.runbook) else {
                 self.value(
                     &format!("{path}.runbook"),
-                    code::UNDEFINED_INCLUDE,
+                    Code::UndefinedInclude,
                     format!("no runbook has id `{}`", include.runbook),
                 );
                 continue;
@@ -633,7 +633,7 @@ impl<'a> Validator<'a> {
                 if !declared.contains_key(key) {
                     self.key(
                         &format!("{path}.params.{key}"),
-                        code::INCLUDE_PARAMS,
+                        Code::IncludeParams,
                         format!("runbook `{}` has no param `{key}`", include.runbook),
                     );
                 }
@@ -642,7 +642,7 @@ impl<'a> Validator<'a> {
                 if param.default.is_none() && !include.params.contains_key(name) {
                     self.key(
                         &path,
-                        code::INCLUDE_PARAMS,
+                        Code::IncludeParams,
                         format!("runbook `{}` requires param `{name}`", include.runbook),
                     );
                 }
@@ -660,7 +660,7 @@ impl<'a> Validator<'a> {
             if leads_back(&include.runbook, &self.rb.id, resolve, &mut chain) {
                 self.value(
                     &format!("steps.{i}.include.runbook"),
-                    code::INCLUDE_CYCLE,
+                    Code::IncludeCycle,
                     format!("include cycle: {}", chain.join(" -> ")),
                 );
             }
@@ -723,7 +723,7 @@ impl<'a> Validator<'a> {
                         .loaded
                         .at_value(
                             &path,
-                            code::SECRET_IN_ARGV,
+                            Code::SecretInArgv,
                             format!(
                                 "secret param `{name}` in a command line: every user on the host \
                                  can read a running program's arguments in /proc/PID/cmdline"
@@ -744,7 +744,7 @@ impl<'a> Validator<'a> {
                 if !is_env_name(name) {
                     self.key(
                         &format!("{p}.env.{name}"),
-                        code::ENV_NAME,
+                        Code::EnvName,
                         format!(
                             "`{name}` is not an environment variable name (letters, digits and \
                              `_`, not starting with a digit)"
@@ -775,7 +775,7 @@ impl<'a> Validator<'a> {
                 if let Some(name) = self.secrets_in(value).first().filter(|_| plain) {
                     self.value(
                         &format!("steps.{i}.include.params.{key}"),
-                        code::SECRET_TO_PLAIN_PARAM,
+                        Code::SecretToPlainParam,
                         format!(
                             "secret param `{name}` is passed to `{key}` of runbook `{}`, which \
                              is not `type: secret` and so would be shown and journaled",

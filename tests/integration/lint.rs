@@ -99,6 +99,19 @@ fn a_runbook_id_defined_twice_names_both_files() {
 }
 
 #[test]
+fn apply_refuses_a_runbook_id_defined_twice() {
+    let rb = "# yaml-language-server: $schema=x\nid: twice\ntitle: T\n";
+    let test = Test::new().runbook(rb).runbook(rb);
+    let out = test.run_args(&["apply", "twice", "--dry-run"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    crate::assert_contains!(out.stderr, "error[RB010]");
+    crate::assert_contains!(
+        out.stderr,
+        "runbook `twice` has 1 error(s); nothing was changed"
+    );
+}
+
+#[test]
 fn include_cycles_are_found() {
     let a = "# yaml-language-server: $schema=x\nid: a\ntitle: A\nsteps:\n  - id: b\n    title: B\n    include: { runbook: b }\n";
     let b = "# yaml-language-server: $schema=x\nid: b\ntitle: B\nsteps:\n  - id: a\n    title: A\n    include: { runbook: a }\n";
