@@ -1,4 +1,5 @@
-//! One queued message, as every queue reader (exim, postfix, qmail) reports it.
+//! One queued message, as every queue reader (exim, postfix, qmail) reports it, and the
+//! one reader of message headers they share.
 
 /// What the queue facts need from one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
