@@ -4,10 +4,21 @@
 
 use proptest::prelude::*;
 use runbook::edit::{apache, ini};
-use runbook::facts::{exim_spool, failure_class, logs, postfix_queue, posts, script_class};
+use runbook::facts::message::{Headers, Mta};
+use runbook::facts::{
+    exim_spool, failure_class, logs, postfix_queue, posts, qmail_queue, script_class,
+};
 
 const EXIM: &[u8] = include_bytes!("fixtures/exim4-spool/input/1xVHSh-0001Xe-1g-H");
 const POSTFIX: &[u8] = include_bytes!("fixtures/postfix-spool/deferred/F/F0020164004");
+const QMAIL_MESS: &[u8] =
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/mess/4/2996950");
+const QMAIL_INFO: &[u8] =
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/info/4/2996950");
+const QMAIL_REMOTE: &[u8] =
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/2996948");
+const QMAIL_TODO: &[u8] =
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/2996951");
 
 /// Real files with bytes flipped, cut or inserted, plus pure noise.
 fn mangled(real: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
@@ -38,6 +49,49 @@ proptest! {
     #[test]
     fn postfix_queue_files(bytes in mangled(POSTFIX)) {
         let _ = postfix_queue::parse(&bytes, "X", false);
+    }
+
+    #[test]
+    fn qmail_messages(
+        mess in mangled(QMAIL_MESS),
+        info in prop::option::of(mangled(QMAIL_INFO)),
+        local in prop::option::of(mangled(QMAIL_REMOTE)),
+        remote in prop::option::of(mangled(QMAIL_REMOTE)),
+        todo in prop::option::of(mangled(QMAIL_TODO)),
+        id in any::<u64>(),
+        received in any::<i64>(),
+    ) {
+        let files = qmail_queue::Files {
+            mess: &mess,
+            todo: todo.as_deref(),
+            info: info.as_deref(),
+            local: local.as_deref(),
+            remote: remote.as_deref(),
+        };
+        let _ = qmail_queue::parse(id, &files, received);
+        let _ = qmail_queue::parse(id, &qmail_queue::Files { todo: None, ..files }, received);
+    }
+
+    #[test]
+    fn message_headers(head in mangled(QMAIL_MESS), cut in any::<prop::sample::Index>()) {
+        for mta in [Mta::Exim, Mta::Postfix, Mta::Qmail] {
+            let _ = Headers::block(mta, &head);
+            // Whole headers, as exim hands them over, and lines with unreadable ones.
+            let mut whole = Headers::new(mta);
+            let mut lines = Headers::new(mta);
+            let at = cut.index(head.len() + 1);
+            whole.header(&head[..at]);
+            whole.header(&head[at..]);
+            for (i, line) in head.split(|b| *b == b'\n').enumerate() {
+                if i % 3 == 2 {
+                    lines.unreadable_line(line.first().copied().unwrap_or(b' '));
+                } else {
+                    lines.line(line);
+                }
+            }
+            let _ = whole.finish();
+            let _ = lines.finish();
+        }
     }
 
     #[test]

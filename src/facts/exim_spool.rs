@@ -14,6 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use super::message::Message;
+use super::message::{Headers, Mta};
 
 /// A `-H` file that could not be read as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,16 +132,14 @@ pub fn parse(bytes: &[u8]) -> Result<Message, String> {
     if !r.line()?.is_empty() {
         return Err("no blank line before the headers".into());
     }
-    let mut php_script = None;
+    let mut headers = Headers::new(Mta::Exim);
     while r.at < r.bytes.len() {
         let (flag, text) = r.header()?;
-        if flag == '*' {
-            continue;
-        }
-        if let Some(value) = header_value(text, "x-php-originating-script") {
-            php_script = Some(super::message::php_script(value));
+        if flag != '*' {
+            headers.header(text);
         }
     }
+    let php_script = headers.finish().php_script;
     Ok(Message {
         id,
         login,
@@ -163,15 +162,6 @@ fn recipient(line: &str) -> String {
             .to_string(),
         None => line.to_string(),
     }
-}
-
-/// The value of a header if its name matches (case-insensitive), unfolded.
-fn header_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let (field, value) = text.split_once(':')?;
-    field
-        .trim()
-        .eq_ignore_ascii_case(name)
-        .then(|| value.trim_end_matches('\n'))
 }
 
 struct Reader<'a> {
@@ -218,7 +208,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One `NNNc text` header.
-    fn header(&mut self) -> Result<(char, &str), String> {
+    fn header(&mut self) -> Result<(char, &'a [u8]), String> {
         let rest = &self.bytes[self.at..];
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 || rest.len() < digits + 2 {
@@ -234,8 +224,7 @@ impl<'a> Reader<'a> {
             return Err("truncated: a header is shorter than its length says".into());
         }
         self.at += start + len;
-        let text = std::str::from_utf8(&rest[start..start + len]).unwrap_or("");
-        Ok((flag, text))
+        Ok((flag, &rest[start..start + len]))
     }
 }
 

@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::message::{Message, php_script};
+use super::message::{Headers, Message, Mta};
 
 /// Queue directories holding messages; `hold` is postfix's frozen.
 pub const QUEUES: &[&str] = &["maildrop", "incoming", "active", "deferred", "hold"];
@@ -74,10 +74,14 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
     let mut done = HashSet::new();
     let mut in_content = false;
     let mut in_headers = false;
+    let mut headers = Headers::new(Mta::Postfix);
+    // The header line being read, and whether a record of it was too long to read
+    // (then `line` holds the line's first byte only).
     let mut line = Vec::new();
+    let mut unreadable = false;
     let mut envelope = 0usize;
     let mut ended = false;
-    while let Some((kind, len)) = records.next_header()? {
+    while let Some((kind, mut len)) = records.next_header()? {
         let envelope_record =
             matches!(kind, b'T' | b'F' | b'S' | b'R' | b'D') && (!in_content || !in_headers);
         let header_record = in_content && in_headers && matches!(kind, b'N' | b'L');
@@ -88,12 +92,18 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
                     char::from(kind)
                 ));
             }
-            records.skip(len)?;
-            if header_record {
-                // An absurd header line: dropped whole.
-                line.clear();
-                line.push(b' ');
+            if header_record && !unreadable {
+                // An absurd header line: dropped whole, its header with it. Its first
+                // byte says whether it starts a header or continues one.
+                if line.is_empty() {
+                    records.read(1)?;
+                    line.extend_from_slice(&records.data);
+                    len -= 1;
+                }
+                line.truncate(1);
+                unreadable = true;
             }
+            records.skip(len)?;
         } else {
             records.read(len)?;
         }
@@ -124,15 +134,16 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
                 in_content = true;
                 in_headers = true;
             }
-            (b'L', true) if in_headers => extend_header(&mut line, data, len),
+            (b'L', true) if in_headers && !unreadable => extend_header(&mut line, data),
             (b'N', true) if in_headers => {
-                extend_header(&mut line, data, len);
-                if line.is_empty() {
-                    in_headers = false;
-                } else if line.first().is_some_and(|b| *b != b' ' && *b != b'\t') {
-                    header(&mut message, &line);
+                if unreadable {
+                    headers.unreadable_line(line[0]);
+                } else {
+                    extend_header(&mut line, data);
+                    in_headers = headers.line(&line);
                 }
                 line.clear();
+                unreadable = false;
             }
             (b'X', true) => {
                 // Extracted envelope records follow the content (recipients of `sendmail -t`).
@@ -149,37 +160,18 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
     if !ended {
         return Err("truncated: no end record".into());
     }
+    let found = headers.finish();
+    message.uid = found.uid;
+    message.php_script = found.php_script;
     // Recipients marked done were delivered; the rest are still queued.
     message.recipients.retain(|r| !done.contains(r));
     Ok(message)
 }
 
-/// Add a header record's data to the line, keeping at most [`HEADER_MAX`] bytes. A
-/// record that was skipped (`len` over [`RECORD_MAX`]) adds nothing.
-fn extend_header(line: &mut Vec<u8>, data: &[u8], len: usize) {
-    if len <= RECORD_MAX {
-        let room = HEADER_MAX.saturating_sub(line.len());
-        line.extend_from_slice(&data[..data.len().min(room)]);
-    }
-}
-
-fn header(message: &mut Message, line: &[u8]) {
-    let line = String::from_utf8_lossy(line);
-    let Some((name, value)) = line.split_once(':') else {
-        return;
-    };
-    if name.eq_ignore_ascii_case("X-PHP-Originating-Script") {
-        message.php_script = Some(php_script(value));
-    } else if name.eq_ignore_ascii_case("Received") && message.uid.is_none() {
-        // `Received: by host (Postfix, from userid 33)`: the submitting uid.
-        if let Some(uid) = value
-            .split("from userid ")
-            .nth(1)
-            .and_then(|r| r.split(')').next())
-        {
-            message.uid = uid.trim().parse().ok();
-        }
-    }
+/// Add a header record's data to the line, keeping at most [`HEADER_MAX`] bytes.
+fn extend_header(line: &mut Vec<u8>, data: &[u8]) {
+    let room = HEADER_MAX.saturating_sub(line.len());
+    line.extend_from_slice(&data[..data.len().min(room)]);
 }
 
 fn text(data: &[u8]) -> String {
@@ -327,6 +319,42 @@ mod tests {
         }
         let err = parse(&many, "Q", false).unwrap_err();
         assert!(err.contains("envelope larger"), "{err}");
+    }
+
+    #[test]
+    fn folded_headers_are_read_whole_and_dropped_whole() {
+        let file = |headers: &[Vec<u8>]| {
+            let mut file = record(b'T', b"1795393242 0");
+            file.extend(record(b'M', b""));
+            for h in headers {
+                file.extend(record(b'N', h));
+            }
+            file.extend(record(b'N', b""));
+            file.extend(record(b'E', b""));
+            file
+        };
+        let folded = file(&[
+            b"Received: by a-long-host-name.example".to_vec(),
+            b"\t(Postfix, from userid 33)".to_vec(),
+            b"X-PHP-Originating-Script: 33:x.php(2) :".to_vec(),
+            b" eval()'d code".to_vec(),
+        ]);
+        let m = parse(&folded, "Q", false).unwrap();
+        assert_eq!(m.uid, Some(33), "the uid is on a continuation line");
+        assert_eq!(
+            m.php_script,
+            Some(("33".into(), "x.php(2) : eval()'d code".into()))
+        );
+        let mut huge = vec![b' '; RECORD_MAX + 1];
+        huge[1] = b'x';
+        let cut = file(&[
+            b"X-PHP-Originating-Script: 33:form.php".to_vec(),
+            huge,
+            b"Received: by vm (Postfix, from userid 34)".to_vec(),
+        ]);
+        let m = parse(&cut, "Q", false).unwrap();
+        assert_eq!(m.php_script, None, "its continuation could not be read");
+        assert_eq!(m.uid, Some(34));
     }
 
     #[test]

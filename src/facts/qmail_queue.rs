@@ -3,11 +3,13 @@
 //! `local/` and `remote/` its recipients (`T<addr>\0` to do, `D<addr>\0` done), and
 //! `todo/<n>` (or `todo/<split>/<n>`) the envelope of a message not yet preprocessed
 //! (`u<uid>\0p<pid>\0F<sender>\0T<rcpt>\0...`). There is no frozen state.
+//!
+//! [`read`] reads a message's files; [`parse`] reads their bytes, with no I/O.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::message::{Message, php_script};
+use super::message::{Headers, Message, Mta};
 
 /// Every message: its `mess` file, numbered.
 pub fn messages(queue: &Path) -> Vec<PathBuf> {
@@ -32,31 +34,35 @@ fn number(path: &Path) -> Option<u64> {
     path.file_name()?.to_str()?.parse().ok()
 }
 
-/// The envelope and headers of one message, from its `mess` file and the files beside it.
-pub fn parse(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, String> {
-    let n = number(mess).ok_or("not a message number")?;
-    let split = mess
-        .parent()
-        .and_then(|p| p.file_name())
-        .map(|s| s.to_os_string())
-        .unwrap_or_default();
-    let beside = |dir: &str| queue.join(dir).join(&split).join(n.to_string());
+/// The files of one message, read: its `mess` file (its start is enough: the headers)
+/// and the envelope files beside it that exist.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Files<'a> {
+    pub mess: &'a [u8],
+    /// `todo/<n>`: the whole envelope while the message is not yet preprocessed; the
+    /// other envelope files are not read then.
+    pub todo: Option<&'a [u8]>,
+    pub info: Option<&'a [u8]>,
+    pub local: Option<&'a [u8]>,
+    pub remote: Option<&'a [u8]>,
+}
+
+/// One message (`id` its number, `received` its arrival in Unix seconds) from its files'
+/// bytes.
+pub fn parse(id: u64, files: &Files, received: i64) -> Result<Message, String> {
     let mut message = Message {
-        id: n.to_string(),
+        id: id.to_string(),
         login: String::new(),
         uid: None,
         sender: String::new(),
         recipients: Vec::new(),
-        received: 0,
+        received,
         frozen: false,
         php_script: None,
     };
-    let todo = [queue.join("todo").join(n.to_string()), beside("todo")]
-        .into_iter()
-        .find(|p| p.is_file());
-    if let Some(todo) = todo {
+    if let Some(todo) = files.todo {
         // Queued but not yet preprocessed: the envelope is all in todo.
-        for (kind, value) in fields(&read(&todo)?) {
+        for (kind, value) in fields(todo) {
             match kind {
                 b'F' => message.sender = value,
                 b'T' => message.recipients.push(value),
@@ -64,39 +70,75 @@ pub fn parse(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, Strin
             }
         }
     } else {
-        let info = read(&beside("info")).map_err(|e| format!("no sender (info): {e}"))?;
-        message.sender = fields(&info)
+        let info = files.info.ok_or("no sender (info): no info file")?;
+        message.sender = fields(info)
             .into_iter()
             .find(|(k, _)| *k == b'F')
             .map(|(_, v)| v)
             .unwrap_or_default();
-        for dir in ["local", "remote"] {
-            if let Some(list) = read_optional(&beside(dir))? {
-                message.recipients.extend(
-                    fields(&list)
-                        .into_iter()
-                        .filter(|(k, _)| *k == b'T')
-                        .map(|(_, v)| v),
-                );
-            }
+        for list in [files.local, files.remote].into_iter().flatten() {
+            message.recipients.extend(
+                fields(list)
+                    .into_iter()
+                    .filter(|(k, _)| *k == b'T')
+                    .map(|(_, v)| v),
+            );
         }
     }
+    // The first `Received: (qmail N invoked by uid U)` tells who submitted the message
+    // (`invoked from network` for SMTP, `by alias` for forwards); X-PHP-Originating-Script
+    // names the script.
+    let found = Headers::block(Mta::Qmail, files.mess);
+    message.uid = found.uid;
+    message.login = found.login.unwrap_or_default().to_string();
+    message.php_script = found.php_script;
+    Ok(message)
+}
+
+/// Read the envelope files of the message whose `mess` file is `mess` (of which
+/// `content` is the start) in `queue`, and parse them.
+pub fn read(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, String> {
+    let n = number(mess).ok_or("not a message number")?;
+    let split = mess
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|s| s.to_os_string())
+        .unwrap_or_default();
+    let beside = |dir: &str| queue.join(dir).join(&split).join(n.to_string());
+    let todo = [queue.join("todo").join(n.to_string()), beside("todo")]
+        .into_iter()
+        .find(|p| p.is_file());
+    let (todo, info, local, remote) = match todo {
+        Some(todo) => (Some(read_file(&todo)?), None, None, None),
+        None => (
+            None,
+            Some(read_file(&beside("info")).map_err(|e| format!("no sender (info): {e}"))?),
+            read_optional(&beside("local"))?,
+            read_optional(&beside("remote"))?,
+        ),
+    };
     let info_time = fs::metadata(beside("info"))
         .or_else(|_| fs::metadata(mess))
         .and_then(|m| m.modified());
-    message.received = info_time
+    let received = info_time
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
-    headers(&mut message, content);
-    Ok(message)
+    let files = Files {
+        mess: content,
+        todo: todo.as_deref(),
+        info: info.as_deref(),
+        local: local.as_deref(),
+        remote: remote.as_deref(),
+    };
+    parse(n, &files, received)
 }
 
 /// Envelope files (`todo`, `info`, `local`, `remote`) larger than this make the message
 /// unreadable: they hold addresses only (qmail-inject's recipients).
 pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     let file = fs::File::open(path).map_err(|e| e.to_string())?;
     capped(file, path)
 }
@@ -124,42 +166,90 @@ fn fields(bytes: &[u8]) -> Vec<(u8, String)> {
         .collect()
 }
 
-/// The first `Received: (qmail N invoked by uid U)` tells who submitted the message
-/// (`invoked from network` for SMTP, `by alias` for forwards); X-PHP-Originating-Script
-/// names the script.
-fn headers(message: &mut Message, content: &[u8]) {
-    let end = memchr::memmem::find(content, b"\n\n").unwrap_or(content.len());
-    let head = String::from_utf8_lossy(&content[..end]);
-    let mut seen_qmail = false;
-    for line in head.lines() {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if name.eq_ignore_ascii_case("X-PHP-Originating-Script") {
-            message.php_script = Some(php_script(value));
-        } else if name.eq_ignore_ascii_case("Received")
-            && !seen_qmail
-            && value.trim_start().starts_with("(qmail ")
-        {
-            seen_qmail = true;
-            if let Some(uid) = value
-                .split("invoked by uid ")
-                .nth(1)
-                .and_then(|r| r.split(')').next())
-            {
-                message.uid = uid.trim().parse().ok();
-            } else if value.contains("invoked from network") {
-                message.login = "(network)".into();
-            } else if value.contains("invoked by alias") {
-                message.login = "(alias)".into();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The example Plesk host's queue: article 001's messages in qmail's format.
+    const MESS: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/2/2996948");
+    const INFO: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/info/2/2996948");
+    const REMOTE: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/2996948");
+    const NETWORK: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/4/2996950");
+    const TODO_MESS: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/5/2996951");
+    const TODO: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/todo/2996951");
+
+    #[test]
+    fn parses_messages_from_their_bytes() {
+        let files = Files {
+            mess: MESS,
+            info: Some(INFO),
+            remote: Some(REMOTE),
+            ..Files::default()
+        };
+        let m = parse(2996948, &files, 7).unwrap();
+        assert_eq!((m.id.as_str(), m.received), ("2996948", 7));
+        assert_eq!((m.login.as_str(), m.uid), ("", Some(10003)));
+        assert_eq!(m.sender, "user@domain.com");
+        assert_eq!(m.recipients, ["user1@domain1.com", "user3@domain3.com"]);
+        assert_eq!(m.php_script, Some(("10003".into(), "sendmail.php".into())));
+        let network = Files {
+            mess: NETWORK,
+            ..files
+        };
+        let m = parse(2996950, &network, 0).unwrap();
+        assert_eq!((m.login.as_str(), m.uid), ("(network)", None));
+        assert_eq!(m.php_script, None);
+        // While a message is in todo/, the files beside it are not read.
+        let todo = Files {
+            mess: TODO_MESS,
+            todo: Some(TODO),
+            ..files
+        };
+        let m = parse(2996951, &todo, 0).unwrap();
+        assert_eq!(m.sender, "apache@plesk.example");
+        assert_eq!(m.recipients, ["victim@domain4.com"]);
+        assert_eq!(m.uid, Some(48));
+        let err = parse(
+            1,
+            &Files {
+                mess: MESS,
+                ..Files::default()
+            },
+            0,
+        )
+        .unwrap_err();
+        assert!(err.contains("no sender (info)"), "{err}");
+    }
+
+    #[test]
+    fn reads_the_files_beside_the_message() {
+        let queue = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/hosts/plesk-qmail/var/qmail/queue"
+        ));
+        let mess = queue.join("mess/2/2996948");
+        let read_one = read(queue, &mess, MESS).unwrap();
+        let parsed = parse(
+            2996948,
+            &Files {
+                mess: MESS,
+                info: Some(INFO),
+                remote: Some(REMOTE),
+                ..Files::default()
+            },
+            read_one.received,
+        )
+        .unwrap();
+        assert_eq!(read_one, parsed);
+        let in_todo = read(queue, &queue.join("mess/5/2996951"), TODO_MESS).unwrap();
+        assert_eq!(in_todo.sender, "apache@plesk.example");
+    }
 
     #[test]
     fn fields_split_on_nul() {

@@ -64,7 +64,7 @@ pub fn qmail(queue: &Path, passwd: &Passwd) -> Value {
     summarize(&files, passwd, |path, _, buf| {
         // The headers are all we need of the message; a longer one is cut.
         read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
-        Ok(qmail_queue::parse(queue, path, buf)?)
+        Ok(qmail_queue::read(queue, path, buf)?)
     })
 }
 
