@@ -13,16 +13,14 @@ use serde_json::{Value, json};
 use super::logs::{Passwd, for_each_line};
 use crate::host::Host;
 
-/// Process names of mail servers: their connections to port 25 are expected.
-const MTA_PROCESSES: &[&str] = &[
-    "exim",
-    "exim4",
-    "smtp",
-    "qmail-remote",
-    "qmail-send",
-    "master",
-    "sendmail",
-];
+/// Process names of mail servers: their connections to port 25 are expected. Besides
+/// every MTA's own, `sendmail`, the submission interface they all provide.
+fn is_mta_process(name: &str) -> bool {
+    name == "sendmail"
+        || super::mta::ALL
+            .iter()
+            .any(|m| m.smtp_processes().contains(&name))
+}
 
 /// TCP states that mean a connection is being made or is open.
 const CONNECTING: &[&str] = &["01", "02"];
@@ -45,7 +43,7 @@ pub fn activity(host: &Host) -> Value {
                 "process": process,
                 "user": passwd.user(&s.uid),
                 "remote": s.remote,
-                "mta": MTA_PROCESSES.contains(&process.as_str()),
+                "mta": is_mta_process(&process),
             })
         })
         .collect();

@@ -10,25 +10,12 @@ use std::io::{BufRead, BufReader};
 use serde_json::{Map, Value, json};
 
 use super::failure_class::{self, CLASSES};
+use super::mta::{self, LogEvent, Mta};
 use crate::host::Host;
 
-/// Where each MTA logs, most usual first.
+/// Where the MTA of that name logs, most usual first; nowhere for a name no MTA has.
 fn candidates(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "exim" => &[
-            "/var/log/exim4/mainlog",
-            "/var/log/exim/mainlog",
-            "/var/log/exim/main.log",
-            "/var/log/exim_mainlog",
-        ],
-        "postfix" => &["/var/log/mail.log", "/var/log/maillog"],
-        "qmail" => &[
-            "/usr/local/psa/var/log/maillog",
-            "/var/log/maillog",
-            "/var/log/mail.log",
-        ],
-        _ => &[],
-    }
+    mta::by_name(kind).map_or(&[], |m| m.log_files())
 }
 
 /// Sample lines kept per failure class.
@@ -109,7 +96,8 @@ impl Passwd {
 
 /// Counts gathered while reading a log.
 pub struct Scan {
-    kind: String,
+    /// The MTA whose lines these are; lines of a kind no MTA has are counted, not read.
+    mta: Option<&'static dyn Mta>,
     passwd: Passwd,
     pub lines: u64,
     /// Lines longer than [`LOG_LINE_MAX`], passed over unread.
@@ -124,7 +112,7 @@ pub struct Scan {
 impl Scan {
     pub fn new(kind: &str, passwd: Passwd) -> Scan {
         Scan {
-            kind: kind.to_string(),
+            mta: mta::by_name(kind),
             passwd,
             lines: 0,
             skipped_lines: 0,
@@ -142,74 +130,14 @@ impl Scan {
     pub fn line(&mut self, raw: &[u8]) {
         self.lines += 1;
         let body = strip_syslog(raw);
-        match self.kind.as_str() {
-            "exim" => self.exim(body, raw),
-            "postfix" => self.postfix(body, raw),
-            _ => self.qmail(body, raw),
-        }
-    }
-
-    fn exim(&mut self, body: &[u8], raw: &[u8]) {
-        // Plain mainlog lines start with the date and time; relayed ones with the id.
-        let body = strip_exim_time(body);
-        // `[pid] ` (log_selector +pid), then the id: 16 characters, or 23 from 4.97.
-        let body = match body.strip_prefix(b"[") {
-            Some(rest) => {
-                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-                rest[digits..].strip_prefix(b"] ").unwrap_or(body)
-            }
-            None => body,
-        };
-        let Some(rest) = [16, 23].into_iter().find_map(|len| {
-            let id = std::str::from_utf8(body.get(..len)?).ok()?;
-            (body.get(len) == Some(&b' ') && super::exim_spool::is_message_id(id))
-                .then(|| &body[len + 1..])
-        }) else {
+        let Some(mta) = self.mta else {
             return;
         };
-        if rest.starts_with(b"**") {
-            let reply = rest.splitn(2, |b| *b == b' ').nth(1).unwrap_or_default();
-            self.failure(reply, raw);
-        } else if rest.starts_with(b"<=")
-            && let Some(user) = field(rest, b" U=")
-        {
-            self.arrival(user);
-        }
-    }
-
-    fn postfix(&mut self, body: &[u8], raw: &[u8]) {
-        for status in [&b"status=bounced ("[..], b"status=deferred ("] {
-            if let Some(i) = memchr::memmem::find(body, status) {
-                return self.failure(&body[i + status.len()..], raw);
-            }
-        }
-        // `postfix/pickup[N]: ID: uid=33 from=<www-data>`: mail submitted on the host.
-        if let Some(uid) =
-            field(body, b" uid=").filter(|_| memchr::memmem::find(raw, b"/pickup[").is_some())
-        {
-            self.arrival(self.passwd.user(&uid));
-        } else if let Some(user) = field(body, b"sasl_username=") {
-            self.arrival(user);
-        }
-    }
-
-    fn qmail(&mut self, body: &[u8], raw: &[u8]) {
-        for marker in [&b": failure: "[..], b": deferral: "] {
-            if let Some(i) = memchr::memmem::find(body, marker) {
-                return self.failure(&body[i + marker.len()..], raw);
-            }
-        }
-        // Plesk: `smtp_auth: SMTP user NAME : /var/qmail/mailnames/DOMAIN/NAME logged in from ...`
-        if let Some(i) = memchr::memmem::find(body, b"smtp_auth: SMTP user ") {
-            let text = String::from_utf8_lossy(&body[i..]);
-            let user = text.split(" : ").nth(1).and_then(|path| {
-                let mut parts = path.split('/').skip_while(|p| *p != "mailnames").skip(1);
-                let (domain, name) = (parts.next()?, parts.next()?.split_whitespace().next()?);
-                Some(format!("{name}@{domain}"))
-            });
-            if let Some(user) = user {
-                self.arrival(user);
-            }
+        match mta.log_line(body, raw) {
+            Some(LogEvent::Failure(reply)) => self.failure(reply, raw),
+            Some(LogEvent::Arrival(user)) => self.arrival(user),
+            Some(LogEvent::ArrivalUid(uid)) => self.arrival(self.passwd.user(&uid)),
+            None => {}
         }
     }
 
@@ -403,32 +331,8 @@ fn strip_syslog(line: &[u8]) -> &[u8] {
     }
 }
 
-/// Drop exim's own `YYYY-MM-DD HH:MM:SS` with its optional `.ffffff` fraction and
-/// `+hhmm` zone (log_timezone), leaving the line from the message id on.
-fn strip_exim_time(line: &[u8]) -> &[u8] {
-    let dated = line.len() > 20
-        && line[4] == b'-'
-        && line[7] == b'-'
-        && line[10] == b' '
-        && line[13] == b':';
-    if !dated {
-        return line;
-    }
-    let mut rest = &line[19..];
-    if rest.first() == Some(&b'.') {
-        let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
-        rest = &rest[1 + digits..];
-    }
-    rest = rest.strip_prefix(b" ").unwrap_or(rest);
-    let zone = rest.len() > 5
-        && matches!(rest[0], b'+' | b'-')
-        && rest[1..5].iter().all(u8::is_ascii_digit)
-        && rest[5] == b' ';
-    if zone { &rest[6..] } else { rest }
-}
-
 /// The value after `key` up to the next space or comma.
-fn field(line: &[u8], key: &[u8]) -> Option<String> {
+pub(crate) fn field(line: &[u8], key: &[u8]) -> Option<String> {
     let i = memchr::memmem::find(line, key)? + key.len();
     let rest = &line[i..];
     let end = rest

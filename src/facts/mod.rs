@@ -106,12 +106,14 @@ impl Facts {
             .and_then(Value::as_str)
             .and_then(|s| self.host.resolve(s).ok());
         let passwd = logs::Passwd::read(&self.host);
-        let mut queue = match (kind.as_deref(), spool) {
-            (Some("exim"), Some(spool)) => queue::exim(&spool, &passwd),
-            (Some("postfix"), Some(spool)) => queue::postfix(&spool, &passwd),
-            (Some("qmail"), Some(spool)) => queue::qmail(&spool, &passwd),
-            (None, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
-            (Some(kind), _) => serde_json::json!({
+        let mut queue = match (
+            kind.as_deref(),
+            kind.as_deref().and_then(mta::by_name),
+            spool,
+        ) {
+            (_, Some(mta), Some(spool)) => mta.read_queue(&spool, &passwd),
+            (None, _, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
+            (Some(kind), _, _) => serde_json::json!({
                 "total": null,
                 "error": format!("no {kind} queue directory found"),
             }),

@@ -5,71 +5,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::exim_spool::{self, Unreadable};
+use super::exim_spool::Unreadable;
 use super::logs::{Passwd, truncate_to};
 use super::message::Message;
 use super::script_class;
-use super::{postfix_queue, qmail_queue};
 
 /// How many entries the top lists keep.
 const TOP: usize = 10;
 
-/// Exim `-H` files larger than this are listed as unreadable, not read: exim's own
-/// `header_maxsize` (1 MiB by default) bounds the headers, and the rest is the envelope
-/// (50,000 recipients of 60 bytes fit).
-pub const EXIM_HEADER_FILE_MAX: u64 = 4 << 20;
-/// Of a qmail `mess` file (the whole message) only this much is read: the headers.
-pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
-
-/// Read every message of an exim spool (`spool` is its real path) and summarize.
-pub fn exim(spool: &Path, passwd: &Passwd) -> Value {
-    let files = match exim_spool::header_files(spool) {
-        Ok(files) => files,
-        Err(e) => {
-            return json!({ "total": null, "error": format!("cannot read {}: {e}", spool.join("input").display()) });
-        }
-    };
-    let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    summarize(&files, passwd, |path, _, buf| {
-        if !read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse, buf)? {
-            return Err(Failed::Unreadable(format!(
-                "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
-            )));
-        }
-        Ok(exim_spool::parse(buf)?)
-    })
-}
-
-/// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
-pub fn postfix(spool: &Path, passwd: &Passwd) -> Value {
-    let files = postfix_queue::queue_files(spool);
-    summarize(&files, passwd, |path, hold, _| {
-        let id = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // Streamed: a queue file holds the whole message, which may be large.
-        let file = std::fs::File::open(path)?;
-        let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
-        Ok(postfix_queue::parse_reader(reader, &id, hold)?)
-    })
-}
-
-/// Read every message of a qmail queue (`/var/qmail/queue`, real path).
-pub fn qmail(queue: &Path, passwd: &Passwd) -> Value {
-    let files: Vec<(PathBuf, bool)> = qmail_queue::messages(queue)
-        .into_iter()
-        .map(|f| (f, false))
-        .collect();
-    summarize(&files, passwd, |path, _, buf| {
-        // The headers are all we need of the message; a longer one is cut.
-        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
-        Ok(qmail_queue::read(queue, path, buf)?)
-    })
-}
-
 /// Why a queue file gave no message.
-enum Failed {
+pub(crate) enum Failed {
     /// Delivered (removed) while we read: it is no longer queued.
     Gone,
     Unreadable(String),
@@ -92,11 +37,18 @@ impl From<String> for Failed {
 }
 
 /// Reads one queue file (path, on hold, a buffer to reuse) into a message.
-trait ReadMessage: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync {}
+pub(crate) trait ReadMessage:
+    Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync
+{
+}
 impl<F: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync> ReadMessage for F {}
 
 /// Read and parse the files on every core, then merge the counts.
-fn summarize(files: &[(PathBuf, bool)], passwd: &Passwd, read: impl ReadMessage) -> Value {
+pub(crate) fn summarize(
+    files: &[(PathBuf, bool)],
+    passwd: &Passwd,
+    read: impl ReadMessage,
+) -> Value {
     // Reading 100k small files is syscall-bound: one thread per core.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -145,11 +97,11 @@ fn read_all(
 }
 
 /// Most queue files are under 4 KiB; one read of this size usually takes the whole file.
-const READ_SIZE: usize = 16 * 1024;
+pub(crate) const READ_SIZE: usize = 16 * 1024;
 
 /// What [`read_head`] does with a file longer than its cap.
 #[derive(Clone, Copy, PartialEq)]
-enum Longer {
+pub(crate) enum Longer {
     /// Read the first `max` bytes (a qmail message's headers).
     Cut,
     /// Read no further: the caller needs whole files (an exim `-H` file).
@@ -159,7 +111,12 @@ enum Longer {
 /// Read at most `max` bytes of a file into `buf` with as few system calls as possible:
 /// open, read, close (`fs::read` adds a stat and a second read to find the end).
 /// Whether that was the whole file.
-fn read_head(path: &Path, max: u64, longer: Longer, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+pub(crate) fn read_head(
+    path: &Path,
+    max: u64,
+    longer: Longer,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     buf.clear();
@@ -346,68 +303,6 @@ fn top<K: Ord + Clone>(counts: &HashMap<K, u64>) -> Vec<(K, u64)> {
 mod tests {
     use super::*;
     use std::fs;
-
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/exim4-spool");
-
-    #[test]
-    fn oversized_header_files_are_listed_and_the_rest_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let input = dir.path().join("input");
-        fs::create_dir(&input).unwrap();
-        let mut valid = 0;
-        for entry in fs::read_dir(Path::new(FIXTURE).join("input")).unwrap() {
-            let path = entry.unwrap().path();
-            fs::copy(&path, input.join(path.file_name().unwrap())).unwrap();
-            valid += u64::from(path.to_string_lossy().ends_with("-H"));
-        }
-        // A real file padded past the cap with a header of the right length.
-        let mut big = fs::read(Path::new(FIXTURE).join("input/1xVHSh-0001Xe-1g-H")).unwrap();
-        big = String::from_utf8(big)
-            .unwrap()
-            .replace("1xVHSh-0001Xe-1g-H", "1xVHSh-0001Zz-1g-H")
-            .into_bytes();
-        let text = format!("X-Pad: {}\n", "p".repeat(EXIM_HEADER_FILE_MAX as usize));
-        big.extend(format!("{:03}  {text}", text.len()).bytes());
-        fs::write(input.join("1xVHSh-0001Zz-1g-H"), &big).unwrap();
-        assert!(exim_spool::parse(&big).is_ok(), "it would parse if read");
-        let q = exim(dir.path(), &Passwd::default());
-        assert_eq!(q["total"], valid);
-        let unreadable = q["unreadable"].as_array().unwrap();
-        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
-        assert!(
-            unreadable[0]["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with("larger than")
-        );
-    }
-
-    #[test]
-    fn big_qmail_messages_count_by_their_headers() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = dir.path();
-        for sub in ["mess/0", "info/0", "remote/0"] {
-            fs::create_dir_all(q.join(sub)).unwrap();
-        }
-        let mut mess =
-            b"Received: (qmail 1 invoked by uid 48)\nX-PHP-Originating-Script: 48:big.php\n\n"
-                .to_vec();
-        mess.resize(3 * QMAIL_HEAD_MAX as usize, b'b');
-        fs::write(q.join("mess/0/23"), mess).unwrap();
-        fs::write(q.join("info/0/23"), b"Fshop@vm\0").unwrap();
-        fs::write(q.join("remote/0/23"), b"Ta@big.example\0").unwrap();
-        // A recipient list past its cap makes its message unreadable, not the scan fail.
-        fs::write(q.join("mess/0/46"), b"\n").unwrap();
-        fs::write(q.join("info/0/46"), b"Fshop@vm\0").unwrap();
-        let big = fs::File::create(q.join("remote/0/46")).unwrap();
-        big.set_len(qmail_queue::ENVELOPE_FILE_MAX + 1).unwrap();
-        let out = qmail(q, &Passwd::default());
-        assert_eq!(out["total"], 1, "{out}");
-        assert_eq!(out["top_scripts"][0]["script"], "big.php");
-        assert_eq!(out["top_recipient_domains"][0]["domain"], "big.example");
-        let reason = out["unreadable"][0]["reason"].as_str().unwrap();
-        assert!(reason.contains("larger than"), "{reason}");
-    }
 
     #[test]
     fn read_head_stops_at_the_cap() {

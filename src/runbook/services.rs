@@ -1,5 +1,7 @@
 //! Built-in config-test and reload commands for the services runbooks reload.
 
+use crate::facts::mta;
+
 /// How to test a service's configuration, tell whether it runs, and reload it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceCommands {
@@ -19,6 +21,18 @@ fn argv(words: &[&str]) -> Vec<String> {
 /// Reloads go through the service's own control program where it has one, so they also
 /// work in a chroot without systemd.
 pub fn known_service(name: &str) -> Option<ServiceCommands> {
+    // A mail server's services come from its MTA (`facts/mta/`).
+    if let Some(service) = mta::ALL
+        .iter()
+        .flat_map(|m| m.services())
+        .find(|s| s.name == name)
+    {
+        return Some(ServiceCommands {
+            test: argv(service.test),
+            reload: argv(service.reload),
+            running: argv(service.running),
+        });
+    }
     let (test, reload, running) = match name {
         "apache2" => (
             &["apache2ctl", "configtest"][..],
@@ -36,21 +50,6 @@ pub fn known_service(name: &str) -> Option<ServiceCommands> {
             &["nginx", "-t"][..],
             &["nginx", "-s", "reload"][..],
             &["pidof", "nginx"][..],
-        ),
-        "postfix" => (
-            &["postfix", "check"][..],
-            &["postfix", "reload"][..],
-            &["postfix", "status"][..],
-        ),
-        "exim4" => (
-            &["exim4", "-bV"][..],
-            &["service", "exim4", "reload"][..],
-            &["pidof", "exim4"][..],
-        ),
-        "exim" => (
-            &["exim", "-bV"][..],
-            &["service", "exim", "reload"][..],
-            &["pidof", "exim"][..],
         ),
         "php-fpm" => (
             &["php-fpm", "-t"][..],

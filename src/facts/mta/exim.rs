@@ -1,0 +1,229 @@
+//! Exim (Debian's exim4, and exim elsewhere): its layout, the `-H` files of its spool
+//! (read by `facts/exim_spool.rs`), its mainlog lines, its services.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::{Layout, LogEvent, Mta, MtaKind, Service};
+use crate::facts::exim_spool;
+use crate::facts::logs::{Passwd, field};
+use crate::facts::queue::{Failed, Longer, read_head, summarize};
+use crate::host::Host;
+
+pub struct Exim;
+
+/// Exim `-H` files larger than this are listed as unreadable, not read: exim's own
+/// `header_maxsize` (1 MiB by default) bounds the headers, and the rest is the envelope
+/// (50,000 recipients of 60 bytes fit).
+pub const EXIM_HEADER_FILE_MAX: u64 = 4 << 20;
+
+const LAYOUT: Layout = Layout {
+    binaries: &["/usr/sbin/exim4", "/usr/sbin/exim", "/usr/local/sbin/exim"],
+    configs: &[
+        "/etc/exim4/exim4.conf.template",
+        "/etc/exim4/exim4.conf",
+        "/etc/exim/exim.conf",
+        "/etc/exim.conf",
+    ],
+    spools: &["/var/spool/exim4", "/var/spool/exim"],
+    package: "exim4-base",
+    processes: &["exim4", "exim"],
+};
+
+const SERVICES: &[Service] = &[
+    Service {
+        name: "exim4",
+        test: &["exim4", "-bV"],
+        reload: &["service", "exim4", "reload"],
+        running: &["pidof", "exim4"],
+    },
+    Service {
+        name: "exim",
+        test: &["exim", "-bV"],
+        reload: &["service", "exim", "reload"],
+        running: &["pidof", "exim"],
+    },
+];
+
+impl Mta for Exim {
+    fn kind(&self) -> MtaKind {
+        MtaKind::Exim
+    }
+
+    fn name(&self) -> &'static str {
+        "exim"
+    }
+
+    fn layout(&self) -> &'static Layout {
+        &LAYOUT
+    }
+
+    /// A running exim knows its spool best (`exim -bP spool_directory`): asked only on
+    /// the live host, where the binary and its config are the ones that run.
+    fn configured_spool(&self, host: &Host, binary: &str) -> Option<String> {
+        if !host.is_live() || super::running(host, LAYOUT.processes) != Value::Bool(true) {
+            return None;
+        }
+        let argv = [binary.to_string(), "-bP".into(), "spool_directory".into()];
+        let out = crate::process::run(host, &argv, std::time::Duration::from_secs(10)).ok()?;
+        out.success()
+            .then(|| option_value(&out.stdout, "spool_directory"))
+            .flatten()
+    }
+
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+        read_queue(spool, passwd)
+    }
+
+    fn log_files(&self) -> &'static [&'static str] {
+        &[
+            "/var/log/exim4/mainlog",
+            "/var/log/exim/mainlog",
+            "/var/log/exim/main.log",
+            "/var/log/exim_mainlog",
+        ]
+    }
+
+    fn log_line<'a>(&self, body: &'a [u8], _raw: &'a [u8]) -> Option<LogEvent<'a>> {
+        // Plain mainlog lines start with the date and time; relayed ones with the id.
+        let body = strip_exim_time(body);
+        // `[pid] ` (log_selector +pid), then the id: 16 characters, or 23 from 4.97.
+        let body = match body.strip_prefix(b"[") {
+            Some(rest) => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                rest[digits..].strip_prefix(b"] ").unwrap_or(body)
+            }
+            None => body,
+        };
+        let rest = [16, 23].into_iter().find_map(|len| {
+            let id = std::str::from_utf8(body.get(..len)?).ok()?;
+            (body.get(len) == Some(&b' ') && exim_spool::is_message_id(id))
+                .then(|| &body[len + 1..])
+        })?;
+        if rest.starts_with(b"**") {
+            let reply = rest.splitn(2, |b| *b == b' ').nth(1).unwrap_or_default();
+            Some(LogEvent::Failure(reply))
+        } else if rest.starts_with(b"<=") {
+            field(rest, b" U=").map(LogEvent::Arrival)
+        } else {
+            None
+        }
+    }
+
+    fn smtp_processes(&self) -> &'static [&'static str] {
+        &["exim", "exim4"]
+    }
+
+    fn services(&self) -> &'static [Service] {
+        SERVICES
+    }
+}
+
+/// Read every message of an exim spool (`spool` is its real path) and summarize.
+pub fn read_queue(spool: &Path, passwd: &Passwd) -> Value {
+    let files = match exim_spool::header_files(spool) {
+        Ok(files) => files,
+        Err(e) => {
+            return json!({ "total": null, "error": format!("cannot read {}: {e}", spool.join("input").display()) });
+        }
+    };
+    let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
+    summarize(&files, passwd, |path, _, buf| {
+        if !read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse, buf)? {
+            return Err(Failed::Unreadable(format!(
+                "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
+            )));
+        }
+        Ok(exim_spool::parse(buf)?)
+    })
+}
+
+/// The value in `exim -bP NAME` output (`spool_directory = /var/spool/exim4`).
+fn option_value(output: &str, name: &str) -> Option<String> {
+    let value = output
+        .trim()
+        .strip_prefix(name)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    value.starts_with('/').then(|| value.to_string())
+}
+
+/// Drop exim's own `YYYY-MM-DD HH:MM:SS` with its optional `.ffffff` fraction and
+/// `+hhmm` zone (log_timezone), leaving the line from the message id on.
+fn strip_exim_time(line: &[u8]) -> &[u8] {
+    let dated = line.len() > 20
+        && line[4] == b'-'
+        && line[7] == b'-'
+        && line[10] == b' '
+        && line[13] == b':';
+    if !dated {
+        return line;
+    }
+    let mut rest = &line[19..];
+    if rest.first() == Some(&b'.') {
+        let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        rest = &rest[1 + digits..];
+    }
+    rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    let zone = rest.len() > 5
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..5].iter().all(u8::is_ascii_digit)
+        && rest[5] == b' ';
+    if zone { &rest[6..] } else { rest }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/exim4-spool");
+
+    #[test]
+    fn exim_bp_output() {
+        assert_eq!(
+            option_value("spool_directory = /var/spool/exim4\n", "spool_directory").as_deref(),
+            Some("/var/spool/exim4")
+        );
+        assert_eq!(option_value("spool_directory =\n", "spool_directory"), None);
+        assert_eq!(
+            option_value("exim: unknown option\n", "spool_directory"),
+            None
+        );
+    }
+
+    #[test]
+    fn oversized_header_files_are_listed_and_the_rest_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("input");
+        fs::create_dir(&input).unwrap();
+        let mut valid = 0;
+        for entry in fs::read_dir(Path::new(FIXTURE).join("input")).unwrap() {
+            let path = entry.unwrap().path();
+            fs::copy(&path, input.join(path.file_name().unwrap())).unwrap();
+            valid += u64::from(path.to_string_lossy().ends_with("-H"));
+        }
+        // A real file padded past the cap with a header of the right length.
+        let mut big = fs::read(Path::new(FIXTURE).join("input/1xVHSh-0001Xe-1g-H")).unwrap();
+        big = String::from_utf8(big)
+            .unwrap()
+            .replace("1xVHSh-0001Xe-1g-H", "1xVHSh-0001Zz-1g-H")
+            .into_bytes();
+        let text = format!("X-Pad: {}\n", "p".repeat(EXIM_HEADER_FILE_MAX as usize));
+        big.extend(format!("{:03}  {text}", text.len()).bytes());
+        fs::write(input.join("1xVHSh-0001Zz-1g-H"), &big).unwrap();
+        assert!(exim_spool::parse(&big).is_ok(), "it would parse if read");
+        let q = read_queue(dir.path(), &Passwd::default());
+        assert_eq!(q["total"], valid);
+        let unreadable = q["unreadable"].as_array().unwrap();
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert!(
+            unreadable[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("larger than")
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Postfix: its layout, its queue files (read by `facts/postfix_queue.rs`), its mail.log
+//! lines, its service.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{Layout, LogEvent, Mta, MtaKind, Service};
+use crate::facts::logs::{Passwd, field};
+use crate::facts::postfix_queue;
+use crate::facts::queue::{READ_SIZE, summarize};
+
+pub struct Postfix;
+
+const LAYOUT: Layout = Layout {
+    binaries: &["/usr/sbin/postfix"],
+    configs: &["/etc/postfix/main.cf"],
+    spools: &["/var/spool/postfix"],
+    package: "postfix",
+    processes: &["master", "qmgr"],
+};
+
+const SERVICES: &[Service] = &[Service {
+    name: "postfix",
+    test: &["postfix", "check"],
+    reload: &["postfix", "reload"],
+    running: &["postfix", "status"],
+}];
+
+impl Mta for Postfix {
+    fn kind(&self) -> MtaKind {
+        MtaKind::Postfix
+    }
+
+    fn name(&self) -> &'static str {
+        "postfix"
+    }
+
+    fn layout(&self) -> &'static Layout {
+        &LAYOUT
+    }
+
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+        read_queue(spool, passwd)
+    }
+
+    fn log_files(&self) -> &'static [&'static str] {
+        &["/var/log/mail.log", "/var/log/maillog"]
+    }
+
+    fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>> {
+        for status in [&b"status=bounced ("[..], b"status=deferred ("] {
+            if let Some(i) = memchr::memmem::find(body, status) {
+                return Some(LogEvent::Failure(&body[i + status.len()..]));
+            }
+        }
+        // `postfix/pickup[N]: ID: uid=33 from=<www-data>`: mail submitted on the host.
+        if let Some(uid) =
+            field(body, b" uid=").filter(|_| memchr::memmem::find(raw, b"/pickup[").is_some())
+        {
+            Some(LogEvent::ArrivalUid(uid))
+        } else {
+            field(body, b"sasl_username=").map(LogEvent::Arrival)
+        }
+    }
+
+    fn smtp_processes(&self) -> &'static [&'static str] {
+        &["smtp", "master"]
+    }
+
+    fn services(&self) -> &'static [Service] {
+        SERVICES
+    }
+}
+
+/// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
+pub fn read_queue(spool: &Path, passwd: &Passwd) -> Value {
+    let files = postfix_queue::queue_files(spool);
+    summarize(&files, passwd, |path, hold, _| {
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Streamed: a queue file holds the whole message, which may be large.
+        let file = std::fs::File::open(path)?;
+        let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
+        Ok(postfix_queue::parse_reader(reader, &id, hold)?)
+    })
+}

@@ -1,0 +1,120 @@
+//! qmail (Plesk's psa-qmail): its layout, its queue (read by `facts/qmail_queue.rs`),
+//! its qmail-send and Plesk `smtp_auth` log lines, its processes.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{Layout, LogEvent, Mta, MtaKind, Service};
+use crate::facts::logs::Passwd;
+use crate::facts::qmail_queue;
+use crate::facts::queue::{Longer, read_head, summarize};
+
+pub struct Qmail;
+
+/// Of a qmail `mess` file (the whole message) only this much is read: the headers.
+pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
+
+const LAYOUT: Layout = Layout {
+    binaries: &["/var/qmail/bin/qmail-send"],
+    configs: &["/var/qmail/control/me"],
+    spools: &["/var/qmail/queue"],
+    package: "psa-qmail",
+    processes: &["qmail-send"],
+};
+
+impl Mta for Qmail {
+    fn kind(&self) -> MtaKind {
+        MtaKind::Qmail
+    }
+
+    fn name(&self) -> &'static str {
+        "qmail"
+    }
+
+    fn layout(&self) -> &'static Layout {
+        &LAYOUT
+    }
+
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+        read_queue(spool, passwd)
+    }
+
+    fn log_files(&self) -> &'static [&'static str] {
+        &[
+            "/usr/local/psa/var/log/maillog",
+            "/var/log/maillog",
+            "/var/log/mail.log",
+        ]
+    }
+
+    fn log_line<'a>(&self, body: &'a [u8], _raw: &'a [u8]) -> Option<LogEvent<'a>> {
+        for marker in [&b": failure: "[..], b": deferral: "] {
+            if let Some(i) = memchr::memmem::find(body, marker) {
+                return Some(LogEvent::Failure(&body[i + marker.len()..]));
+            }
+        }
+        // Plesk: `smtp_auth: SMTP user NAME : /var/qmail/mailnames/DOMAIN/NAME logged in from ...`
+        let i = memchr::memmem::find(body, b"smtp_auth: SMTP user ")?;
+        let text = String::from_utf8_lossy(&body[i..]);
+        let path = text.split(" : ").nth(1)?;
+        let mut parts = path.split('/').skip_while(|p| *p != "mailnames").skip(1);
+        let (domain, name) = (parts.next()?, parts.next()?.split_whitespace().next()?);
+        Some(LogEvent::Arrival(format!("{name}@{domain}")))
+    }
+
+    fn smtp_processes(&self) -> &'static [&'static str] {
+        &["qmail-remote", "qmail-send"]
+    }
+
+    /// None built in: a runbook that reloads qmail gives its commands.
+    fn services(&self) -> &'static [Service] {
+        &[]
+    }
+}
+
+/// Read every message of a qmail queue (`/var/qmail/queue`, real path).
+pub fn read_queue(queue: &Path, passwd: &Passwd) -> Value {
+    let files: Vec<(PathBuf, bool)> = qmail_queue::messages(queue)
+        .into_iter()
+        .map(|f| (f, false))
+        .collect();
+    summarize(&files, passwd, |path, _, buf| {
+        // The headers are all we need of the message; a longer one is cut.
+        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
+        Ok(qmail_queue::read(queue, path, buf)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn big_qmail_messages_count_by_their_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path();
+        for sub in ["mess/0", "info/0", "remote/0"] {
+            fs::create_dir_all(q.join(sub)).unwrap();
+        }
+        let mut mess =
+            b"Received: (qmail 1 invoked by uid 48)\nX-PHP-Originating-Script: 48:big.php\n\n"
+                .to_vec();
+        mess.resize(3 * QMAIL_HEAD_MAX as usize, b'b');
+        fs::write(q.join("mess/0/23"), mess).unwrap();
+        fs::write(q.join("info/0/23"), b"Fshop@vm\0").unwrap();
+        fs::write(q.join("remote/0/23"), b"Ta@big.example\0").unwrap();
+        // A recipient list past its cap makes its message unreadable, not the scan fail.
+        fs::write(q.join("mess/0/46"), b"\n").unwrap();
+        fs::write(q.join("info/0/46"), b"Fshop@vm\0").unwrap();
+        let big = fs::File::create(q.join("remote/0/46")).unwrap();
+        big.set_len(qmail_queue::ENVELOPE_FILE_MAX + 1).unwrap();
+        let out = read_queue(q, &Passwd::default());
+        assert_eq!(out["total"], 1, "{out}");
+        assert_eq!(out["top_scripts"][0]["script"], "big.php");
+        assert_eq!(out["top_recipient_domains"][0]["domain"], "big.example");
+        let reason = out["unreadable"][0]["reason"].as_str().unwrap();
+        assert!(reason.contains("larger than"), "{reason}");
+    }
+}
