@@ -31,17 +31,9 @@ pub fn php_script(value: &str) -> (String, String) {
 }
 
 /// Which MTA wrote a message's headers: it decides which `Received:` header names the
-/// submitting user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mta {
-    /// The `-H` file's envelope names the user: `Received:` is not read.
-    Exim,
-    /// The first `Received: by HOST (Postfix, from userid N)` with a number.
-    Postfix,
-    /// The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from network`,
-    /// `invoked by alias`.
-    Qmail,
-}
+/// submitting user. The registry's own kind (`facts/mta/`), under the name the readers
+/// know it by.
+pub use super::mta::MtaKind as Mta;
 
 /// What a message's headers tell the queue facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,12 +170,16 @@ impl Headers {
 
     fn received(&mut self, value: &str) {
         match self.mta {
+            // The `-H` file's envelope names the user: `Received:` is not read.
             Mta::Exim => {}
+            // The first `Received: by HOST (Postfix, from userid N)` with a number.
             Mta::Postfix => {
                 if self.found.uid.is_none() {
                     self.found.uid = after(value, "from userid ").and_then(|u| u.parse().ok());
                 }
             }
+            // The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from
+            // network`, `invoked by alias`.
             Mta::Qmail => {
                 if self.qmail_received || !value.trim_start().starts_with("(qmail ") {
                     return;
