@@ -88,4 +88,16 @@ mod tests {
         assert!(known_service("php-evil-fpm").is_none());
         assert!(known_service("mysql").is_none());
     }
+
+    #[test]
+    fn mail_services_come_from_their_mta() {
+        let services: Vec<&mta::Service> = mta::ALL.iter().flat_map(|m| m.services()).collect();
+        assert!(!services.is_empty());
+        for service in services {
+            let known = known_service(service.name).unwrap();
+            assert_eq!(known.test, service.test, "{}", service.name);
+            assert_eq!(known.reload, service.reload, "{}", service.name);
+            assert_eq!(known.running, service.running, "{}", service.name);
+        }
+    }
 }
