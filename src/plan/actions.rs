@@ -18,8 +18,11 @@ use nix::sys::stat::FileStat;
 use crate::chase::{Chased, FileId, Policy};
 use crate::edit::{apache, ini, line};
 use crate::host::Host;
-use crate::runbook::model::{Action, LineState, Presence, ServiceReload};
+use crate::runbook::model::Action;
 use crate::runbook::params::parse_duration;
+use crate::runbook::steps::apache_directive::Presence;
+use crate::runbook::steps::line::LineState;
+use crate::runbook::steps::service_reload::ServiceReload;
 use crate::runbook::template::{Escape, Template};
 
 /// The default limit for a command's run time.

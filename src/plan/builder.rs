@@ -15,8 +15,9 @@ use super::types::{CheckResult, Mode, Plan, PlannedHandler, PlannedStep, Work};
 use crate::facts::Facts;
 use crate::host::Host;
 use crate::runbook::catalog::Catalog;
-use crate::runbook::model::{Runbook, ServiceReload};
+use crate::runbook::model::Runbook;
 use crate::runbook::params::ParamType;
+use crate::runbook::steps::service_reload::ServiceReload;
 use crate::runbook::template::{Escape, Template};
 
 /// What to plan.

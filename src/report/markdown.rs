@@ -4,7 +4,9 @@ use std::fmt::Write;
 
 use crate::plan::eval::describe;
 use crate::runbook::condition::{Condition, Shape, Subject};
-use crate::runbook::model::{Action, LineState, Presence, Runbook, Step};
+use crate::runbook::model::{Action, Runbook, Step};
+use crate::runbook::steps::apache_directive::Presence;
+use crate::runbook::steps::line::LineState;
 
 pub fn render(rb: &Runbook, origin: &str) -> String {
     let mut out = String::new();

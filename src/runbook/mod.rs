@@ -9,5 +9,6 @@ pub mod params;
 pub mod schema;
 pub mod services;
 pub mod spans;
+pub mod steps;
 pub mod template;
 pub mod validate;

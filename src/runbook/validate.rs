@@ -7,9 +7,12 @@ use regex::Regex;
 use super::condition::{Comparison, Condition};
 use super::diagnostic::{Code, Diagnostic};
 use super::load::Loaded;
-use super::model::{Action, LineState, Presence, Runbook, Step};
+use super::model::{Action, Runbook, Step};
 use super::params::{ParamType, parse_duration};
 use super::services::known_service;
+use super::steps::apache_directive::Presence;
+use super::steps::line::LineState;
+use super::steps::service_reload::ServiceReload;
 use super::template::{Template, TemplateError};
 use crate::facts::spec::{FACTS, FactKind, spec};
 
@@ -341,7 +344,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn service(&mut self, path: &str, reload: &super::model::ServiceReload) {
+    fn service(&mut self, path: &str, reload: &ServiceReload) {
         // A templated service name is only known once rendered.
         let known = known_service(&reload.service).is_some() || reload.service.contains("{{");
         if !known && (reload.test.is_none() || reload.reload.is_none()) {

@@ -1,0 +1,38 @@
+//! Step `apache_directive`: set or remove a directive inside matching `<VirtualHost>` blocks.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    #[default]
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApacheDirective {
+    /// Host path of the Apache config file holding the virtual hosts (template).
+    pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Directive name, e.g. `php_admin_value`.
+    pub directive: String,
+    /// First argument naming the setting, e.g. `sendmail_path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arg: Option<String>,
+    /// Raw value, e.g. `""` (template). Required when `state: present`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Only virtual hosts whose ServerName or ServerAlias matches (template); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(default)]
+    pub state: Presence,
+}

@@ -1,0 +1,20 @@
+//! Step `ini_list_add`: add an item to a comma-separated ini value (its fields, `IniList`, are shared with `ini_list_remove`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IniList {
+    /// Host path of the ini file (template).
+    pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub key: String,
+    /// The list item, e.g. `mail` (template).
+    pub item: String,
+}

@@ -1,0 +1,3 @@
+//! Step `ini_list_remove`: remove an item from a comma-separated ini value.
+
+pub use super::ini_list_add::IniList;

@@ -1,0 +1,39 @@
+//! Step `line`: a line present or absent, or replaced by regex.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    /// `line` is present (replacing the last line matching `regex`, if given).
+    #[default]
+    Present,
+    /// No line matches `regex`.
+    Absent,
+    /// Every match of `regex` is replaced by `with`.
+    Replace,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineEdit {
+    /// Host path of the file (template).
+    pub file: String,
+    /// The site user (name or uid, template such as `{{item.user}}`) who may own this
+    /// file and the directories leading to it. Without it, every directory on the way and
+    /// the file itself must belong to root: a site user's file is edited only where the
+    /// step says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub state: LineState,
+    /// The line to ensure (template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// Replacement for `state: replace` (`$1` expands groups; template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+}

@@ -1,0 +1,112 @@
+//! The step types: one file each (its fields, and what lint, the planner and `runbook
+//! show` do with it), and the one list of them below, from which the `Step` fields, the
+//! `Action` enum, `ACTION_NAMES` and `Step::actions` are generated.
+//!
+//! Adding a step type is one file here and one line in `step_types!` below.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::condition::Condition;
+use super::model::ForEach;
+
+/// Generates, from one `field: Variant(Type)` line per step type (in the order the
+/// schema lists them): its module (`field.rs`), the `Step` field, the `Action` variant,
+/// its name in `ACTION_NAMES` and its entry in `Step::actions`.
+macro_rules! step_types {
+    ($( $(#[$doc:meta])* $field:ident: $variant:ident($ty:ident), )*) => {
+        $( pub mod $field; )*
+
+        /// One step: common fields plus exactly one action field (`ini_set`, `run`, ...).
+        ///
+        /// The action fields sit on the step itself (not in a flattened struct) so that every
+        /// YAML error points at the offending key.
+        #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        #[schemars(transform = one_action_required)]
+        pub struct Step {
+            /// Id, unique within the runbook.
+            pub id: String,
+            pub title: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub description: Option<String>,
+            /// Run the step only when this condition holds.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub when: Option<Condition>,
+            /// Repeat the step for every element of a list fact, bound to `{{item}}`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub for_each: Option<ForEach>,
+            /// Handlers to run after all steps if this step changed something.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub notify: Vec<String>,
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$field::$ty>,
+            )*
+        }
+
+        /// Names of the action fields, in declaration order (used by lint and the schema).
+        pub const ACTION_NAMES: &[&str] = &[$(stringify!($field)),*];
+
+        /// A borrowed view of the one action a step holds.
+        #[derive(Debug, Clone, Copy)]
+        pub enum Action<'a> {
+            $( $variant(&'a $field::$ty), )*
+        }
+
+        impl Step {
+            /// Every action set on the step, with its field name (lint requires exactly one).
+            pub fn actions(&self) -> Vec<(&'static str, Action<'_>)> {
+                let mut all = Vec::new();
+                $(
+                    if let Some(a) = &self.$field {
+                        all.push((stringify!($field), Action::$variant(a)));
+                    }
+                )*
+                all
+            }
+        }
+    };
+}
+
+step_types! {
+    /// Set `key = value` in an ini file (php.ini).
+    ini_set: IniSet(IniSet),
+    /// Add an item to a comma-separated ini value such as `disable_functions`.
+    ini_list_add: IniListAdd(IniList),
+    /// Remove an item from a comma-separated ini value.
+    ini_list_remove: IniListRemove(IniList),
+    /// Set or remove a directive inside matching Apache `<VirtualHost>` blocks.
+    apache_directive: ApacheDirective(ApacheDirective),
+    /// Ensure a line is present or absent, or replace by regex.
+    line: Line(LineEdit),
+    /// Run a program (argv, no shell).
+    run: Run(Run),
+    /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
+    shell: Shell(Shell),
+    /// A checklist item for a person, with the facts that justify it.
+    manual: Manual(Manual),
+    /// Reload a service after its own config test passes.
+    service_reload: ServiceReload(ServiceReload),
+    /// Run the steps of another runbook here, with these params.
+    include: Include(Include),
+}
+
+impl Step {
+    /// The single action of a validated step.
+    pub fn action(&self) -> Option<Action<'_>> {
+        let all = self.actions();
+        (all.len() == 1).then(|| all[0].1)
+    }
+}
+
+/// Schema: a step needs exactly one action key.
+fn one_action_required(schema: &mut schemars::Schema) {
+    let one_of: Vec<Value> = ACTION_NAMES
+        .iter()
+        .map(|name| serde_json::json!({ "required": [name] }))
+        .collect();
+    schema.insert("oneOf".into(), Value::Array(one_of));
+}

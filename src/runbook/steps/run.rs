@@ -1,0 +1,28 @@
+//! Step `run`: a program run with argv, no shell.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// Program and arguments; each element is a template rendered on its own, never via a shell.
+    pub argv: Vec<String>,
+    /// Whether the command changes the host. Non-mutating commands also run in `--dry-run`.
+    pub mutating: bool,
+    /// Command that reverses this one, run by rollback and when a later step fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Vec<String>>,
+    /// Kill the command's process group after this long, e.g. `30s` (default 60s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Text fed to the program's standard input (template). The way to hand it a
+    /// secret: argv is world-readable in `/proc/PID/cmdline`, stdin is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables set for the program, `NAME: value` (values are templates),
+    /// added to the engine's minimal `PATH` and `LANG`. The other way to pass a secret.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+}

@@ -1,0 +1,25 @@
+//! Step `shell`: a script run by `/bin/sh -c`, its values shell-quoted.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shell {
+    /// Script for `/bin/sh -c`; every `{{value}}` is inserted shell-quoted.
+    pub script: String,
+    pub mutating: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Text fed to the script's standard input (template, inserted as it is). Secrets go
+    /// here or in `env`, never in `script`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables for the script, `NAME: value` (values are templates,
+    /// inserted as they are: read them as `"$NAME"`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+}
