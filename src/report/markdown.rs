@@ -4,9 +4,7 @@ use std::fmt::Write;
 
 use crate::plan::eval::describe;
 use crate::runbook::condition::{Condition, Shape, Subject};
-use crate::runbook::model::{Action, Runbook, Step};
-use crate::runbook::steps::apache_directive::Presence;
-use crate::runbook::steps::line::LineState;
+use crate::runbook::model::{Runbook, Step};
 
 pub fn render(rb: &Runbook, origin: &str) -> String {
     let mut out = String::new();
@@ -85,7 +83,7 @@ fn step_text(out: &mut String, n: usize, step: &Step) {
         let _ = writeln!(out, "   - for each item of `{}`", fe.fact);
     }
     if let Some(action) = step.action() {
-        let _ = writeln!(out, "   - does: {}", action_text(action));
+        let _ = writeln!(out, "   - does: {}", action.describe());
     }
     if !step.notify.is_empty() {
         let _ = writeln!(out, "   - then notifies: {}", step.notify.join(", "));
@@ -124,80 +122,4 @@ pub fn condition(c: &Condition) -> String {
         }
         None => "(malformed condition)".into(),
     }
-}
-
-fn action_text(action: Action) -> String {
-    match action {
-        Action::IniSet(a) => format!("set `{} = {}` in `{}`", a.key, a.value, a.file),
-        Action::IniListAdd(a) => format!("add `{}` to `{}` in `{}`", a.item, a.key, a.file),
-        Action::IniListRemove(a) => format!("remove `{}` from `{}` in `{}`", a.item, a.key, a.file),
-        Action::ApacheDirective(a) => {
-            let scope = a
-                .server_name
-                .as_deref()
-                .map(|s| format!("the VirtualHost of `{s}`"))
-                .unwrap_or("every VirtualHost".into());
-            let directive = format!("{} {}", a.directive, a.arg.as_deref().unwrap_or(""))
-                .trim()
-                .to_string();
-            match a.state {
-                Presence::Present => format!(
-                    "set `{directive} {}` in {scope} of `{}`",
-                    a.value.as_deref().unwrap_or(""),
-                    a.file
-                ),
-                Presence::Absent => format!("remove `{directive}` from {scope} of `{}`", a.file),
-            }
-        }
-        Action::Line(a) => match a.state {
-            LineState::Present => format!(
-                "ensure line `{}` in `{}`",
-                a.line.as_deref().unwrap_or(""),
-                a.file
-            ),
-            LineState::Absent => format!(
-                "remove lines matching `{}` from `{}`",
-                a.regex.as_deref().unwrap_or(""),
-                a.file
-            ),
-            LineState::Replace => {
-                format!(
-                    "replace `{}` with `{}` in `{}`",
-                    a.regex.as_deref().unwrap_or(""),
-                    a.with.as_deref().unwrap_or(""),
-                    a.file
-                )
-            }
-        },
-        Action::Run(a) => {
-            let undo = a
-                .undo
-                .as_ref()
-                .map(|u| format!(" (undo: `{}`)", u.join(" ")))
-                .unwrap_or_default();
-            let kind = if a.mutating { "run" } else { "run (read-only)" };
-            let input = inputs(a.stdin.as_deref(), &a.env);
-            format!("{kind} `{}`{undo}{input}", a.argv.join(" "))
-        }
-        Action::Shell(a) => format!(
-            "run shell script `{}`{}",
-            a.script.trim(),
-            inputs(a.stdin.as_deref(), &a.env)
-        ),
-        Action::Manual(a) => format!("by hand: {}", a.text.trim()),
-        Action::ServiceReload(a) => format!("test the {0} config, then reload {0}", a.service),
-        Action::Include(a) => format!("the steps of runbook `{}`", a.runbook),
-    }
-}
-
-/// What a command gets besides its argv: `, stdin `T`, env `NAME`=`T`` (templates).
-fn inputs(stdin: Option<&str>, env: &indexmap::IndexMap<String, String>) -> String {
-    let mut out = String::new();
-    if let Some(stdin) = stdin {
-        let _ = write!(out, ", stdin `{stdin}`");
-    }
-    for (name, value) in env {
-        let _ = write!(out, ", env `{name}`=`{value}`");
-    }
-    out
 }

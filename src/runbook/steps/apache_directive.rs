@@ -36,3 +36,23 @@ pub struct ApacheDirective {
     #[serde(default)]
     pub state: Presence,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &ApacheDirective) -> String {
+    let scope = a
+        .server_name
+        .as_deref()
+        .map(|s| format!("the VirtualHost of `{s}`"))
+        .unwrap_or("every VirtualHost".into());
+    let directive = format!("{} {}", a.directive, a.arg.as_deref().unwrap_or(""))
+        .trim()
+        .to_string();
+    match a.state {
+        Presence::Present => format!(
+            "set `{directive} {}` in {scope} of `{}`",
+            a.value.as_deref().unwrap_or(""),
+            a.file
+        ),
+        Presence::Absent => format!("remove `{directive}` from {scope} of `{}`", a.file),
+    }
+}

@@ -13,3 +13,8 @@ pub struct Include {
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub params: IndexMap<String, String>,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &Include) -> String {
+    format!("the steps of runbook `{}`", a.runbook)
+}

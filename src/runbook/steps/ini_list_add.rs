@@ -18,3 +18,8 @@ pub struct IniList {
     /// The list item, e.g. `mail` (template).
     pub item: String,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &IniList) -> String {
+    format!("add `{}` to `{}` in `{}`", a.item, a.key, a.file)
+}

@@ -18,3 +18,8 @@ pub struct IniSet {
     /// Raw value written after `=`, e.g. `On` or `""` (template).
     pub value: String,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &IniSet) -> String {
+    format!("set `{} = {}` in `{}`", a.key, a.value, a.file)
+}

@@ -37,3 +37,27 @@ pub struct LineEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &LineEdit) -> String {
+    match a.state {
+        LineState::Present => format!(
+            "ensure line `{}` in `{}`",
+            a.line.as_deref().unwrap_or(""),
+            a.file
+        ),
+        LineState::Absent => format!(
+            "remove lines matching `{}` from `{}`",
+            a.regex.as_deref().unwrap_or(""),
+            a.file
+        ),
+        LineState::Replace => {
+            format!(
+                "replace `{}` with `{}` in `{}`",
+                a.regex.as_deref().unwrap_or(""),
+                a.with.as_deref().unwrap_or(""),
+                a.file
+            )
+        }
+    }
+}

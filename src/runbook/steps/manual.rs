@@ -12,3 +12,8 @@ pub struct Manual {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<String>,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &Manual) -> String {
+    format!("by hand: {}", a.text.trim())
+}

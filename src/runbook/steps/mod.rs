@@ -4,6 +4,9 @@
 //!
 //! Adding a step type is one file here and one line in `step_types!` below.
 
+use std::fmt::Write;
+
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,6 +71,15 @@ macro_rules! step_types {
                 all
             }
         }
+
+        impl Action<'_> {
+            /// What the step does, in words, for `runbook show` (templates unrendered).
+            pub fn describe(&self) -> String {
+                match self {
+                    $( Action::$variant(a) => $field::describe(a), )*
+                }
+            }
+        }
     };
 }
 
@@ -109,4 +121,16 @@ fn one_action_required(schema: &mut schemars::Schema) {
         .map(|name| serde_json::json!({ "required": [name] }))
         .collect();
     schema.insert("oneOf".into(), Value::Array(one_of));
+}
+
+/// What a command gets besides its argv: `, stdin `T`, env `NAME`=`T`` (templates).
+fn inputs(stdin: Option<&str>, env: &IndexMap<String, String>) -> String {
+    let mut out = String::new();
+    if let Some(stdin) = stdin {
+        let _ = write!(out, ", stdin `{stdin}`");
+    }
+    for (name, value) in env {
+        let _ = write!(out, ", env `{name}`=`{value}`");
+    }
+    out
 }

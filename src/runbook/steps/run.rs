@@ -4,6 +4,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::inputs;
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Run {
@@ -25,4 +27,16 @@ pub struct Run {
     /// added to the engine's minimal `PATH` and `LANG`. The other way to pass a secret.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub env: IndexMap<String, String>,
+}
+
+/// For `runbook show`.
+pub fn describe(a: &Run) -> String {
+    let undo = a
+        .undo
+        .as_ref()
+        .map(|u| format!(" (undo: `{}`)", u.join(" ")))
+        .unwrap_or_default();
+    let kind = if a.mutating { "run" } else { "run (read-only)" };
+    let input = inputs(a.stdin.as_deref(), &a.env);
+    format!("{kind} `{}`{undo}{input}", a.argv.join(" "))
 }

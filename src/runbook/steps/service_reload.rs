@@ -19,3 +19,8 @@ pub struct ServiceReload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<Vec<String>>,
 }
+
+/// For `runbook show`.
+pub fn describe(a: &ServiceReload) -> String {
+    format!("test the {0} config, then reload {0}", a.service)
+}

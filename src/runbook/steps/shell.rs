@@ -4,6 +4,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::inputs;
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shell {
@@ -22,4 +24,13 @@ pub struct Shell {
     /// inserted as they are: read them as `"$NAME"`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub env: IndexMap<String, String>,
+}
+
+/// For `runbook show`.
+pub fn describe(a: &Shell) -> String {
+    format!(
+        "run shell script `{}`{}",
+        a.script.trim(),
+        inputs(a.stdin.as_deref(), &a.env)
+    )
 }
