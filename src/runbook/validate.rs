@@ -9,10 +9,7 @@ use super::diagnostic::{Code, Diagnostic};
 use super::load::Loaded;
 use super::model::{Action, Runbook, Step};
 use super::params::{ParamType, parse_duration};
-use super::services::known_service;
-use super::steps::apache_directive::Presence;
-use super::steps::line::LineState;
-use super::steps::service_reload::ServiceReload;
+use super::steps::service_reload;
 use super::template::{Template, TemplateError};
 use crate::facts::spec::{FACTS, FactKind, spec};
 
@@ -40,7 +37,7 @@ pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic
     v.out
 }
 
-struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     loaded: &'a Loaded,
     rb: &'a Runbook,
     out: Vec<Diagnostic>,
@@ -50,13 +47,13 @@ struct Validator<'a> {
 const ANY_ITEM: &[&str] = &["*"];
 
 /// Names a template or condition may use at one place.
-struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// Item fields of the step's `for_each` fact, when it has one.
     item: Option<&'a [&'static str]>,
 }
 
 impl<'a> Validator<'a> {
-    fn value(&mut self, path: &str, code: Code, message: String) {
+    pub(crate) fn value(&mut self, path: &str, code: Code, message: String) {
         self.out.push(self.loaded.at_value(path, code, message));
     }
 
@@ -76,7 +73,7 @@ impl<'a> Validator<'a> {
         self.out.push(d);
     }
 
-    fn key(&mut self, path: &str, code: Code, message: String) {
+    pub(crate) fn key(&mut self, path: &str, code: Code, message: String) {
         self.out.push(self.loaded.at_key(path, code, message));
     }
 
@@ -240,83 +237,7 @@ impl<'a> Validator<'a> {
     }
 
     fn action(&mut self, path: &str, (name, action): (&'static str, Action<'_>), scope: &Scope) {
-        let p = format!("{path}.{name}");
-        match action {
-            Action::IniSet(a) => {
-                self.templates(
-                    &p,
-                    &[("file", &a.file), ("key", &a.key), ("value", &a.value)],
-                    scope,
-                );
-                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
-            }
-            Action::IniListAdd(a) | Action::IniListRemove(a) => {
-                self.templates(
-                    &p,
-                    &[("file", &a.file), ("key", &a.key), ("item", &a.item)],
-                    scope,
-                );
-                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
-            }
-            Action::ApacheDirective(a) => {
-                self.template(&format!("{p}.file"), &a.file, scope);
-                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
-                self.opt_template(&format!("{p}.value"), a.value.as_deref(), scope);
-                self.opt_template(&format!("{p}.server_name"), a.server_name.as_deref(), scope);
-                if a.state == Presence::Present && a.value.is_none() {
-                    self.key(
-                        &p,
-                        Code::StepFields,
-                        "`apache_directive` with `state: present` needs `value`".into(),
-                    );
-                }
-            }
-            Action::Line(a) => {
-                self.template(&format!("{p}.file"), &a.file, scope);
-                self.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
-                self.opt_template(&format!("{p}.line"), a.line.as_deref(), scope);
-                self.opt_template(&format!("{p}.with"), a.with.as_deref(), scope);
-                self.regex(&format!("{p}.regex"), a.regex.as_deref());
-                let missing = match a.state {
-                    LineState::Present if a.line.is_none() => Some("`state: present` needs `line`"),
-                    LineState::Absent if a.regex.is_none() => Some("`state: absent` needs `regex`"),
-                    LineState::Replace if a.regex.is_none() || a.with.is_none() => {
-                        Some("`state: replace` needs `regex` and `with`")
-                    }
-                    _ => None,
-                };
-                if let Some(message) = missing {
-                    self.key(&p, Code::StepFields, message.into());
-                }
-            }
-            Action::Run(a) => {
-                self.argv(&format!("{p}.argv"), &a.argv, scope);
-                if let Some(undo) = &a.undo {
-                    self.argv(&format!("{p}.undo"), undo, scope);
-                }
-                self.duration(&format!("{p}.timeout"), a.timeout.as_deref());
-            }
-            Action::Shell(a) => {
-                self.template(&format!("{p}.script"), &a.script, scope);
-                self.opt_template(&format!("{p}.undo"), a.undo.as_deref(), scope);
-                self.duration(&format!("{p}.timeout"), a.timeout.as_deref());
-            }
-            Action::Manual(a) => {
-                self.template(&format!("{p}.text"), &a.text, scope);
-                for (i, fact) in a.facts.iter().enumerate() {
-                    self.fact(&format!("{p}.facts.{i}"), fact);
-                }
-            }
-            Action::ServiceReload(a) => {
-                self.template(&format!("{p}.service"), &a.service, scope);
-                self.service(&p, a);
-            }
-            Action::Include(a) => {
-                for (key, value) in &a.params {
-                    self.template(&format!("{p}.params.{key}"), value, scope);
-                }
-            }
-        }
+        action.lint(self, &format!("{path}.{name}"), scope);
     }
 
     fn handlers(&mut self) {
@@ -333,37 +254,13 @@ impl<'a> Validator<'a> {
                         &reload.service,
                         &scope,
                     );
-                    self.service(&format!("{path}.service_reload"), reload);
+                    service_reload::commands(self, &format!("{path}.service_reload"), reload);
                 }
                 None => self.key(
                     &path,
                     Code::ActionCount,
                     format!("handler `{name}` needs `service_reload`"),
                 ),
-            }
-        }
-    }
-
-    fn service(&mut self, path: &str, reload: &ServiceReload) {
-        // A templated service name is only known once rendered.
-        let known = known_service(&reload.service).is_some() || reload.service.contains("{{");
-        if !known && (reload.test.is_none() || reload.reload.is_none()) {
-            self.value(
-                &format!("{path}.service"),
-                Code::StepFields,
-                format!(
-                    "no built-in commands for service `{}`: give `test` and `reload`",
-                    reload.service
-                ),
-            );
-        }
-        for (field, argv) in [("test", &reload.test), ("reload", &reload.reload)] {
-            if argv.as_ref().is_some_and(|a| a.is_empty()) {
-                self.value(
-                    &format!("{path}.{field}"),
-                    Code::StepFields,
-                    format!("`{field}` must not be empty"),
-                );
             }
         }
     }
@@ -462,7 +359,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn fact(&mut self, path: &str, name: &str) {
+    pub(crate) fn fact(&mut self, path: &str, name: &str) {
         if spec(name).is_none() {
             let names = FACTS.iter().map(|f| f.name);
             self.value_suggest(
@@ -494,7 +391,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn regex(&mut self, path: &str, re: Option<&str>) {
+    pub(crate) fn regex(&mut self, path: &str, re: Option<&str>) {
         if let Some(re) = re
             && let Err(e) = Regex::new(re)
         {
@@ -506,7 +403,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn duration(&mut self, path: &str, text: Option<&str>) {
+    pub(crate) fn duration(&mut self, path: &str, text: Option<&str>) {
         if let Some(text) = text
             && let Err(e) = parse_duration(text)
         {
@@ -518,7 +415,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn argv(&mut self, path: &str, argv: &[String], scope: &Scope) {
+    pub(crate) fn argv(&mut self, path: &str, argv: &[String], scope: &Scope) {
         if argv.is_empty() {
             self.key(path, Code::StepFields, "argv must name a program".into());
         }
@@ -557,19 +454,19 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn templates(&mut self, path: &str, fields: &[(&str, &String)], scope: &Scope) {
+    pub(crate) fn templates(&mut self, path: &str, fields: &[(&str, &String)], scope: &Scope) {
         for (field, text) in fields {
             self.template(&format!("{path}.{field}"), text, scope);
         }
     }
 
-    fn opt_template(&mut self, path: &str, text: Option<&str>, scope: &Scope) {
+    pub(crate) fn opt_template(&mut self, path: &str, text: Option<&str>, scope: &Scope) {
         if let Some(text) = text {
             self.template(path, text, scope);
         }
     }
 
-    fn template(&mut self, path: &str, text: &str, scope: &Scope) {
+    pub(crate) fn template(&mut self, path: &str, text: &str, scope: &Scope) {
         let template = match Template::parse(text) {
             Ok(t) => t,
             Err(e) => {

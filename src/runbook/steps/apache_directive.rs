@@ -2,6 +2,8 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::diagnostic::Code;
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -54,5 +56,20 @@ pub fn describe(a: &ApacheDirective) -> String {
             a.file
         ),
         Presence::Absent => format!("remove `{directive}` from {scope} of `{}`", a.file),
+    }
+}
+
+/// Lint: templates, and `value` when the directive is to be present.
+pub(crate) fn lint(a: &ApacheDirective, v: &mut Validator, p: &str, scope: &Scope) {
+    v.template(&format!("{p}.file"), &a.file, scope);
+    v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
+    v.opt_template(&format!("{p}.value"), a.value.as_deref(), scope);
+    v.opt_template(&format!("{p}.server_name"), a.server_name.as_deref(), scope);
+    if a.state == Presence::Present && a.value.is_none() {
+        v.key(
+            p,
+            Code::StepFields,
+            "`apache_directive` with `state: present` needs `value`".into(),
+        );
     }
 }

@@ -3,6 +3,7 @@
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -17,4 +18,11 @@ pub struct Include {
 /// For `runbook show`.
 pub fn describe(a: &Include) -> String {
     format!("the steps of runbook `{}`", a.runbook)
+}
+
+/// Lint: the params' templates (the included runbook is checked with every include's).
+pub(crate) fn lint(a: &Include, v: &mut Validator, p: &str, scope: &Scope) {
+    for (key, value) in &a.params {
+        v.template(&format!("{p}.params.{key}"), value, scope);
+    }
 }

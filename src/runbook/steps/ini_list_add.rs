@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,4 +23,14 @@ pub struct IniList {
 /// For `runbook show`.
 pub fn describe(a: &IniList) -> String {
     format!("add `{}` to `{}` in `{}`", a.item, a.key, a.file)
+}
+
+/// Lint (also `ini_list_remove`'s): every field a template.
+pub(crate) fn lint(a: &IniList, v: &mut Validator, p: &str, scope: &Scope) {
+    v.templates(
+        p,
+        &[("file", &a.file), ("key", &a.key), ("item", &a.item)],
+        scope,
+    );
+    v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
 }

@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,4 +23,14 @@ pub struct IniSet {
 /// For `runbook show`.
 pub fn describe(a: &IniSet) -> String {
     format!("set `{} = {}` in `{}`", a.key, a.value, a.file)
+}
+
+/// Lint: every field a template.
+pub(crate) fn lint(a: &IniSet, v: &mut Validator, p: &str, scope: &Scope) {
+    v.templates(
+        p,
+        &[("file", &a.file), ("key", &a.key), ("value", &a.value)],
+        scope,
+    );
+    v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
 }

@@ -2,6 +2,8 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::diagnostic::Code;
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -59,5 +61,25 @@ pub fn describe(a: &LineEdit) -> String {
                 a.file
             )
         }
+    }
+}
+
+/// Lint: templates, the regex, and the fields each `state` needs.
+pub(crate) fn lint(a: &LineEdit, v: &mut Validator, p: &str, scope: &Scope) {
+    v.template(&format!("{p}.file"), &a.file, scope);
+    v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
+    v.opt_template(&format!("{p}.line"), a.line.as_deref(), scope);
+    v.opt_template(&format!("{p}.with"), a.with.as_deref(), scope);
+    v.regex(&format!("{p}.regex"), a.regex.as_deref());
+    let missing = match a.state {
+        LineState::Present if a.line.is_none() => Some("`state: present` needs `line`"),
+        LineState::Absent if a.regex.is_none() => Some("`state: absent` needs `regex`"),
+        LineState::Replace if a.regex.is_none() || a.with.is_none() => {
+            Some("`state: replace` needs `regex` and `with`")
+        }
+        _ => None,
+    };
+    if let Some(message) = missing {
+        v.key(p, Code::StepFields, message.into());
     }
 }

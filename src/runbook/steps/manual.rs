@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,4 +17,12 @@ pub struct Manual {
 /// For `runbook show`.
 pub fn describe(a: &Manual) -> String {
     format!("by hand: {}", a.text.trim())
+}
+
+/// Lint: the text, and the evidence facts exist.
+pub(crate) fn lint(a: &Manual, v: &mut Validator, p: &str, scope: &Scope) {
+    v.template(&format!("{p}.text"), &a.text, scope);
+    for (i, fact) in a.facts.iter().enumerate() {
+        v.fact(&format!("{p}.facts.{i}"), fact);
+    }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::condition::Condition;
 use super::model::ForEach;
+use super::validate::{Scope, Validator};
 
 /// Generates, from one `field: Variant(Type)` line per step type (in the order the
 /// schema lists them): its module (`field.rs`), the `Step` field, the `Action` variant,
@@ -77,6 +78,13 @@ macro_rules! step_types {
             pub fn describe(&self) -> String {
                 match self {
                     $( Action::$variant(a) => $field::describe(a), )*
+                }
+            }
+
+            /// Lint of the action's own fields, at `path` (the step's path and the field).
+            pub(crate) fn lint(&self, v: &mut Validator, path: &str, scope: &Scope) {
+                match self {
+                    $( Action::$variant(a) => $field::lint(a, v, path, scope), )*
                 }
             }
         }

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::inputs;
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,4 +40,13 @@ pub fn describe(a: &Run) -> String {
     let kind = if a.mutating { "run" } else { "run (read-only)" };
     let input = inputs(a.stdin.as_deref(), &a.env);
     format!("{kind} `{}`{undo}{input}", a.argv.join(" "))
+}
+
+/// Lint: argv and undo, the timeout (`stdin` and `env` are linted with every command's).
+pub(crate) fn lint(a: &Run, v: &mut Validator, p: &str, scope: &Scope) {
+    v.argv(&format!("{p}.argv"), &a.argv, scope);
+    if let Some(undo) = &a.undo {
+        v.argv(&format!("{p}.undo"), undo, scope);
+    }
+    v.duration(&format!("{p}.timeout"), a.timeout.as_deref());
 }

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::inputs;
+use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,4 +34,11 @@ pub fn describe(a: &Shell) -> String {
         a.script.trim(),
         inputs(a.stdin.as_deref(), &a.env)
     )
+}
+
+/// Lint: script and undo, the timeout (`stdin` and `env` are linted with every command's).
+pub(crate) fn lint(a: &Shell, v: &mut Validator, p: &str, scope: &Scope) {
+    v.template(&format!("{p}.script"), &a.script, scope);
+    v.opt_template(&format!("{p}.undo"), a.undo.as_deref(), scope);
+    v.duration(&format!("{p}.timeout"), a.timeout.as_deref());
 }
