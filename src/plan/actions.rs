@@ -1,4 +1,5 @@
-//! Turning one rendered action into work: file edits against the planned contents,
+//! Turning one action into work: each step type's `plan` (in `runbook/steps/`) asks
+//! this planner, through `trait Planning`, for file edits against the planned contents,
 //! commands, reloads, checklist items.
 
 use std::collections::HashMap;
@@ -6,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use indexmap::IndexMap;
-use regex::Regex;
 
 use super::error::PlanError;
 use super::eval::Context;
@@ -16,13 +16,11 @@ use crate::runbook::services::{ServiceCommands, known_service};
 use nix::sys::stat::FileStat;
 
 use crate::chase::{Chased, FileId, Policy};
-use crate::edit::{apache, ini, line};
 use crate::host::Host;
 use crate::runbook::model::Action;
 use crate::runbook::params::parse_duration;
-use crate::runbook::steps::apache_directive::Presence;
-use crate::runbook::steps::line::LineState;
 use crate::runbook::steps::service_reload::ServiceReload;
+use crate::runbook::steps::{Command as StepCommand, Planning};
 use crate::runbook::template::{Escape, Template};
 
 /// The default limit for a command's run time.
@@ -94,123 +92,7 @@ pub struct Planner<'a> {
 
 impl Planner<'_> {
     pub fn produce(&mut self, action: Action<'_>, ctx: &Context) -> Result<Produced> {
-        let work = match action {
-            Action::IniSet(a) => {
-                let (key, value) = (render(&a.key, ctx)?, render(&a.value, ctx)?);
-                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
-                    Ok(ini::set(text, &key, &value)?)
-                })?
-            }
-            Action::IniListAdd(a) => {
-                let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
-                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
-                    Ok(ini::list_add(text, &key, &item)?)
-                })?
-            }
-            Action::IniListRemove(a) => {
-                let (key, item) = (render(&a.key, ctx)?, render(&a.item, ctx)?);
-                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
-                    Ok(ini::list_remove(text, &key, &item)?)
-                })?
-            }
-            Action::ApacheDirective(a) => {
-                let server_name = a
-                    .server_name
-                    .as_deref()
-                    .map(|s| render(s, ctx))
-                    .transpose()?;
-                let value = a
-                    .value
-                    .as_deref()
-                    .map(|v| render(v, ctx))
-                    .transpose()?
-                    .unwrap_or_default();
-                let arg = a.arg.as_deref();
-                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
-                    Ok(match a.state {
-                        Presence::Present => apache::set_directive(
-                            text,
-                            &a.directive,
-                            arg,
-                            &value,
-                            server_name.as_deref(),
-                        )?,
-                        Presence::Absent => apache::remove_directive(
-                            text,
-                            &a.directive,
-                            arg,
-                            server_name.as_deref(),
-                        )?,
-                    })
-                })?
-            }
-            Action::Line(a) => {
-                let regex = a.regex.as_deref().map(Regex::new).transpose()?;
-                let text_line = a.line.as_deref().map(|l| render(l, ctx)).transpose()?;
-                let with = a.with.as_deref().map(|w| render(w, ctx)).transpose()?;
-                self.edit(&a.file, a.owner.as_deref(), ctx, |text| {
-                    Ok(match a.state {
-                        LineState::Present => line::ensure_present(
-                            text,
-                            text_line.as_deref().unwrap_or(""),
-                            regex.as_ref(),
-                        )?,
-                        LineState::Absent => line::ensure_absent(
-                            text,
-                            regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
-                        ),
-                        LineState::Replace => line::replace(
-                            text,
-                            regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
-                            with.as_deref().unwrap_or(""),
-                        )?,
-                    })
-                })?
-            }
-            Action::Run(a) => {
-                let argv = render_argv(&a.argv, ctx)?;
-                let undo = a.undo.as_ref().map(|u| render_argv(u, ctx)).transpose()?;
-                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
-                vec![self.command(argv, undo, a.timeout.as_deref(), a.mutating, input)?]
-            }
-            Action::Shell(a) => {
-                let script = Template::parse(&a.script).map_err(|e| anyhow!(e.message()))?;
-                let script = script.render(ctx, Escape::Shell).map_err(|e| anyhow!(e))?;
-                let undo = match &a.undo {
-                    Some(u) => {
-                        let t = Template::parse(u).map_err(|e| anyhow!(e.message()))?;
-                        Some(sh(t.render(ctx, Escape::Shell).map_err(|e| anyhow!(e))?))
-                    }
-                    None => None,
-                };
-                let input = Input::render(a.stdin.as_deref(), &a.env, ctx)?;
-                vec![self.command(sh(script), undo, a.timeout.as_deref(), a.mutating, input)?]
-            }
-            Action::Manual(a) => {
-                let text = self.redactor.redact(&render(&a.text, ctx)?);
-                let evidence: IndexMap<String, serde_json::Value> = a
-                    .facts
-                    .iter()
-                    .map(|f| (f.clone(), ctx.facts.get(f).cloned().unwrap_or_default()))
-                    .collect();
-                return Ok(Produced {
-                    work: vec![Work::Manual(text.clone())],
-                    manual: Some(ManualItem { text, evidence }),
-                });
-            }
-            Action::ServiceReload(a) => {
-                let service = render(&a.service, ctx)?;
-                vec![Work::Reload(reload_work(
-                    self.host,
-                    &ServiceReload {
-                        service,
-                        ..a.clone()
-                    },
-                ))]
-            }
-            Action::Include(_) => bail!("include is expanded by the planner"),
-        };
-        Ok(Produced { work, manual: None })
+        action.plan(&mut Bound { planner: self, ctx })
     }
 
     /// Plan an edit of one file: the new text from the current (planned) text.
@@ -319,6 +201,66 @@ impl Planner<'_> {
     }
 }
 
+/// The planner bound to one step's context: what a step type's `plan` works through.
+struct Bound<'p, 'h, 'c> {
+    planner: &'p mut Planner<'h>,
+    ctx: &'p Context<'c>,
+}
+
+impl Planning for Bound<'_, '_, '_> {
+    type Out = Produced;
+
+    fn render_with(&self, text: &str, escape: Escape) -> Result<String> {
+        let template = Template::parse(text).map_err(|e| anyhow!(e.message()))?;
+        template.render(self.ctx, escape).map_err(|e| anyhow!(e))
+    }
+
+    fn edit(
+        &mut self,
+        file: &str,
+        owner: Option<&str>,
+        change: impl FnOnce(&str) -> Result<String>,
+    ) -> Result<Produced> {
+        let work = self.planner.edit(file, owner, self.ctx, change)?;
+        Ok(Produced { work, manual: None })
+    }
+
+    fn command(&mut self, c: StepCommand<'_>) -> Result<Produced> {
+        let input = Input::render(c.stdin, c.env, self.ctx)?;
+        let work = self
+            .planner
+            .command(c.argv, c.undo, c.timeout, c.mutating, input)?;
+        Ok(Produced {
+            work: vec![work],
+            manual: None,
+        })
+    }
+
+    fn manual(&mut self, text: String, facts: &[String]) -> Result<Produced> {
+        let text = self.planner.redactor.redact(&text);
+        let evidence: IndexMap<String, serde_json::Value> = facts
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    self.ctx.facts.get(f).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok(Produced {
+            work: vec![Work::Manual(text.clone())],
+            manual: Some(ManualItem { text, evidence }),
+        })
+    }
+
+    fn reload(&mut self, reload: &ServiceReload) -> Result<Produced> {
+        Ok(Produced {
+            work: vec![Work::Reload(reload_work(self.planner.host, reload))],
+            manual: None,
+        })
+    }
+}
+
 /// A command's rendered `stdin:` and `env:`, values inserted as they are.
 struct Input {
     stdin: Option<String>,
@@ -365,14 +307,6 @@ pub fn reload_work(host: &Host, reload: &ServiceReload) -> ReloadWork {
 fn render(text: &str, ctx: &Context) -> Result<String> {
     let template = Template::parse(text).map_err(|e| anyhow!(e.message()))?;
     template.render(ctx, Escape::None).map_err(|e| anyhow!(e))
-}
-
-fn render_argv(argv: &[String], ctx: &Context) -> Result<Vec<String>> {
-    argv.iter().map(|a| render(a, ctx)).collect()
-}
-
-fn sh(script: String) -> Vec<String> {
-    vec!["/bin/sh".into(), "-c".into(), script]
 }
 
 /// A user's uid from a name or number, as the host's `/etc/passwd` has it.

@@ -1,7 +1,11 @@
 //! Step `apache_directive`: set or remove a directive inside matching `<VirtualHost>` blocks.
 
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
+use crate::edit::apache;
 use crate::runbook::diagnostic::Code;
 use crate::runbook::validate::{Scope, Validator};
 
@@ -72,4 +76,30 @@ pub(crate) fn lint(a: &ApacheDirective, v: &mut Validator, p: &str, scope: &Scop
             "`apache_directive` with `state: present` needs `value`".into(),
         );
     }
+}
+
+/// Planning: the edit of the file.
+pub fn plan<P: Planning>(a: &ApacheDirective, p: &mut P) -> Result<P::Out> {
+    let server_name = a.server_name.as_deref().map(|s| p.render(s)).transpose()?;
+    let value = a
+        .value
+        .as_deref()
+        .map(|v| p.render(v))
+        .transpose()?
+        .unwrap_or_default();
+    let arg = a.arg.as_deref();
+    p.edit(&a.file, a.owner.as_deref(), |text| {
+        Ok(match a.state {
+            Presence::Present => apache::set_directive(
+                text,
+                &a.directive,
+                arg,
+                &value,
+                server_name.as_deref(),
+            )?,
+            Presence::Absent => {
+                apache::remove_directive(text, &a.directive, arg, server_name.as_deref())?
+            }
+        })
+    })
 }

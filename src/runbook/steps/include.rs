@@ -1,8 +1,11 @@
 //! Step `include`: the checks and steps of another runbook.
 
+use anyhow::{Result, bail};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -25,4 +28,9 @@ pub(crate) fn lint(a: &Include, v: &mut Validator, p: &str, scope: &Scope) {
     for (key, value) in &a.params {
         v.template(&format!("{p}.params.{key}"), value, scope);
     }
+}
+
+/// Planning: none here; the planner expands an include into the included steps.
+pub fn plan<P: Planning>(_: &Include, _: &mut P) -> Result<P::Out> {
+    bail!("include is expanded by the planner")
 }

@@ -1,7 +1,11 @@
 //! Step `ini_list_add`: add an item to a comma-separated ini value (its fields, `IniList`, are shared with `ini_list_remove`).
 
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
+use crate::edit::ini;
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -33,4 +37,12 @@ pub(crate) fn lint(a: &IniList, v: &mut Validator, p: &str, scope: &Scope) {
         scope,
     );
     v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
+}
+
+/// Planning: the edit of the file.
+pub fn plan<P: Planning>(a: &IniList, p: &mut P) -> Result<P::Out> {
+    let (key, item) = (p.render(&a.key)?, p.render(&a.item)?);
+    p.edit(&a.file, a.owner.as_deref(), |text| {
+        Ok(ini::list_add(text, &key, &item)?)
+    })
 }

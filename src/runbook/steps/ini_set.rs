@@ -1,7 +1,11 @@
 //! Step `ini_set`: set `key = value` in an ini file.
 
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
+use crate::edit::ini;
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -33,4 +37,12 @@ pub(crate) fn lint(a: &IniSet, v: &mut Validator, p: &str, scope: &Scope) {
         scope,
     );
     v.opt_template(&format!("{p}.owner"), a.owner.as_deref(), scope);
+}
+
+/// Planning: the edit of the file.
+pub fn plan<P: Planning>(a: &IniSet, p: &mut P) -> Result<P::Out> {
+    let (key, value) = (p.render(&a.key)?, p.render(&a.value)?);
+    p.edit(&a.file, a.owner.as_deref(), |text| {
+        Ok(ini::set(text, &key, &value)?)
+    })
 }

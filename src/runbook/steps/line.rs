@@ -1,7 +1,12 @@
 //! Step `line`: a line present or absent, or replaced by regex.
 
+use anyhow::{Result, anyhow};
+use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
+use crate::edit::line;
 use crate::runbook::diagnostic::Code;
 use crate::runbook::validate::{Scope, Validator};
 
@@ -82,4 +87,26 @@ pub(crate) fn lint(a: &LineEdit, v: &mut Validator, p: &str, scope: &Scope) {
     if let Some(message) = missing {
         v.key(p, Code::StepFields, message.into());
     }
+}
+
+/// Planning: the edit of the file.
+pub fn plan<P: Planning>(a: &LineEdit, p: &mut P) -> Result<P::Out> {
+    let regex = a.regex.as_deref().map(Regex::new).transpose()?;
+    let text_line = a.line.as_deref().map(|l| p.render(l)).transpose()?;
+    let with = a.with.as_deref().map(|w| p.render(w)).transpose()?;
+    p.edit(&a.file, a.owner.as_deref(), |text| {
+        Ok(match a.state {
+            LineState::Present => {
+                line::ensure_present(text, text_line.as_deref().unwrap_or(""), regex.as_ref())?
+            }
+            LineState::Absent => {
+                line::ensure_absent(text, regex.as_ref().ok_or_else(|| anyhow!("no regex"))?)
+            }
+            LineState::Replace => line::replace(
+                text,
+                regex.as_ref().ok_or_else(|| anyhow!("no regex"))?,
+                with.as_deref().unwrap_or(""),
+            )?,
+        })
+    })
 }

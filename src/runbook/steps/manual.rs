@@ -1,7 +1,10 @@
 //! Step `manual`: a checklist item for a person.
 
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Planning;
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -25,4 +28,10 @@ pub(crate) fn lint(a: &Manual, v: &mut Validator, p: &str, scope: &Scope) {
     for (i, fact) in a.facts.iter().enumerate() {
         v.fact(&format!("{p}.facts.{i}"), fact);
     }
+}
+
+/// Planning: the checklist item, with its facts as evidence.
+pub fn plan<P: Planning>(a: &Manual, p: &mut P) -> Result<P::Out> {
+    let text = p.render(&a.text)?;
+    p.manual(text, &a.facts)
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::condition::Condition;
 use super::model::ForEach;
+use super::template::Escape;
 use super::validate::{Scope, Validator};
 
 /// Generates, from one `field: Variant(Type)` line per step type (in the order the
@@ -81,6 +82,13 @@ macro_rules! step_types {
                 }
             }
 
+            /// Planning: the work the action does on this host, through the planner.
+            pub fn plan<P: Planning>(&self, p: &mut P) -> anyhow::Result<P::Out> {
+                match self {
+                    $( Action::$variant(a) => $field::plan(a, p), )*
+                }
+            }
+
             /// Lint of the action's own fields, at `path` (the step's path and the field).
             pub(crate) fn lint(&self, v: &mut Validator, path: &str, scope: &Scope) {
                 match self {
@@ -129,6 +137,46 @@ fn one_action_required(schema: &mut schemars::Schema) {
         .map(|name| serde_json::json!({ "required": [name] }))
         .collect();
     schema.insert("oneOf".into(), Value::Array(one_of));
+}
+
+/// What planning a step asks of the planner. `plan::actions::Planner` implements it: it
+/// sits above `runbook/` in the layers (tests/module_layers.rs), so the step files hold
+/// what is particular to each step type (which fields are rendered, which edit is made)
+/// and reach the safe walk, the overlay, commands and redaction through this trait.
+pub trait Planning {
+    /// What planning one action produces (`plan::actions::Produced`).
+    type Out;
+    /// A template rendered with the step's context, values inserted as `escape` says.
+    fn render_with(&self, text: &str, escape: Escape) -> anyhow::Result<String>;
+    /// A template rendered with values inserted as they are.
+    fn render(&self, text: &str) -> anyhow::Result<String> {
+        self.render_with(text, Escape::None)
+    }
+    /// An edit of `file` (a template, as is `owner`): `change` turns its planned text
+    /// into the new text.
+    fn edit(
+        &mut self,
+        file: &str,
+        owner: Option<&str>,
+        change: impl FnOnce(&str) -> anyhow::Result<String>,
+    ) -> anyhow::Result<Self::Out>;
+    /// A command with its argv rendered (`stdin` and `env` are templates).
+    fn command(&mut self, command: Command<'_>) -> anyhow::Result<Self::Out>;
+    /// A checklist item with its rendered text and the facts shown as evidence.
+    fn manual(&mut self, text: String, facts: &[String]) -> anyhow::Result<Self::Out>;
+    /// A service reload with its service name rendered.
+    fn reload(&mut self, reload: &service_reload::ServiceReload) -> anyhow::Result<Self::Out>;
+}
+
+/// A command a step asks for (`run`, `shell`).
+pub struct Command<'a> {
+    pub argv: Vec<String>,
+    pub undo: Option<Vec<String>>,
+    pub timeout: Option<&'a str>,
+    pub mutating: bool,
+    /// Templates, rendered by the planner.
+    pub stdin: Option<&'a str>,
+    pub env: &'a IndexMap<String, String>,
 }
 
 /// What a command gets besides its argv: `, stdin `T`, env `NAME`=`T`` (templates).

@@ -1,10 +1,12 @@
 //! Step `run`: a program run with argv, no shell.
 
+use anyhow::Result;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::inputs;
+use super::{Command, Planning};
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -49,4 +51,21 @@ pub(crate) fn lint(a: &Run, v: &mut Validator, p: &str, scope: &Scope) {
         v.argv(&format!("{p}.undo"), undo, scope);
     }
     v.duration(&format!("{p}.timeout"), a.timeout.as_deref());
+}
+
+/// Planning: the command, every argv element rendered on its own.
+pub fn plan<P: Planning>(a: &Run, p: &mut P) -> Result<P::Out> {
+    let render_argv = |argv: &[String]| -> Result<Vec<String>> {
+        argv.iter().map(|t| p.render(t)).collect()
+    };
+    let argv = render_argv(&a.argv)?;
+    let undo = a.undo.as_deref().map(render_argv).transpose()?;
+    p.command(Command {
+        argv,
+        undo,
+        timeout: a.timeout.as_deref(),
+        mutating: a.mutating,
+        stdin: a.stdin.as_deref(),
+        env: &a.env,
+    })
 }

@@ -1,8 +1,10 @@
 //! Step `service_reload`: reload a service after its config test passes (also a handler).
 
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Planning;
 use crate::runbook::diagnostic::Code;
 use crate::runbook::services::known_service;
 use crate::runbook::validate::{Scope, Validator};
@@ -58,4 +60,13 @@ pub(crate) fn commands(v: &mut Validator, path: &str, reload: &ServiceReload) {
             );
         }
     }
+}
+
+/// Planning: the reload, with the service name rendered.
+pub fn plan<P: Planning>(a: &ServiceReload, p: &mut P) -> Result<P::Out> {
+    let service = p.render(&a.service)?;
+    p.reload(&ServiceReload {
+        service,
+        ..a.clone()
+    })
 }

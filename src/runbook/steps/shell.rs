@@ -1,10 +1,13 @@
 //! Step `shell`: a script run by `/bin/sh -c`, its values shell-quoted.
 
+use anyhow::Result;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::inputs;
+use super::{Command, Planning};
+use crate::runbook::template::Escape;
 use crate::runbook::validate::{Scope, Validator};
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -41,4 +44,25 @@ pub(crate) fn lint(a: &Shell, v: &mut Validator, p: &str, scope: &Scope) {
     v.template(&format!("{p}.script"), &a.script, scope);
     v.opt_template(&format!("{p}.undo"), a.undo.as_deref(), scope);
     v.duration(&format!("{p}.timeout"), a.timeout.as_deref());
+}
+
+/// Planning: `/bin/sh -c` with the script, its values shell-quoted.
+pub fn plan<P: Planning>(a: &Shell, p: &mut P) -> Result<P::Out> {
+    let script = p.render_with(&a.script, Escape::Shell)?;
+    let undo = match &a.undo {
+        Some(u) => Some(sh(p.render_with(u, Escape::Shell)?)),
+        None => None,
+    };
+    p.command(Command {
+        argv: sh(script),
+        undo,
+        timeout: a.timeout.as_deref(),
+        mutating: a.mutating,
+        stdin: a.stdin.as_deref(),
+        env: &a.env,
+    })
+}
+
+fn sh(script: String) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), script]
 }
