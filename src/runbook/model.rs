@@ -1,13 +1,14 @@
 //! The typed runbook format. The JSON Schema in `schemas/` is generated from these types,
 //! so every field documented here is what editors complete and `runbook lint` accepts.
 
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::params::Param;
 use super::steps::service_reload::ServiceReload;
 pub use super::steps::{ACTION_NAMES, Action, Step};
 use crate::with_comparison;
-use indexmap::IndexMap;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 /// A remediation runbook: read-only checks, then steps chosen by conditions, then handlers.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -1,8 +1,10 @@
-//! The step types: one file each (its fields, and what lint, the planner and `runbook
-//! show` do with it), and the one list of them below, from which the `Step` fields, the
-//! `Action` enum, `ACTION_NAMES` and `Step::actions` are generated.
+//! The step types: one file each, named after the step's field, holding its fields
+//! struct, `lint`, `plan` and `describe`; and the one list of them below, from which the
+//! `Step` fields, the `Action` enum, `ACTION_NAMES`, `Step::actions` and the dispatch of
+//! `Action::lint`, `Action::plan` and `Action::describe` are generated.
 //!
-//! Adding a step type is one file here and one line in `step_types!` below.
+//! Adding a step type is one file here and one line in `step_types!` below (its doc
+//! comment is the field's description in the schema; the type is looked up in the file).
 
 use std::fmt::Write;
 
