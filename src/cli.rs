@@ -126,13 +126,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
         /// Only these fact groups (comma-separated).
-        #[arg(
-            long,
-            value_delimiter = ',',
-            value_name = "GROUP,...",
-            value_parser = clap::builder::PossibleValuesParser::new(crate::facts::GROUPS)
-        )]
-        only: Vec<String>,
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "GROUP,...")]
+        only: Vec<crate::facts::Group>,
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

@@ -96,8 +96,8 @@ proptest! {
 
     #[test]
     fn log_lines(lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20)) {
-        for kind in ["exim", "postfix", "qmail"] {
-            let mut scan = logs::Scan::new(kind, logs::Passwd::default());
+        for mta in runbook::facts::mta::ALL {
+            let mut scan = logs::Scan::new(Some(*mta), logs::Passwd::default());
             for line in &lines {
                 scan.line(line);
                 let _ = logs::minute_of_year(line);

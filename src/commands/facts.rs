@@ -4,12 +4,11 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::Output;
-use crate::facts::Facts;
+use crate::facts::{Facts, Group};
 use crate::report::escape::escape;
 use crate::report::style::Style;
 
-pub fn run(root: &std::path::Path, only: &[String], output: Output) -> Result<u8> {
-    // clap allows only known groups (crate::facts::GROUPS, also in `--help`).
+pub fn run(root: &std::path::Path, only: &[Group], output: Output) -> Result<u8> {
     let facts = Facts::new(&super::host_opts::host(root)?);
     let tree = facts.tree(only);
     match output {

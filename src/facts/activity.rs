@@ -8,10 +8,60 @@ use std::fs;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::logs::{Passwd, for_each_line};
 use crate::host::Host;
+
+/// The `activity` fact group. Its fields are null where no processes can be seen (a
+/// copied root), and `note` says so.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct ActivityFacts {
+    /// Connections to remote port 25, with pid, process, user and whether the process is the MTA
+    pub smtp_connections: Option<Vec<SmtpConnection>>,
+    /// Connections to remote port 25 made by processes other than the MTA
+    pub non_mta: Option<u64>,
+    /// Why nothing could be seen (absent when it could)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SmtpConnection {
+    /// The process holding the socket (0 when not found)
+    pub pid: u32,
+    /// Its name
+    pub process: String,
+    /// The socket's owner
+    pub user: String,
+    /// Remote address and port
+    pub remote: String,
+    /// Whether the process is a mail server's own
+    pub mta: bool,
+}
+
+/// The `sessions` fact group. Its fields are null where no processes can be seen, and
+/// `note` says so.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct SessionsFacts {
+    /// SSH sessions per user, with their utmp logins
+    pub users: Option<Vec<SessionCount>>,
+    /// Users with sshd sessions but no utmp login (likely hacked)
+    pub flagged: Option<Vec<String>>,
+    /// Why nothing could be seen (absent when it could)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionCount {
+    pub user: String,
+    /// sshd session processes of the user
+    pub sshd_sessions: u64,
+    /// The user's logins in utmp
+    pub logins: u64,
+}
 
 /// Process names of mail servers: their connections to port 25 are expected. Besides
 /// every MTA's own, `sendmail`, the submission interface they all provide.
@@ -26,29 +76,36 @@ fn is_mta_process(name: &str) -> bool {
 const CONNECTING: &[&str] = &["01", "02"];
 
 /// The `activity` group: processes other than the MTA talking to remote port 25.
-pub fn activity(host: &Host) -> Value {
+pub fn activity(host: &Host) -> ActivityFacts {
     let proc_dir = host.lexical("/proc");
     if !proc_dir.join("net/tcp").is_file() {
-        return json!({ "smtp_connections": null, "note": "no /proc under this root" });
+        return ActivityFacts {
+            note: Some("no /proc under this root".into()),
+            ..ActivityFacts::default()
+        };
     }
     let passwd = Passwd::read(host);
     let sockets = smtp_sockets(&proc_dir);
     let owners = socket_owners(&proc_dir);
-    let connections: Vec<Value> = sockets
+    let connections: Vec<SmtpConnection> = sockets
         .iter()
         .map(|s| {
             let (pid, process) = owners.get(&s.inode).cloned().unwrap_or_default();
-            json!({
-                "pid": pid,
-                "process": process,
-                "user": passwd.user(&s.uid),
-                "remote": s.remote,
-                "mta": is_mta_process(&process),
-            })
+            SmtpConnection {
+                pid,
+                mta: is_mta_process(&process),
+                process,
+                user: passwd.user(&s.uid),
+                remote: s.remote.clone(),
+            }
         })
         .collect();
-    let non_mta = connections.iter().filter(|c| c["mta"] == false).count();
-    json!({ "smtp_connections": connections, "non_mta": non_mta })
+    let non_mta = connections.iter().filter(|c| !c.mta).count() as u64;
+    ActivityFacts {
+        smtp_connections: Some(connections),
+        non_mta: Some(non_mta),
+        note: None,
+    }
 }
 
 struct Socket {
@@ -156,10 +213,13 @@ fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
 
 /// The `sessions` group: SSH sessions per user, and the users whose sshd processes have
 /// no login in utmp (article 003: such a user is likely hacked).
-pub fn sessions(host: &Host) -> Value {
+pub fn sessions(host: &Host) -> SessionsFacts {
     let proc_dir = host.lexical("/proc");
     if !proc_dir.is_dir() || processes(&proc_dir).is_empty() {
-        return json!({ "users": null, "flagged": null, "note": "no processes under this root" });
+        return SessionsFacts {
+            note: Some("no processes under this root".into()),
+            ..SessionsFacts::default()
+        };
     }
     let mut sshd: BTreeMap<String, u64> = BTreeMap::new();
     for (_, dir) in processes(&proc_dir) {
@@ -173,12 +233,24 @@ pub fn sessions(host: &Host) -> Value {
     let logins = utmp_logins(&host.lexical("/run/utmp"))
         .or_else(|| utmp_logins(&host.lexical("/var/run/utmp")));
     let logins = logins.unwrap_or_default();
-    let users: Vec<Value> = sshd
+    let users = sshd
         .iter()
-        .map(|(user, n)| json!({ "user": user, "sshd_sessions": n, "logins": logins.get(user).copied().unwrap_or(0) }))
+        .map(|(user, n)| SessionCount {
+            user: user.clone(),
+            sshd_sessions: *n,
+            logins: logins.get(user).copied().unwrap_or(0),
+        })
         .collect();
-    let flagged: Vec<&String> = sshd.keys().filter(|u| !logins.contains_key(*u)).collect();
-    json!({ "users": users, "flagged": flagged })
+    let flagged = sshd
+        .keys()
+        .filter(|u| !logins.contains_key(*u))
+        .cloned()
+        .collect();
+    SessionsFacts {
+        users: Some(users),
+        flagged: Some(flagged),
+        note: None,
+    }
 }
 
 /// The user of an sshd session process: `sshd: alice@pts/0`, `sshd: alice@notty`.

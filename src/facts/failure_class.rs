@@ -7,9 +7,39 @@
 use std::sync::LazyLock;
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// The classes, in the order they are tried.
 pub const CLASSES: &[&str] = &["dmarc", "blacklisted", "unknown_user", "spam", "other"];
+
+/// One value per failure class (counts, sample lines), in [`CLASSES`] order.
+#[derive(Debug, Default, Clone, Serialize, JsonSchema)]
+pub struct ByClass<T> {
+    /// Failures from the receiver's DMARC policy
+    pub dmarc: T,
+    /// Failures because the sending IP is on a blocklist
+    pub blacklisted: T,
+    /// Failures for mailboxes that do not exist
+    pub unknown_user: T,
+    /// Failures the receiver called spam
+    pub spam: T,
+    /// Other failures
+    pub other: T,
+}
+
+impl<T> ByClass<T> {
+    /// The value of a class of [`CLASSES`] (`other` for any other name).
+    pub fn get_mut(&mut self, class: &str) -> &mut T {
+        match class {
+            "dmarc" => &mut self.dmarc,
+            "blacklisted" => &mut self.blacklisted,
+            "unknown_user" => &mut self.unknown_user,
+            "spam" => &mut self.spam,
+            _ => &mut self.other,
+        }
+    }
+}
 
 /// One pattern per class, in `CLASSES` order; one pass over the text tries them all.
 static PATTERNS: LazyLock<RegexSet> = LazyLock::new(|| {
@@ -65,6 +95,25 @@ pub fn classify_bytes(text: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_class_has_its_own_slot() {
+        let mut by: ByClass<u64> = ByClass::default();
+        for (i, class) in CLASSES.iter().enumerate() {
+            *by.get_mut(class) = i as u64 + 1;
+        }
+        let json = serde_json::to_value(&by).unwrap();
+        let names: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, CLASSES, "fields in CLASSES order");
+        for (i, class) in CLASSES.iter().enumerate() {
+            assert_eq!(json[class], i as u64 + 1, "{class}");
+        }
+    }
 
     #[test]
     fn article_002_examples() {

@@ -6,9 +6,8 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use serde_json::{Value, json};
-
 use super::logs::Passwd;
+use super::queue::{Location, ScriptCount};
 use super::script_class::base_name;
 use crate::host::Host;
 
@@ -20,20 +19,21 @@ const MAX_DEPTH: usize = 16;
 const PER_SCRIPT: usize = 5;
 
 /// Add `locations` to each entry of `queue.top_scripts`.
-pub fn add_locations(host: &Host, scripts: &mut Value, document_roots: &[String], passwd: &Passwd) {
-    let Some(list) = scripts.as_array_mut() else {
-        return;
-    };
+pub fn add_locations(
+    host: &Host,
+    list: &mut [ScriptCount],
+    document_roots: &[String],
+    passwd: &Passwd,
+) {
     let wanted: HashSet<String> = list
         .iter()
-        .filter_map(|s| s["script"].as_str())
-        .map(|s| base_name(s).to_string())
+        .map(|s| base_name(&s.script).to_string())
         .filter(|s| !s.is_empty())
         .collect();
     if wanted.is_empty() {
         return;
     }
-    let mut found: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut found: HashMap<String, Vec<Location>> = HashMap::new();
     let mut budget = MAX_ENTRIES;
     let mut roots: Vec<&str> = document_roots
         .iter()
@@ -64,14 +64,12 @@ pub fn add_locations(host: &Host, scripts: &mut Value, document_roots: &[String]
         );
     }
     for entry in list {
-        let name = entry["script"]
-            .as_str()
-            .map(base_name)
-            .unwrap_or("")
-            .to_string();
-        let mut locations = found.remove(&name).unwrap_or_default();
+        let mut locations = found
+            .get(base_name(&entry.script))
+            .cloned()
+            .unwrap_or_default();
         locations.truncate(PER_SCRIPT);
-        entry["locations"] = Value::Array(locations);
+        entry.locations = locations;
     }
 }
 
@@ -80,7 +78,7 @@ fn walk(
     dir: &Path,
     depth: usize,
     wanted: &HashSet<String>,
-    found: &mut HashMap<String, Vec<Value>>,
+    found: &mut HashMap<String, Vec<Location>>,
     budget: &mut usize,
     passwd: &Passwd,
 ) {
@@ -111,12 +109,12 @@ fn walk(
             && wanted.contains(name)
             && let Ok(meta) = entry.metadata()
         {
-            found.entry(name.to_string()).or_default().push(json!({
-                "path": host.host_path(&entry.path()),
-                "uid": meta.uid(),
-                "user": passwd.user(&meta.uid().to_string()),
-                "mtime": meta.mtime(),
-            }));
+            found.entry(name.to_string()).or_default().push(Location {
+                path: host.host_path(&entry.path()),
+                uid: meta.uid(),
+                user: passwd.user(&meta.uid().to_string()),
+                mtime: meta.mtime(),
+            });
         }
     }
 }

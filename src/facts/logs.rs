@@ -7,38 +7,70 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use super::failure_class::{self, CLASSES};
-use super::mta::{self, LogEvent, Mta};
+use super::failure_class::{self, ByClass};
+use super::mta::{LogEvent, Mta};
 use crate::host::Host;
 
-/// Where the MTA of that name logs, most usual first; nowhere for a name no MTA has.
-fn candidates(kind: &str) -> &'static [&'static str] {
-    mta::by_name(kind).map_or(&[], |m| m.log_files())
+/// The `log` fact group: what the MTA's log says of deliveries and arrivals. Every field
+/// is null when no log was read, and `error` says why.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct LogFacts {
+    /// The MTA's log file that was read
+    pub file: Option<String>,
+    /// Lines read
+    pub lines: Option<u64>,
+    /// Lines longer than 64 KiB, passed over unread
+    pub skipped_lines: Option<u64>,
+    /// Delivery failures by class: spam, dmarc, unknown_user, blacklisted, other
+    pub failures: Option<ByClass<u64>>,
+    /// A few failure lines per class
+    pub samples: Option<ByClass<Vec<String>>>,
+    /// Messages submitted per local (or SMTP AUTH) user
+    pub arrivals_by_user: Option<Vec<UserCount>>,
+    /// Why no log was read (absent when one was)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserCount {
+    pub user: String,
+    pub count: u64,
+}
+
+impl LogFacts {
+    fn error(file: Option<&str>, reason: String) -> LogFacts {
+        LogFacts {
+            file: file.map(str::to_string),
+            error: Some(reason),
+            ..LogFacts::default()
+        }
+    }
 }
 
 /// Sample lines kept per failure class.
 const SAMPLES: usize = 3;
 const TOP: usize = 10;
 
-/// The `log` group for the host's MTA (`kind` from `mta.kind`).
-pub fn gather(host: &Host, kind: Option<&str>) -> Value {
-    let Some(kind) = kind else {
-        return json!({ "file": null, "error": "no mail server found" });
+/// The `log` group for the host's MTA (none when the host has no MTA runbook knows).
+pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
+    let Some(mta) = mta else {
+        return LogFacts::error(None, "no mail server found".into());
     };
-    let Some(file) = candidates(kind)
-        .iter()
-        .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
-    else {
-        return json!({ "file": null, "error": format!("no {kind} log found (looked in {})", candidates(kind).join(", ")) });
+    let Some(file) = log_file(host, mta) else {
+        let looked = mta.log_files().join(", ");
+        let kind = mta.name();
+        return LogFacts::error(None, format!("no {kind} log found (looked in {looked})"));
     };
     let passwd = Passwd::read(host);
     match host.resolve(file).and_then(File::open) {
         Ok(f) => {
             let size = f.metadata().map_or(0, |m| m.len());
             let progress = crate::progress::bar(size, 50_000_000, "reading the mail log", true);
-            let mut scan = Scan::new(kind, passwd);
+            let mut scan = Scan::new(Some(mta), passwd);
             let reader = BufReader::with_capacity(1 << 20, f);
             // Counting every line costs a clock read each: only when someone watches.
             if progress.is_hidden() {
@@ -47,9 +79,9 @@ pub fn gather(host: &Host, kind: Option<&str>) -> Value {
                 scan.read(progress.wrap_read(reader));
             }
             progress.finish_and_clear();
-            scan.to_json(file)
+            scan.facts(file)
         }
-        Err(e) => json!({ "file": file, "error": e.to_string() }),
+        Err(e) => LogFacts::error(Some(file), e.to_string()),
     }
 }
 
@@ -110,9 +142,9 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn new(kind: &str, passwd: Passwd) -> Scan {
+    pub fn new(mta: Option<&'static dyn Mta>, passwd: Passwd) -> Scan {
         Scan {
-            mta: mta::by_name(kind),
+            mta,
             passwd,
             lines: 0,
             skipped_lines: 0,
@@ -164,30 +196,35 @@ impl Scan {
         }
     }
 
-    pub fn to_json(&self, file: &str) -> Value {
-        let mut failures = Map::new();
-        let mut samples = Map::new();
-        for class in CLASSES {
-            failures.insert(
-                class.to_string(),
-                json!(self.failures.get(class).copied().unwrap_or(0)),
-            );
-            samples.insert(
-                class.to_string(),
-                json!(self.samples.get(class).cloned().unwrap_or_default()),
-            );
+    pub fn facts(&self, file: &str) -> LogFacts {
+        let mut failures = ByClass::default();
+        let mut samples: ByClass<Vec<String>> = ByClass::default();
+        for (class, n) in &self.failures {
+            *failures.get_mut(class) = *n;
+        }
+        for (class, lines) in &self.samples {
+            *samples.get_mut(class) = lines.clone();
         }
         let mut arrivals: Vec<(&String, &u64)> = self.arrivals.iter().collect();
         arrivals.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         arrivals.truncate(TOP);
-        json!({
-            "file": file,
-            "lines": self.lines,
-            "skipped_lines": self.skipped_lines,
-            "failures": failures,
-            "samples": samples,
-            "arrivals_by_user": arrivals.iter().map(|(u, c)| json!({"user": u, "count": c})).collect::<Vec<_>>(),
-        })
+        LogFacts {
+            file: Some(file.to_string()),
+            lines: Some(self.lines),
+            skipped_lines: Some(self.skipped_lines),
+            failures: Some(failures),
+            samples: Some(samples),
+            arrivals_by_user: Some(
+                arrivals
+                    .into_iter()
+                    .map(|(user, count)| UserCount {
+                        user: user.clone(),
+                        count: *count,
+                    })
+                    .collect(),
+            ),
+            error: None,
+        }
     }
 }
 
@@ -267,19 +304,19 @@ pub fn for_each_line(mut reader: impl BufRead, mut f: impl FnMut(&[u8])) -> u64 
     skipped
 }
 
-/// Find the MTA's log on the host (`kind` from `mta.kind`).
-pub fn log_file(host: &Host, kind: &str) -> Option<&'static str> {
-    candidates(kind)
+/// Find the MTA's log on the host.
+pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<&'static str> {
+    mta.log_files()
         .iter()
         .copied()
         .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
 }
 
 /// Read the whole log (for the minutes of its failures).
-pub fn scan(host: &Host, kind: &str) -> Option<Scan> {
-    let file = log_file(host, kind)?;
+pub fn scan(host: &Host, mta: &'static dyn Mta) -> Option<Scan> {
+    let file = log_file(host, mta)?;
     let f = File::open(host.resolve(file).ok()?).ok()?;
-    let mut scan = Scan::new(kind, Passwd::default());
+    let mut scan = Scan::new(Some(mta), Passwd::default());
     scan.read(BufReader::with_capacity(1 << 20, f));
     Some(scan)
 }
@@ -348,7 +385,7 @@ mod tests {
 
     fn scan(kind: &str, text: &[u8]) -> Scan {
         let mut s = Scan::new(
-            kind,
+            crate::facts::mta::by_name(kind),
             Passwd(HashMap::from([(
                 "33".to_string(),
                 ("www-data".to_string(), "/var/www".to_string()),
@@ -400,7 +437,7 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
         log.extend_from_slice(&good[..good.len() - 1]);
         // A small buffer, so lines span many fills.
         let s = {
-            let mut s = Scan::new("exim", Passwd::default());
+            let mut s = Scan::new(crate::facts::mta::by_name("exim"), Passwd::default());
             s.read(std::io::BufReader::with_capacity(1000, &log[..]));
             s
         };
@@ -415,7 +452,7 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
 
     #[test]
     fn distinct_users_are_bounded() {
-        let mut s = Scan::new("postfix", Passwd::default());
+        let mut s = Scan::new(crate::facts::mta::by_name("postfix"), Passwd::default());
         for i in 0..USERS_MAX + 10 {
             s.line(
                 format!(
@@ -426,7 +463,7 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
         }
         assert_eq!(s.arrivals.len(), USERS_MAX + 1);
         assert_eq!(s.arrivals.get(OTHER_USERS), Some(&10));
-        let mut s = Scan::new("postfix", Passwd::default());
+        let mut s = Scan::new(crate::facts::mta::by_name("postfix"), Passwd::default());
         let long = format!(
             "Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B: sasl_username={}é\n",
             "x".repeat(NAME_MAX - 1)

@@ -20,64 +20,145 @@ pub mod web;
 
 use std::cell::OnceCell;
 
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::host::Host;
+use mta::Mta;
 
 /// Fact groups. Each is gathered on first use, so a runbook pays only for what it reads.
-pub const GROUPS: &[&str] = &[
-    "mta", "panel", "queue", "log", "php", "web", "posts", "activity", "sessions",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Group {
+    /// Which mail server the host runs, and where its pieces are
+    Mta,
+    /// The hosting panel
+    Panel,
+    /// What sits in the mail queue and who put it there
+    Queue,
+    /// Delivery failures by class and arrivals by user, from the MTA's log
+    Log,
+    /// Every php.ini and its mail settings
+    Php,
+    /// The web server, Apache's config files and virtual hosts
+    Web,
+    /// POSTs in the web access logs around failed deliveries
+    Posts,
+    /// Connections to remote port 25 and their processes
+    Activity,
+    /// SSH sessions against utmp logins
+    Sessions,
+}
+
+impl Group {
+    /// Every group, in the order `runbook facts` prints them.
+    pub const ALL: [Group; 9] = [
+        Group::Mta,
+        Group::Panel,
+        Group::Queue,
+        Group::Log,
+        Group::Php,
+        Group::Web,
+        Group::Posts,
+        Group::Activity,
+        Group::Sessions,
+    ];
+
+    /// Its name in fact names (`queue` of `queue.total`) and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Mta => "mta",
+            Group::Panel => "panel",
+            Group::Queue => "queue",
+            Group::Log => "log",
+            Group::Php => "php",
+            Group::Web => "web",
+            Group::Posts => "posts",
+            Group::Activity => "activity",
+            Group::Sessions => "sessions",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    /// The JSON Schema of the group's value: its type's, so the catalogue lint checks
+    /// runbooks against cannot drift from what is gathered.
+    pub fn schema(self) -> schemars::Schema {
+        match self {
+            Group::Mta => schemars::schema_for!(mta::MtaFacts),
+            Group::Panel => schemars::schema_for!(mta::PanelFact),
+            Group::Queue => schemars::schema_for!(queue::QueueFacts),
+            Group::Log => schemars::schema_for!(logs::LogFacts),
+            Group::Php => schemars::schema_for!(php::PhpFacts),
+            Group::Web => schemars::schema_for!(web::WebFacts),
+            Group::Posts => schemars::schema_for!(posts::PostsFacts),
+            Group::Activity => schemars::schema_for!(activity::ActivityFacts),
+            Group::Sessions => schemars::schema_for!(activity::SessionsFacts),
+        }
+    }
+
+    fn index(self) -> usize {
+        Group::ALL.iter().position(|g| *g == self).unwrap_or(0)
+    }
+}
+
+/// A file a fact group could not read or parse, and why (never fatal).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UnreadableFile {
+    pub file: String,
+    pub reason: String,
+}
 
 /// The host's facts, gathered lazily by group.
 #[derive(Debug)]
 pub struct Facts {
     host: Host,
-    groups: Vec<(&'static str, OnceCell<Value>)>,
+    groups: [OnceCell<Value>; Group::ALL.len()],
 }
 
 impl Facts {
     pub fn new(host: &Host) -> Facts {
         Facts {
             host: host.clone(),
-            groups: GROUPS.iter().map(|g| (*g, OnceCell::new())).collect(),
+            groups: Default::default(),
         }
     }
 
     /// The value of a dotted fact name (`php.add_x_header`).
     pub fn get(&self, name: &str) -> Option<&Value> {
         let mut parts = name.split('.');
-        let group = self.group(parts.next()?)?;
+        let group = self.group(Group::from_name(parts.next()?)?);
         parts.try_fold(group, |v, k| v.get(k))
     }
 
     /// A whole group, gathered now if it was not yet.
-    pub fn group(&self, name: &str) -> Option<&Value> {
-        let (group, cell) = self.groups.iter().find(|(g, _)| *g == name)?;
-        Some(cell.get_or_init(|| self.gather(group)))
+    pub fn group(&self, group: Group) -> &Value {
+        self.groups[group.index()].get_or_init(|| self.gather(group))
     }
 
     /// The given groups (all when empty) as one JSON object.
-    pub fn tree(&self, only: &[String]) -> Map<String, Value> {
-        GROUPS
-            .iter()
-            .filter(|g| only.is_empty() || only.iter().any(|o| o == *g))
-            .filter_map(|g| Some((g.to_string(), self.group(g)?.clone())))
+    pub fn tree(&self, only: &[Group]) -> Map<String, Value> {
+        Group::ALL
+            .into_iter()
+            .filter(|g| only.is_empty() || only.contains(g))
+            .map(|g| (g.name().to_string(), self.group(g).clone()))
             .collect()
     }
 }
 
 impl Facts {
-    fn gather(&self, group: &str) -> Value {
+    fn gather(&self, group: Group) -> Value {
         let host = &self.host;
         match group {
-            "mta" => mta::gather(host),
-            "panel" => mta::panel(host),
-            "queue" => self.queue(),
-            "log" => logs::gather(host, self.get("mta.kind").and_then(Value::as_str)),
-            "php" => php::gather(host),
-            "web" => web::gather(host),
-            "posts" => {
+            Group::Mta => to_value(mta::gather(host)),
+            Group::Panel => to_value(mta::panel(host)),
+            Group::Queue => to_value(self.queue()),
+            Group::Log => to_value(logs::gather(host, self.mta())),
+            Group::Php => to_value(php::gather(host)),
+            Group::Web => to_value(web::gather(host)),
+            Group::Posts => {
                 let logs: Vec<String> = self
                     .get("web.access_logs")
                     .and_then(Value::as_array)
@@ -87,36 +168,34 @@ impl Facts {
                             .collect()
                     })
                     .unwrap_or_default();
-                posts::gather(host, self.get("mta.kind").and_then(Value::as_str), &logs)
+                to_value(posts::gather(host, self.mta(), &logs))
             }
-            "activity" => activity::activity(host),
-            "sessions" => activity::sessions(host),
-            _ => Value::Null,
+            Group::Activity => to_value(activity::activity(host)),
+            Group::Sessions => to_value(activity::sessions(host)),
         }
     }
 
-    /// The queue of whichever MTA the host runs.
-    fn queue(&self) -> Value {
-        let kind = self
-            .get("mta.kind")
+    /// The MTA the host runs, if runbook knows it.
+    fn mta(&self) -> Option<&'static dyn Mta> {
+        self.get("mta.kind")
             .and_then(Value::as_str)
-            .map(str::to_string);
+            .and_then(mta::by_name)
+    }
+
+    /// The queue of whichever MTA the host runs.
+    fn queue(&self) -> queue::QueueFacts {
         let spool = self
             .get("mta.spool")
             .and_then(Value::as_str)
             .and_then(|s| self.host.resolve(s).ok());
         let passwd = logs::Passwd::read(&self.host);
-        let mut queue = match (
-            kind.as_deref(),
-            kind.as_deref().and_then(mta::by_name),
-            spool,
-        ) {
+        let kind = self.get("mta.kind").and_then(Value::as_str);
+        let mut queue = match (kind, self.mta(), spool) {
             (_, Some(mta), Some(spool)) => mta.read_queue(&spool, &passwd),
-            (None, _, _) => serde_json::json!({ "total": null, "error": "no mail server found" }),
-            (Some(kind), _, _) => serde_json::json!({
-                "total": null,
-                "error": format!("no {kind} queue directory found"),
-            }),
+            (None, _, _) => queue::QueueFacts::error("no mail server found".into()),
+            (Some(kind), _, _) => {
+                queue::QueueFacts::error(format!("no {kind} queue directory found"))
+            }
         };
         // Where the sending scripts are: under the sites' document roots and /var/www, /home.
         let roots: Vec<String> = self
@@ -128,9 +207,15 @@ impl Facts {
                     .collect()
             })
             .unwrap_or_default();
-        if let Some(scripts) = queue.get_mut("top_scripts") {
+        if let Some(scripts) = &mut queue.top_scripts {
             locate::add_locations(&self.host, scripts, &roots, &passwd);
         }
         queue
     }
+}
+
+/// A group's value as runbooks read it. Our types have string keys and no
+/// non-finite numbers, so serializing cannot fail.
+fn to_value(group: impl Serialize) -> Value {
+    serde_json::to_value(group).unwrap_or(Value::Null)
 }

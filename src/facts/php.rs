@@ -1,33 +1,72 @@
 //! PHP facts: every php.ini on the host and its mail settings.
 
-use serde_json::{Map, Value, json};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::php_paths::{self, PhpIni};
 use crate::edit::ini;
 use crate::host::Host;
 
+/// The `php` fact group: every php.ini on the host and its mail settings.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PhpFacts {
+    /// Every php.ini found has mail.add_x_header = On (false when none is found)
+    pub add_x_header: bool,
+    /// Every php.ini found lists mail in disable_functions
+    pub mail_disabled: bool,
+    /// disable_functions per SAPI (`8.2/apache2`, `cli`, ...)
+    pub disable_functions: IndexMap<String, Vec<String>>,
+    /// sendmail_path per SAPI (null where unset: PHP's default /usr/sbin/sendmail -t -i)
+    pub sendmail_path: IndexMap<String, Option<String>>,
+    /// Every php.ini on the host (Debian, RHEL, Remi, cPanel, Plesk, CloudLinux, ISPmanager layouts), with its SAPI and mail settings
+    pub ini_files: Vec<PhpIniFacts>,
+}
+
+/// One php.ini and its mail settings.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PhpIniFacts {
+    /// Host path
+    pub path: String,
+    /// apache2, fpm, cgi, cli, user-cgi, or unknown (one php.ini for every SAPI)
+    pub sapi: String,
+    /// PHP version from the path, where it has one
+    pub version: Option<String>,
+    /// The layout it was found by (debian, rhel, cpanel, plesk, ispmanager-user, ...)
+    pub layout: String,
+    /// The site user a per-user php.ini belongs to; null for the server's own
+    pub user: Option<String>,
+    /// mail.add_x_header is On
+    pub add_x_header: bool,
+    /// mail is in disable_functions
+    pub mail_disabled: bool,
+    pub disable_functions: Vec<String>,
+    pub sendmail_path: Option<String>,
+    /// Why the file was not interpreted (then nothing is claimed set), or null
+    pub error: Option<String>,
+}
+
 /// The `php` fact group.
-pub fn gather(host: &Host) -> Value {
-    let files: Vec<Value> = php_paths::discover(host.root())
+pub fn gather(host: &Host) -> PhpFacts {
+    let files: Vec<PhpIniFacts> = php_paths::discover(host.root())
         .iter()
         .map(|f| describe(host, f))
         .collect();
-    let all =
-        |field: &str| !files.is_empty() && files.iter().all(|f| f[field] == Value::Bool(true));
-    let mut disable_functions = Map::new();
-    let mut sendmail_path = Map::new();
+    let all = |field: fn(&PhpIniFacts) -> bool| !files.is_empty() && files.iter().all(field);
+    let mut disable_functions = IndexMap::new();
+    let mut sendmail_path = IndexMap::new();
     for file in &files {
         let key = sapi_key(file);
-        disable_functions.insert(key.clone(), file["disable_functions"].clone());
-        sendmail_path.insert(key, file["sendmail_path"].clone());
+        disable_functions.insert(key.clone(), file.disable_functions.clone());
+        sendmail_path.insert(key, file.sendmail_path.clone());
     }
-    json!({
-        "add_x_header": all("add_x_header"),
-        "mail_disabled": all("mail_disabled"),
-        "disable_functions": disable_functions,
-        "sendmail_path": sendmail_path,
-        "ini_files": files,
-    })
+    PhpFacts {
+        add_x_header: all(|f| f.add_x_header),
+        mail_disabled: all(|f| f.mail_disabled),
+        disable_functions,
+        sendmail_path,
+        ini_files: files,
+    }
 }
 
 /// php.ini files larger than this are not read: Debian's php.ini-production is 73 KiB,
@@ -35,28 +74,29 @@ pub fn gather(host: &Host) -> Value {
 /// U+FFFD).
 pub const PHP_INI_MAX: u64 = 4 << 20;
 
-fn describe(host: &Host, file: &PhpIni) -> Value {
+fn describe(host: &Host, file: &PhpIni) -> PhpIniFacts {
     let path = file.path.to_string_lossy().into_owned();
-    let mut out = json!({
-        "path": path,
-        "sapi": file.sapi,
-        "version": file.version,
-        "layout": file.layout,
-        "user": file.user,
-    });
     let text = match host.read_max(&path, PHP_INI_MAX) {
         Ok(bytes) => interpretable(bytes.unwrap_or_default()),
         Err(e) => Err(e.to_string()),
+    };
+    let mut out = PhpIniFacts {
+        path,
+        sapi: file.sapi.clone(),
+        version: file.version.clone(),
+        layout: file.layout.clone(),
+        user: file.user.clone(),
+        add_x_header: false,
+        mail_disabled: false,
+        disable_functions: Vec::new(),
+        sendmail_path: None,
+        error: None,
     };
     let text = match text {
         Ok(text) => text,
         Err(reason) => {
             // Not interpreted: nothing is claimed to be set, and the reason says why.
-            out["add_x_header"] = json!(false);
-            out["mail_disabled"] = json!(false);
-            out["disable_functions"] = json!([]);
-            out["sendmail_path"] = Value::Null;
-            out["error"] = json!(reason);
+            out.error = Some(reason);
             return out;
         }
     };
@@ -69,11 +109,10 @@ fn describe(host: &Host, file: &PhpIni) -> Value {
         })
         .unwrap_or_default();
     // PHP treats On/1/yes/true as enabled; the default is Off.
-    out["add_x_header"] = json!(ini::get(&text, "mail.add_x_header").is_some_and(|v| is_on(&v)));
-    out["mail_disabled"] = json!(disabled.iter().any(|f| f.eq_ignore_ascii_case("mail")));
-    out["disable_functions"] = json!(disabled);
-    out["sendmail_path"] = json!(ini::get(&text, "sendmail_path"));
-    out["error"] = Value::Null;
+    out.add_x_header = ini::get(&text, "mail.add_x_header").is_some_and(|v| is_on(&v));
+    out.mail_disabled = disabled.iter().any(|f| f.eq_ignore_ascii_case("mail"));
+    out.disable_functions = disabled;
+    out.sendmail_path = ini::get(&text, "sendmail_path");
     out
 }
 
@@ -107,10 +146,10 @@ pub fn interpretable(mut bytes: Vec<u8>) -> Result<String, String> {
 }
 
 /// `8.2/apache2`, or just the SAPI when the layout has no version (RHEL's /etc/php.ini).
-fn sapi_key(file: &Value) -> String {
-    match file["version"].as_str() {
-        Some(v) => format!("{v}/{}", file["sapi"].as_str().unwrap_or("unknown")),
-        None => file["sapi"].as_str().unwrap_or("unknown").to_string(),
+fn sapi_key(file: &PhpIniFacts) -> String {
+    match &file.version {
+        Some(v) => format!("{v}/{}", file.sapi),
+        None => file.sapi.clone(),
     }
 }
 

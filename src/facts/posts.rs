@@ -6,10 +6,41 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::BufReader;
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::logs::{self, minute};
+use super::mta::Mta;
 use crate::host::Host;
+
+/// The `posts` fact group. Every field but `window_minutes` is null when the MTA's log
+/// could not be read, and `error` says why.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct PostsFacts {
+    /// Minutes before and after a failed delivery that count as around it
+    pub window_minutes: u32,
+    /// Minutes with failed deliveries in the MTA log
+    pub failure_minutes: Option<u64>,
+    /// The access logs read
+    pub access_logs: Option<Vec<String>>,
+    /// POSTs within the window of a failure
+    pub posts_near_failures: Option<u64>,
+    /// Access-log lines longer than 64 KiB, passed over unread
+    pub skipped_lines: Option<u64>,
+    /// POSTed URIs in the minutes around failed deliveries, with counts and log
+    pub top_uris: Option<Vec<UriCount>>,
+    /// Why no POSTs were matched (absent when they were)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UriCount {
+    pub uri: String,
+    pub count: u64,
+    /// The access log it was found in
+    pub log: String,
+}
 
 /// Minutes before and after a failure that count as "around" it.
 pub const WINDOW: u32 = 2;
@@ -18,9 +49,13 @@ const TOP: usize = 10;
 pub const URIS_MAX: usize = 50_000;
 pub const OTHER_URIS: &str = "(other URIs)";
 
-pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Value {
-    let Some(scan) = mta_kind.and_then(|k| logs::scan(host, k)) else {
-        return json!({ "top_uris": null, "error": "no mail log to take failure times from" });
+pub fn gather(host: &Host, mta: Option<&'static dyn Mta>, access_logs: &[String]) -> PostsFacts {
+    let Some(scan) = mta.and_then(|m| logs::scan(host, m)) else {
+        return PostsFacts {
+            window_minutes: WINDOW,
+            error: Some("no mail log to take failure times from".into()),
+            ..PostsFacts::default()
+        };
     };
     let near: BTreeSet<u32> = scan
         .failure_minutes
@@ -53,14 +88,19 @@ pub fn gather(host: &Host, mta_kind: Option<&str>, access_logs: &[String]) -> Va
     let mut top: Vec<((String, String), u64)> = counts.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     top.truncate(TOP);
-    json!({
-        "window_minutes": WINDOW,
-        "failure_minutes": scan.failure_minutes.len(),
-        "access_logs": access_logs,
-        "posts_near_failures": posts,
-        "skipped_lines": skipped_lines,
-        "top_uris": top.into_iter().map(|((uri, log), count)| json!({ "uri": uri, "count": count, "log": log })).collect::<Vec<_>>(),
-    })
+    PostsFacts {
+        window_minutes: WINDOW,
+        failure_minutes: Some(scan.failure_minutes.len() as u64),
+        access_logs: Some(access_logs.to_vec()),
+        posts_near_failures: Some(posts),
+        skipped_lines: Some(skipped_lines),
+        top_uris: Some(
+            top.into_iter()
+                .map(|((uri, log), count)| UriCount { uri, count, log })
+                .collect(),
+        ),
+        error: None,
+    }
 }
 
 /// A POST in combined (Apache, nginx) format: its minute of the year and path (query

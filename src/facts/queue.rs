@@ -3,12 +3,96 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
+use super::UnreadableFile;
 use super::exim_spool::Unreadable;
 use super::logs::{Passwd, truncate_to};
 use super::message::Message;
 use super::script_class;
+
+/// The `queue` fact group: what sits in the mail queue and who put it there. Every field
+/// is null when no queue could be read, and `error` says why.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct QueueFacts {
+    /// Messages in the queue
+    pub total: Option<u64>,
+    /// Frozen messages (exim) or messages on hold (postfix)
+    pub frozen: Option<u64>,
+    /// Arrival time of the oldest message (Unix seconds)
+    pub oldest: Option<i64>,
+    /// Arrival time of the newest message (Unix seconds)
+    pub newest: Option<i64>,
+    /// Envelope senders with the most messages (`<>` for bounces)
+    pub top_senders: Option<Vec<SenderCount>>,
+    /// Scripts named by X-PHP-Originating-Script, with their uid, message count, class (form, random, cron, unknown) and where files of that name are
+    pub top_scripts: Option<Vec<ScriptCount>>,
+    /// Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on qmail)
+    pub top_local_users: Option<Vec<LocalUserCount>>,
+    /// Messages without an X-PHP-Originating-Script header
+    pub without_script_header: Option<u64>,
+    /// Recipient domains with the most messages
+    pub top_recipient_domains: Option<Vec<DomainCount>>,
+    /// Queue files that could not be parsed, with reasons
+    pub unreadable: Option<Vec<UnreadableFile>>,
+    /// Why no queue could be read (absent when one was)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl QueueFacts {
+    /// No queue read, for this reason.
+    pub fn error(reason: String) -> QueueFacts {
+        QueueFacts {
+            error: Some(reason),
+            ..QueueFacts::default()
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SenderCount {
+    pub sender: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScriptCount {
+    /// The script's name as the header gives it
+    pub script: String,
+    /// The uid the header gives
+    pub uid: String,
+    pub count: u64,
+    /// form, random, cron (empty name) or unknown
+    pub class: String,
+    /// Files of that name under the document roots, /var/www and /home (at most five)
+    pub locations: Vec<Location>,
+}
+
+/// A file found on the host.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Location {
+    pub path: String,
+    pub uid: u32,
+    pub user: String,
+    /// Modification time (Unix seconds)
+    pub mtime: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LocalUserCount {
+    pub user: String,
+    pub uid: Option<u32>,
+    pub home: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainCount {
+    pub domain: String,
+    pub count: u64,
+}
 
 /// How many entries the top lists keep.
 const TOP: usize = 10;
@@ -48,7 +132,7 @@ pub(crate) fn summarize(
     files: &[(PathBuf, bool)],
     passwd: &Passwd,
     read: impl ReadMessage,
-) -> Value {
+) -> QueueFacts {
     // Reading 100k small files is syscall-bound: one thread per core.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -69,7 +153,7 @@ pub(crate) fn summarize(
     });
     progress.finish_and_clear();
     summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
-    summary.to_json(passwd)
+    summary.facts(passwd)
 }
 
 /// Queue reader threads at most: each holds at most one file's worth of the caps above.
@@ -261,33 +345,56 @@ impl Summary {
         users
     }
 
-    fn to_json(&self, passwd: &Passwd) -> Value {
-        let users: Vec<Value> = self
+    fn facts(&self, passwd: &Passwd) -> QueueFacts {
+        let users = self
             .local_users(passwd)
             .into_iter()
-            .map(|(user, (uid, count))| {
-                let home = uid.and_then(|u| passwd.home(&u.to_string()));
-                json!({ "user": user, "uid": uid, "home": home, "count": count })
+            .map(|(user, (uid, count))| LocalUserCount {
+                home: uid.and_then(|u| passwd.home(&u.to_string())),
+                user,
+                uid,
+                count,
             })
             .collect();
-        let scripts: Vec<Value> = top(&self.scripts)
+        let scripts = top(&self.scripts)
             .into_iter()
-            .map(|((script, uid), count)| {
-                json!({ "script": script, "uid": uid, "count": count, "class": script_class::classify(&script) })
+            .map(|((script, uid), count)| ScriptCount {
+                class: script_class::classify(&script).to_string(),
+                script,
+                uid,
+                count,
+                locations: Vec::new(),
             })
             .collect();
-        json!({
-            "total": self.total,
-            "frozen": self.frozen,
-            "oldest": self.oldest,
-            "newest": self.newest,
-            "top_senders": top(&self.senders).into_iter().map(|(s, c)| json!({"sender": s, "count": c})).collect::<Vec<_>>(),
-            "top_scripts": scripts,
-            "top_local_users": users,
-            "without_script_header": self.without_script_header,
-            "top_recipient_domains": top(&self.domains).into_iter().map(|(d, c)| json!({"domain": d, "count": c})).collect::<Vec<_>>(),
-            "unreadable": self.unreadable.iter().map(|u| json!({"file": u.file.display().to_string(), "reason": u.reason})).collect::<Vec<_>>(),
-        })
+        let senders = top(&self.senders)
+            .into_iter()
+            .map(|(sender, count)| SenderCount { sender, count })
+            .collect();
+        let domains = top(&self.domains)
+            .into_iter()
+            .map(|(domain, count)| DomainCount { domain, count })
+            .collect();
+        let unreadable = self
+            .unreadable
+            .iter()
+            .map(|u| UnreadableFile {
+                file: u.file.display().to_string(),
+                reason: u.reason.clone(),
+            })
+            .collect();
+        QueueFacts {
+            total: Some(self.total),
+            frozen: Some(self.frozen),
+            oldest: self.oldest,
+            newest: self.newest,
+            top_senders: Some(senders),
+            top_scripts: Some(scripts),
+            top_local_users: Some(users),
+            without_script_header: Some(self.without_script_header),
+            top_recipient_domains: Some(domains),
+            unreadable: Some(unreadable),
+            error: None,
+        }
     }
 }
 

@@ -1,4 +1,12 @@
-//! The names of all facts, so runbooks can be checked before any host is read.
+//! The catalogue of facts, so runbooks can be checked before any host is read. It is
+//! derived from the fact groups' types (their JSON Schemas, doc comments as
+//! descriptions), so it names exactly what `runbook facts` gathers.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+use super::Group;
 
 /// The shape of a fact's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,321 +24,186 @@ pub struct FactSpec {
     pub name: &'static str,
     pub kind: FactKind,
     pub description: &'static str,
-    /// For lists of maps: the fields of each element (usable as `{{item.FIELD}}`).
+    /// For lists of records: the fields of each element (usable as `{{item.FIELD}}`).
     pub item_fields: &'static [&'static str],
+    /// Whether the value may be null (not known on this host).
+    pub nullable: bool,
 }
 
-const PHP_INI_FIELDS: &[&str] = &[
-    "path",
-    "sapi",
-    "version",
-    "layout",
-    "user",
-    "add_x_header",
-    "disable_functions",
-    "mail_disabled",
-    "sendmail_path",
-    "error",
-];
-const VHOST_FIELDS: &[&str] = &[
-    "server_name",
-    "names",
-    "aliases",
-    "file",
-    "start_line",
-    "document_root",
-    "user",
-    "php_mode",
-    "sendmail_path",
-    "cgi_php_ini",
-];
-
-const SCRIPT_FIELDS: &[&str] = &["script", "uid", "count", "class"];
-
-/// A list fact whose elements are records with these fields (`{{item.FIELD}}`).
-const fn list(
-    name: &'static str,
-    description: &'static str,
-    item_fields: &'static [&'static str],
-) -> FactSpec {
-    FactSpec {
-        name,
-        kind: FactKind::List,
-        description,
-        item_fields,
-    }
+/// Every fact: each group's fields, and the fields of records within them
+/// (`log.failures.spam`). A group whose value is not a record (`panel`) is one fact.
+pub fn catalogue() -> &'static [FactSpec] {
+    static CATALOGUE: LazyLock<Vec<FactSpec>> = LazyLock::new(|| {
+        let mut out = Vec::new();
+        for group in Group::ALL {
+            let schema = group.schema();
+            let root = schema.as_value();
+            let walker = Walker {
+                defs: root.get("$defs").and_then(Value::as_object),
+            };
+            match walker.node(root).properties {
+                Some(properties) => {
+                    for (field, schema) in properties {
+                        walker.walk(&format!("{}.{field}", group.name()), schema, &mut out);
+                    }
+                }
+                None => walker.walk(group.name(), root, &mut out),
+            }
+        }
+        out
+    });
+    &CATALOGUE
 }
-
-/// A fact without item fields.
-const fn fact(name: &'static str, kind: FactKind, description: &'static str) -> FactSpec {
-    FactSpec {
-        name,
-        kind,
-        description,
-        item_fields: &[],
-    }
-}
-
-pub const FACTS: &[FactSpec] = &[
-    fact(
-        "mta.kind",
-        FactKind::Text,
-        "The mail server: exim, postfix, qmail, or null",
-    ),
-    fact(
-        "mta.binary",
-        FactKind::Text,
-        "Its main binary (/usr/sbin/exim4 on Debian)",
-    ),
-    fact("mta.config", FactKind::Text, "Its main config file"),
-    fact("mta.spool", FactKind::Text, "Its queue directory"),
-    fact(
-        "mta.running",
-        FactKind::Bool,
-        "Whether it runs (null under --root: no processes to see)",
-    ),
-    fact(
-        "mta.version",
-        FactKind::Text,
-        "Its package version, from dpkg",
-    ),
-    fact(
-        "panel",
-        FactKind::Text,
-        "The hosting panel: plesk, ispmanager, or null",
-    ),
-    fact("queue.total", FactKind::Integer, "Messages in the queue"),
-    fact("queue.frozen", FactKind::Integer, "Frozen messages (exim)"),
-    fact(
-        "queue.oldest",
-        FactKind::Integer,
-        "Arrival time of the oldest message (Unix seconds)",
-    ),
-    fact(
-        "queue.newest",
-        FactKind::Integer,
-        "Arrival time of the newest message (Unix seconds)",
-    ),
-    list(
-        "queue.top_senders",
-        "Envelope senders with the most messages (`<>` for bounces)",
-        &["sender", "count"],
-    ),
-    FactSpec {
-        name: "queue.top_scripts",
-        kind: FactKind::List,
-        description: "Scripts named by X-PHP-Originating-Script, with their uid, message count and class (form, random, cron, unknown)",
-        item_fields: SCRIPT_FIELDS,
-    },
-    list(
-        "queue.top_local_users",
-        "Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on qmail)",
-        &["user", "uid", "home", "count"],
-    ),
-    fact(
-        "queue.without_script_header",
-        FactKind::Integer,
-        "Messages without an X-PHP-Originating-Script header",
-    ),
-    list(
-        "queue.top_recipient_domains",
-        "Recipient domains with the most messages",
-        &["domain", "count"],
-    ),
-    list(
-        "queue.unreadable",
-        "Queue files that could not be parsed, with reasons",
-        &["file", "reason"],
-    ),
-    fact(
-        "log.file",
-        FactKind::Text,
-        "The MTA's log file that was read",
-    ),
-    fact("log.lines", FactKind::Integer, "Lines read"),
-    fact(
-        "log.skipped_lines",
-        FactKind::Integer,
-        "Lines longer than 64 KiB, passed over unread",
-    ),
-    fact(
-        "log.failures",
-        FactKind::Map,
-        "Delivery failures by class: spam, dmarc, unknown_user, blacklisted, other",
-    ),
-    fact(
-        "log.failures.spam",
-        FactKind::Integer,
-        "Failures the receiver called spam",
-    ),
-    fact(
-        "log.failures.dmarc",
-        FactKind::Integer,
-        "Failures from the receiver's DMARC policy",
-    ),
-    fact(
-        "log.failures.unknown_user",
-        FactKind::Integer,
-        "Failures for mailboxes that do not exist",
-    ),
-    fact(
-        "log.failures.blacklisted",
-        FactKind::Integer,
-        "Failures because the sending IP is on a blocklist",
-    ),
-    fact("log.failures.other", FactKind::Integer, "Other failures"),
-    fact(
-        "log.samples",
-        FactKind::Map,
-        "A few failure lines per class",
-    ),
-    fact(
-        "log.samples.spam",
-        FactKind::List,
-        "Sample lines of spam rejections",
-    ),
-    fact(
-        "log.samples.dmarc",
-        FactKind::List,
-        "Sample lines of DMARC rejections",
-    ),
-    fact(
-        "log.samples.unknown_user",
-        FactKind::List,
-        "Sample lines of unknown-mailbox failures",
-    ),
-    fact(
-        "log.samples.blacklisted",
-        FactKind::List,
-        "Sample lines of blocklist rejections",
-    ),
-    fact(
-        "log.samples.other",
-        FactKind::List,
-        "Sample lines of other failures",
-    ),
-    fact(
-        "web.access_logs",
-        FactKind::List,
-        "Web access logs found (Apache CustomLog, nginx access_log, usual places)",
-    ),
-    list(
-        "posts.top_uris",
-        "POSTed URIs in the minutes around failed deliveries, with counts and log",
-        &["uri", "count", "log"],
-    ),
-    fact(
-        "posts.posts_near_failures",
-        FactKind::Integer,
-        "POSTs within the window of a failure",
-    ),
-    fact(
-        "posts.skipped_lines",
-        FactKind::Integer,
-        "Access-log lines longer than 64 KiB, passed over unread",
-    ),
-    fact(
-        "posts.failure_minutes",
-        FactKind::Integer,
-        "Minutes with failed deliveries in the MTA log",
-    ),
-    list(
-        "activity.smtp_connections",
-        "Connections to remote port 25, with pid, process, user and whether the process is the MTA",
-        &["pid", "process", "user", "remote", "mta"],
-    ),
-    fact(
-        "activity.non_mta",
-        FactKind::Integer,
-        "Connections to remote port 25 made by processes other than the MTA",
-    ),
-    list(
-        "sessions.users",
-        "SSH sessions per user, with their utmp logins",
-        &["user", "sshd_sessions", "logins"],
-    ),
-    fact(
-        "sessions.flagged",
-        FactKind::List,
-        "Users with sshd sessions but no utmp login (likely hacked)",
-    ),
-    list(
-        "log.arrivals_by_user",
-        "Messages submitted per local (or SMTP AUTH) user",
-        &["user", "count"],
-    ),
-    FactSpec {
-        name: "php.ini_files",
-        kind: FactKind::List,
-        description: "Every php.ini on the host (Debian, RHEL, Remi, cPanel, Plesk, CloudLinux, ISPmanager layouts), with its SAPI and mail settings",
-        item_fields: PHP_INI_FIELDS,
-    },
-    FactSpec {
-        name: "php.add_x_header",
-        kind: FactKind::Bool,
-        description: "Every php.ini found has mail.add_x_header = On (false when none is found)",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "php.mail_disabled",
-        kind: FactKind::Bool,
-        description: "Every php.ini found lists mail in disable_functions",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "php.disable_functions",
-        kind: FactKind::Map,
-        description: "disable_functions per SAPI (`8.2/apache2`, `cli`, ...)",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "php.sendmail_path",
-        kind: FactKind::Map,
-        description: "sendmail_path per SAPI (null where unset: PHP's default /usr/sbin/sendmail -t -i)",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "web.server",
-        kind: FactKind::Text,
-        description: "Web server found: apache, nginx, apache+nginx, or null",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "web.apache_config",
-        kind: FactKind::Text,
-        description: "Apache's main config file (apache2.conf or httpd.conf), or null",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "web.apache_files",
-        kind: FactKind::List,
-        description: "Apache config files: the main one, then every file it includes",
-        item_fields: &[],
-    },
-    list(
-        "web.unreadable",
-        "Apache config files not read (larger than 16 MiB, or an I/O error), with reasons",
-        &["file", "reason"],
-    ),
-    FactSpec {
-        name: "web.server_names",
-        kind: FactKind::List,
-        description: "Every ServerName and ServerAlias of the Apache virtual hosts",
-        item_fields: &[],
-    },
-    FactSpec {
-        name: "web.vhosts",
-        kind: FactKind::List,
-        description: "Apache virtual hosts with their names, file, user, PHP mode and sendmail_path",
-        item_fields: VHOST_FIELDS,
-    },
-];
 
 pub fn spec(name: &str) -> Option<&'static FactSpec> {
-    FACTS.iter().find(|f| f.name == name)
+    catalogue().iter().find(|f| f.name == name)
 }
 
 /// The group a fact belongs to (`php` for `php.ini_files`): groups are gathered together.
 pub fn group(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
+}
+
+/// The catalogue lives for the whole process: its names are leaked once, so lint can
+/// hold `&'static str`s as it did when the catalogue was a constant.
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+struct Walker<'a> {
+    defs: Option<&'a Map<String, Value>>,
+}
+
+/// A schema with `$ref`s followed and `Option`'s null alternative taken off.
+struct Node<'a> {
+    kind: FactKind,
+    nullable: bool,
+    description: Option<&'a str>,
+    properties: Option<&'a Map<String, Value>>,
+    items: Option<&'a Value>,
+}
+
+impl<'a> Walker<'a> {
+    fn walk(&self, name: &str, schema: &'a Value, out: &mut Vec<FactSpec>) {
+        let node = self.node(schema);
+        let item_fields: Vec<&'static str> = match (node.kind, node.items) {
+            (FactKind::List, Some(items)) => self
+                .node(items)
+                .properties
+                .into_iter()
+                .flat_map(|p| p.keys())
+                .map(|k| leak(k.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.push(FactSpec {
+            name: leak(name.to_string()),
+            kind: node.kind,
+            description: leak(node.description.unwrap_or_default().to_string()),
+            item_fields: Box::leak(item_fields.into_boxed_slice()),
+            nullable: node.nullable,
+        });
+        if node.kind == FactKind::Map
+            && let Some(properties) = node.properties
+        {
+            for (field, schema) in properties {
+                self.walk(&format!("{name}.{field}"), schema, out);
+            }
+        }
+    }
+
+    fn node(&self, schema: &'a Value) -> Node<'a> {
+        let mut nullable = false;
+        let mut description = schema.get("description").and_then(Value::as_str);
+        let mut schema = schema;
+        loop {
+            if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+                let def = target
+                    .strip_prefix("#/$defs/")
+                    .and_then(|name| self.defs?.get(name));
+                match def {
+                    Some(def) => schema = def,
+                    None => break,
+                }
+            } else if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
+                // `Option<T>`: T or null.
+                let (nulls, others): (Vec<&Value>, Vec<&Value>) = any
+                    .iter()
+                    .partition(|s| s.get("type").and_then(Value::as_str) == Some("null"));
+                nullable |= !nulls.is_empty();
+                match others[..] {
+                    [one] => schema = one,
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+            description = description.or(schema.get("description").and_then(Value::as_str));
+        }
+        let types: Vec<&str> = match schema.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        nullable |= types.contains(&"null");
+        let kind = match types.iter().find(|t| **t != "null").copied() {
+            Some("boolean") => FactKind::Bool,
+            Some("integer" | "number") => FactKind::Integer,
+            Some("array") => FactKind::List,
+            Some("object") => FactKind::Map,
+            _ => FactKind::Text,
+        };
+        Node {
+            kind,
+            nullable,
+            description,
+            properties: schema.get("properties").and_then(Value::as_object),
+            items: schema.get("items"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_described() {
+        let mut seen = std::collections::HashSet::new();
+        for fact in catalogue() {
+            assert!(seen.insert(fact.name), "{} twice", fact.name);
+            assert!(
+                !fact.description.is_empty(),
+                "{} has no description",
+                fact.name
+            );
+        }
+    }
+
+    #[test]
+    fn kinds_and_item_fields_come_from_the_types() {
+        let kind = |name: &str| spec(name).map(|s| s.kind);
+        assert_eq!(kind("mta.kind"), Some(FactKind::Text));
+        assert_eq!(kind("mta.running"), Some(FactKind::Bool));
+        assert_eq!(kind("panel"), Some(FactKind::Text));
+        assert_eq!(kind("queue.total"), Some(FactKind::Integer));
+        assert_eq!(kind("log.failures"), Some(FactKind::Map));
+        assert_eq!(kind("log.failures.spam"), Some(FactKind::Integer));
+        assert_eq!(kind("log.samples.spam"), Some(FactKind::List));
+        assert_eq!(kind("php.sendmail_path"), Some(FactKind::Map));
+        assert_eq!(
+            kind("php.sendmail_path.cli"),
+            None,
+            "keys of a map are the host's"
+        );
+        let scripts = spec("queue.top_scripts").unwrap();
+        assert_eq!(scripts.kind, FactKind::List);
+        assert_eq!(
+            scripts.item_fields,
+            ["script", "uid", "count", "class", "locations"]
+        );
+        assert!(spec("mta.running").unwrap().nullable);
+        assert!(!spec("php.add_x_header").unwrap().nullable);
+        assert!(spec("queue.error").is_some());
+    }
 }

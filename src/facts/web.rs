@@ -1,13 +1,55 @@
 //! Web server facts: Apache's config files and virtual hosts, nginx presence.
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
-use super::apache_files;
+use super::{UnreadableFile, apache_files};
 use crate::edit::apache::{self, PhpMode, VirtualHost};
 use crate::host::Host;
 
+/// The `web` fact group: the web server, Apache's config files and virtual hosts.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WebFacts {
+    /// Web server found: apache, nginx, apache+nginx, or null
+    pub server: Option<String>,
+    /// Web access logs found (Apache CustomLog, nginx access_log, usual places)
+    pub access_logs: Vec<String>,
+    /// Every ServerName and ServerAlias of the Apache virtual hosts
+    pub server_names: Vec<String>,
+    /// Apache's main config file (apache2.conf or httpd.conf), or null
+    pub apache_config: Option<String>,
+    /// Apache config files: the main one, then every file it includes
+    pub apache_files: Vec<String>,
+    /// Apache config files not read (larger than 16 MiB, or an I/O error) or not parsed, with reasons
+    pub unreadable: Vec<UnreadableFile>,
+    /// Apache virtual hosts with their names, file, user, PHP mode and sendmail_path
+    pub vhosts: Vec<Vhost>,
+}
+
+/// One Apache `<VirtualHost>`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Vhost {
+    pub server_name: Option<String>,
+    /// ServerName and ServerAlias, lowercase, without a port
+    pub names: Vec<String>,
+    pub aliases: Vec<String>,
+    /// The file that holds it (a sites-enabled link resolved)
+    pub file: String,
+    /// The line of `<VirtualHost`
+    pub start_line: usize,
+    pub document_root: Option<String>,
+    /// The site user (SuexecUserGroup, AssignUserID)
+    pub user: Option<String>,
+    /// mod_php, cgi, fpm or unknown
+    pub php_mode: String,
+    /// php_admin_value sendmail_path in the VirtualHost
+    pub sendmail_path: Option<String>,
+    /// The per-user php.ini a CGI-mode site runs with
+    pub cgi_php_ini: Option<String>,
+}
+
 /// The `web` fact group.
-pub fn gather(host: &Host) -> Value {
+pub fn gather(host: &Host) -> WebFacts {
     let layout = apache_files::discover(host.root());
     let nginx = host.lexical("/etc/nginx/nginx.conf").is_file();
     let server = match (layout.is_some(), nginx) {
@@ -15,13 +57,17 @@ pub fn gather(host: &Host) -> Value {
         (true, false) => Some("apache"),
         (false, true) => Some("nginx"),
         (false, false) => None,
-    };
+    }
+    .map(str::to_string);
     let mut vhosts = Vec::new();
     let mut files = Vec::new();
-    let mut unreadable: Vec<Value> = layout.as_ref().map_or(Vec::new(), |l| {
+    let mut unreadable: Vec<UnreadableFile> = layout.as_ref().map_or(Vec::new(), |l| {
         l.unreadable
             .iter()
-            .map(|(file, reason)| json!({ "file": file.to_string_lossy(), "reason": reason }))
+            .map(|(file, reason)| UnreadableFile {
+                file: file.to_string_lossy().into_owned(),
+                reason: reason.clone(),
+            })
             .collect()
     });
     if let Some(layout) = &layout {
@@ -35,17 +81,20 @@ pub fn gather(host: &Host) -> Value {
                             .iter()
                             .map(|vh| describe(host, &path, vh)),
                     ),
-                    Err(reason) => unreadable.push(json!({ "file": path, "reason": reason })),
+                    Err(reason) => unreadable.push(UnreadableFile {
+                        file: path.clone(),
+                        reason,
+                    }),
                 }
             }
             files.push(path);
         }
     }
     // In first-seen order; a set to find the seen ones (a list made this quadratic).
-    let mut server_names: Vec<Value> = Vec::new();
+    let mut server_names: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for vhost in &vhosts {
-        for name in vhost["names"].as_array().into_iter().flatten() {
+        for name in &vhost.names {
             if server_names.len() < SERVER_NAMES_MAX && seen.insert(name.as_str()) {
                 server_names.push(name.clone());
             }
@@ -57,15 +106,17 @@ pub fn gather(host: &Host) -> Value {
             .as_ref()
             .map(|l| (l.server_root.to_string_lossy().into_owned(), &files)),
     );
-    json!({
-        "server": server,
-        "access_logs": access_logs,
-        "server_names": server_names,
-        "apache_config": layout.as_ref().map(|l| l.main_config.to_string_lossy().into_owned()),
-        "apache_files": files,
-        "unreadable": unreadable,
-        "vhosts": vhosts,
-    })
+    WebFacts {
+        server,
+        access_logs,
+        server_names,
+        apache_config: layout
+            .as_ref()
+            .map(|l| l.main_config.to_string_lossy().into_owned()),
+        apache_files: files,
+        unreadable,
+        vhosts,
+    }
 }
 
 /// An Apache file is parsed only within these: the parser holds every line and word
@@ -96,7 +147,7 @@ fn parse_cost(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Value {
+fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Vhost {
     let php_mode = match vh.php_mode {
         PhpMode::ModPhp => "mod_php",
         PhpMode::Cgi => "cgi",
@@ -117,19 +168,19 @@ fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Value {
         .map(|n| n.split(':').next().unwrap_or(n).to_ascii_lowercase())
         .collect();
     let aliases = &vh.server_aliases[..vh.server_aliases.len().min(NAMES_PER_VHOST_MAX)];
-    json!({
-        "server_name": vh.server_name,
-        "names": names,
-        "aliases": aliases,
+    Vhost {
+        server_name: vh.server_name.clone(),
+        names,
+        aliases: aliases.to_vec(),
         // Edits go to the file that really holds the text, not to a sites-enabled link.
-        "file": host.resolve_host(file).unwrap_or_else(|_| file.to_string()),
-        "start_line": vh.start_line,
-        "document_root": vh.document_root,
-        "user": vh.suexec_user,
-        "php_mode": php_mode,
-        "sendmail_path": sendmail_path,
-        "cgi_php_ini": cgi_php_ini(host, vh),
-    })
+        file: host.resolve_host(file).unwrap_or_else(|_| file.to_string()),
+        start_line: vh.start_line,
+        document_root: vh.document_root.clone(),
+        user: vh.suexec_user.clone(),
+        php_mode: php_mode.to_string(),
+        sendmail_path,
+        cgi_php_ini: cgi_php_ini(host, vh),
+    }
 }
 
 /// The per-user php.ini a CGI-mode site runs with: in the directory its

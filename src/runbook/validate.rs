@@ -11,7 +11,7 @@ use super::model::{Action, Runbook, Step};
 use super::params::{ParamType, parse_duration};
 use super::steps::service_reload;
 use super::template::{Template, TemplateError};
-use crate::facts::spec::{FACTS, FactKind, spec};
+use crate::facts::spec::{FactKind, catalogue, spec};
 
 /// Finds another runbook by id (for `include`).
 pub type Resolve<'a> = dyn Fn(&str) -> Option<&'a Loaded> + 'a;
@@ -361,7 +361,7 @@ impl<'a> Validator<'a> {
 
     pub(crate) fn fact(&mut self, path: &str, name: &str) {
         if spec(name).is_none() {
-            let names = FACTS.iter().map(|f| f.name);
+            let names = catalogue().iter().map(|f| f.name);
             self.value_suggest(
                 path,
                 Code::UnknownFact,

@@ -251,3 +251,28 @@ fn templates_as_plain_arguments_stay_clean() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     crate::assert_contains!(out.stdout, "0 errors, 0 warnings");
 }
+
+/// Every fact `runbook facts` prints may be used: the script locations the queue group
+/// adds, and the fields that say why a group is empty (the catalogue once drifted).
+#[test]
+fn every_gathered_fact_passes_lint() {
+    let rb = r#"# yaml-language-server: $schema=x
+id: gathered
+title: Facts the queue and log groups print
+checks:
+  - id: no-queue
+    title: No queue was read
+    fact: queue.error
+    contains: cannot
+steps:
+  - id: where
+    title: Where each script is
+    for_each: { fact: queue.top_scripts }
+    manual: { text: "{{item.script}} at {{item.locations}}" }
+  - id: window
+    title: The posts window
+    manual: { text: "{{posts.window_minutes}} minutes, {{log.error}}" }
+"#;
+    let out = Test::new().runbook(rb).run_args(&["lint"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}

@@ -3,12 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::exim_spool;
 use crate::facts::logs::{Passwd, field};
-use crate::facts::queue::{Failed, Longer, read_head, summarize};
+use crate::facts::queue::{Failed, Longer, QueueFacts, read_head, summarize};
 use crate::host::Host;
 
 pub struct Exim;
@@ -62,7 +60,7 @@ impl Mta for Exim {
     /// A running exim knows its spool best (`exim -bP spool_directory`): asked only on
     /// the live host, where the binary and its config are the ones that run.
     fn configured_spool(&self, host: &Host, binary: &str) -> Option<String> {
-        if !host.is_live() || super::running(host, LAYOUT.processes) != Value::Bool(true) {
+        if !host.is_live() || super::running(host, LAYOUT.processes) != Some(true) {
             return None;
         }
         let argv = [binary.to_string(), "-bP".into(), "spool_directory".into()];
@@ -72,7 +70,7 @@ impl Mta for Exim {
             .flatten()
     }
 
-    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts {
         read_queue(spool, passwd)
     }
 
@@ -121,11 +119,12 @@ impl Mta for Exim {
 }
 
 /// Read every message of an exim spool (`spool` is its real path) and summarize.
-pub fn read_queue(spool: &Path, passwd: &Passwd) -> Value {
+pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
     let files = match exim_spool::header_files(spool) {
         Ok(files) => files,
         Err(e) => {
-            return json!({ "total": null, "error": format!("cannot read {}: {e}", spool.join("input").display()) });
+            let input = spool.join("input");
+            return QueueFacts::error(format!("cannot read {}: {e}", input.display()));
         }
     };
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
@@ -216,14 +215,9 @@ mod tests {
         fs::write(input.join("1xVHSh-0001Zz-1g-H"), &big).unwrap();
         assert!(exim_spool::parse(&big).is_ok(), "it would parse if read");
         let q = read_queue(dir.path(), &Passwd::default());
-        assert_eq!(q["total"], valid);
-        let unreadable = q["unreadable"].as_array().unwrap();
+        assert_eq!(q.total, Some(valid));
+        let unreadable = q.unreadable.unwrap();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");
-        assert!(
-            unreadable[0]["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with("larger than")
-        );
+        assert!(unreadable[0].reason.starts_with("larger than"));
     }
 }

@@ -12,9 +12,11 @@ pub mod qmail;
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::logs::Passwd;
+use super::queue::QueueFacts;
 use crate::host::Host;
 
 /// The MTAs runbook reads natively.
@@ -69,7 +71,7 @@ pub trait Mta: Sync {
         None
     }
     /// The `queue` group from the queue at `spool` (its real path).
-    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value;
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts;
     /// Where it logs, most usual first.
     fn log_files(&self) -> &'static [&'static str];
     /// What a log line means; `body` is `raw` without a syslog prefix.
@@ -97,61 +99,91 @@ pub fn by_name(name: &str) -> Option<&'static dyn Mta> {
     ALL.iter().copied().find(|m| m.name() == name)
 }
 
+/// The `mta` fact group: which mail server the host runs, and where its pieces are.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct MtaFacts {
+    /// The mail server: exim, postfix, qmail, or null
+    pub kind: Option<String>,
+    /// Its main binary (/usr/sbin/exim4 on Debian)
+    pub binary: Option<String>,
+    /// Its main config file
+    pub config: Option<String>,
+    /// Its queue directory
+    pub spool: Option<String>,
+    /// Whether it runs (null under --root: no processes to see)
+    pub running: Option<bool>,
+    /// Its package version, from dpkg
+    pub version: Option<String>,
+}
+
 /// The `mta` fact group.
-pub fn gather(host: &Host) -> Value {
+pub fn gather(host: &Host) -> MtaFacts {
     let exists = |p: &str| host.resolve(p).is_ok_and(|r| r.exists());
     let first = |paths: &[&'static str]| paths.iter().copied().find(|p| exists(p));
     let Some((mta, binary)) = ALL
         .iter()
         .find_map(|m| Some((*m, first(m.layout().binaries)?)))
     else {
-        return json!({ "kind": null, "binary": null, "config": null, "spool": null, "running": null, "version": null });
+        return MtaFacts::default();
     };
     let layout = mta.layout();
-    json!({
-        "kind": mta.name(),
-        "binary": binary,
-        "config": first(layout.configs),
-        "spool": mta.configured_spool(host, binary).or_else(|| first(layout.spools).map(str::to_string)),
-        "running": running(host, layout.processes),
-        "version": package_version(host, layout.package),
+    MtaFacts {
+        kind: Some(mta.name().to_string()),
+        binary: Some(binary.to_string()),
+        config: first(layout.configs).map(str::to_string),
+        spool: mta
+            .configured_spool(host, binary)
+            .or_else(|| first(layout.spools).map(str::to_string)),
+        running: running(host, layout.processes),
+        version: package_version(host, layout.package),
+    }
+}
+
+/// The hosting panel that manages the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Panel {
+    Plesk,
+    Ispmanager,
+}
+
+/// The `panel` fact: the hosting panel (plesk, ispmanager), or null.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(description = "The hosting panel: plesk, ispmanager, or null")]
+pub struct PanelFact(pub Option<Panel>);
+
+/// The `panel` fact: `plesk`, `ispmanager` or null.
+pub fn panel(host: &Host) -> PanelFact {
+    let exists = |p: &str| host.resolve(p).is_ok_and(|r| r.exists());
+    PanelFact(if exists("/usr/local/psa") || exists("/opt/psa") {
+        Some(Panel::Plesk)
+    } else if exists("/usr/local/mgr5") || exists("/usr/local/ispmgr") {
+        Some(Panel::Ispmanager)
+    } else {
+        None
     })
 }
 
-/// The `panel` fact: `plesk`, `ispmanager` or null.
-pub fn panel(host: &Host) -> Value {
-    let exists = |p: &str| host.resolve(p).is_ok_and(|r| r.exists());
-    if exists("/usr/local/psa") || exists("/opt/psa") {
-        json!("plesk")
-    } else if exists("/usr/local/mgr5") || exists("/usr/local/ispmgr") {
-        json!("ispmanager")
-    } else {
-        Value::Null
-    }
-}
-
 /// Whether a process of that name runs; only knowable on the live host (`/proc`).
-pub fn running(host: &Host, names: &[&str]) -> Value {
+pub fn running(host: &Host, names: &[&str]) -> Option<bool> {
     if !host.is_live() {
-        return Value::Null;
+        return None;
     }
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Value::Null;
-    };
+    let procs = std::fs::read_dir("/proc").ok()?;
     let found = procs.flatten().any(|p| {
         std::fs::read_to_string(p.path().join("comm"))
             .is_ok_and(|comm| names.contains(&comm.trim()))
     });
-    Value::Bool(found)
+    Some(found)
 }
 
 /// dpkg's status file is not read past this (a full desktop install's is about 5 MiB).
 pub const DPKG_STATUS_MAX: u64 = 64 << 20;
 
 /// The installed version from dpkg's status file (Debian, Ubuntu).
-fn package_version(host: &Host, package: &str) -> Value {
+fn package_version(host: &Host, package: &str) -> Option<String> {
     let Ok(Some(status)) = host.read_max("/var/lib/dpkg/status", DPKG_STATUS_MAX) else {
-        return Value::Null;
+        return None;
     };
     let status = String::from_utf8_lossy(&status);
     let header = format!("Package: {package}\n");
@@ -159,8 +191,7 @@ fn package_version(host: &Host, package: &str) -> Value {
         .split("\n\n")
         .find(|stanza| stanza.starts_with(&header) || stanza.contains(&format!("\n{header}")))
         .and_then(|stanza| stanza.lines().find_map(|l| l.strip_prefix("Version: ")))
-        .map(|v| json!(v))
-        .unwrap_or(Value::Null)
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -190,7 +221,7 @@ mod tests {
             b"Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B: client=x, sasl_username=u\n",
             b"Jun 25 01:23:45 vh84 qmail: 1593037425.1 delivery 12: failure: 550_no_such_user/\n",
         ];
-        let mut scan = Scan::new("sendmail", Passwd::default());
+        let mut scan = Scan::new(by_name("sendmail"), Passwd::default());
         for line in lines {
             scan.line(line);
         }
@@ -202,7 +233,7 @@ mod tests {
             let reads: Vec<&str> = ALL
                 .iter()
                 .filter(|m| {
-                    let mut scan = Scan::new(m.name(), Passwd::default());
+                    let mut scan = Scan::new(Some(**m), Passwd::default());
                     scan.line(line);
                     !scan.failures.is_empty() || !scan.arrivals.is_empty()
                 })

@@ -3,12 +3,10 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::logs::{Passwd, field};
 use crate::facts::postfix_queue;
-use crate::facts::queue::{READ_SIZE, summarize};
+use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
 
 pub struct Postfix;
 
@@ -40,7 +38,7 @@ impl Mta for Postfix {
         &LAYOUT
     }
 
-    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts {
         read_queue(spool, passwd)
     }
 
@@ -74,7 +72,7 @@ impl Mta for Postfix {
 }
 
 /// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
-pub fn read_queue(spool: &Path, passwd: &Passwd) -> Value {
+pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
     let files = postfix_queue::queue_files(spool);
     summarize(&files, passwd, |path, hold, _| {
         let id = path

@@ -3,12 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
-use crate::facts::queue::{Longer, read_head, summarize};
+use crate::facts::queue::{Longer, QueueFacts, read_head, summarize};
 
 pub struct Qmail;
 
@@ -36,7 +34,7 @@ impl Mta for Qmail {
         &LAYOUT
     }
 
-    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> Value {
+    fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts {
         read_queue(spool, passwd)
     }
 
@@ -74,7 +72,7 @@ impl Mta for Qmail {
 }
 
 /// Read every message of a qmail queue (`/var/qmail/queue`, real path).
-pub fn read_queue(queue: &Path, passwd: &Passwd) -> Value {
+pub fn read_queue(queue: &Path, passwd: &Passwd) -> QueueFacts {
     let files: Vec<(PathBuf, bool)> = qmail_queue::messages(queue)
         .into_iter()
         .map(|f| (f, false))
@@ -111,6 +109,7 @@ mod tests {
         let big = fs::File::create(q.join("remote/0/46")).unwrap();
         big.set_len(qmail_queue::ENVELOPE_FILE_MAX + 1).unwrap();
         let out = read_queue(q, &Passwd::default());
+        let out = serde_json::to_value(out).unwrap();
         assert_eq!(out["total"], 1, "{out}");
         assert_eq!(out["top_scripts"][0]["script"], "big.php");
         assert_eq!(out["top_recipient_domains"][0]["domain"], "big.example");
