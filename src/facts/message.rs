@@ -34,6 +34,7 @@ pub fn php_script(value: &str) -> (String, String) {
 /// submitting user. The registry's own kind (`facts/mta/`), under the name the readers
 /// know it by.
 pub use super::mta::MtaKind as Mta;
+use super::mta::Submitter;
 
 /// What a message's headers tell the queue facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,8 +60,8 @@ pub const FOLDED_MAX: usize = 64 << 10;
 pub struct Headers {
     mta: Mta,
     found: Found,
-    /// A qmail `Received:` was seen: later ones are relays, not the submitter.
-    qmail_received: bool,
+    /// A `Received:` said who submitted: later ones are relays.
+    submitter_read: bool,
     /// The header being read line by line, while it is one of those read.
     pending: Vec<u8>,
     /// The header being read line by line is one of those read.
@@ -74,7 +75,7 @@ impl Headers {
         Headers {
             mta,
             found: Found::default(),
-            qmail_received: false,
+            submitter_read: false,
             pending: Vec::new(),
             keep: false,
             dropped: false,
@@ -168,31 +169,17 @@ impl Headers {
         self.dropped = false;
     }
 
+    /// The MTA says which `Received:` names the submitter (`Mta::received`).
     fn received(&mut self, value: &str) {
-        match self.mta {
-            // The `-H` file's envelope names the user: `Received:` is not read.
-            Mta::Exim => {}
-            // The first `Received: by HOST (Postfix, from userid N)` with a number.
-            Mta::Postfix => {
-                if self.found.uid.is_none() {
-                    self.found.uid = after(value, "from userid ").and_then(|u| u.parse().ok());
-                }
-            }
-            // The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from
-            // network`, `invoked by alias`.
-            Mta::Qmail => {
-                if self.qmail_received || !value.trim_start().starts_with("(qmail ") {
-                    return;
-                }
-                self.qmail_received = true;
-                if let Some(uid) = after(value, "invoked by uid ") {
-                    self.found.uid = uid.parse().ok();
-                } else if value.contains("invoked from network") {
-                    self.found.login = Some("(network)");
-                } else if value.contains("invoked by alias") {
-                    self.found.login = Some("(alias)");
-                }
-            }
+        if self.submitter_read {
+            return;
+        }
+        let said = super::mta::get(self.mta).received(value);
+        self.submitter_read = said != Submitter::NotSaid;
+        match said {
+            Submitter::Uid(uid) => self.found.uid = Some(uid),
+            Submitter::Login(login) => self.found.login = Some(login),
+            Submitter::NotSaid | Submitter::Nobody => {}
         }
     }
 }
@@ -221,7 +208,7 @@ fn unfold(value: &[u8]) -> String {
 }
 
 /// The text between `marker` and the next `)`, trimmed: `from userid 33)` gives `33`.
-fn after<'a>(value: &'a str, marker: &str) -> Option<&'a str> {
+pub(crate) fn after<'a>(value: &'a str, marker: &str) -> Option<&'a str> {
     let rest = value.split(marker).nth(1)?;
     rest.split(')').next().map(str::trim)
 }

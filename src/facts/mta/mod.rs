@@ -60,6 +60,19 @@ pub enum LogEvent<'a> {
     ArrivalUid(String),
 }
 
+/// What one `Received:` header of a queued message says of who submitted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitter {
+    /// Not the MTA's own submission header: read on.
+    NotSaid,
+    /// This uid submitted the message; later headers are not read.
+    Uid(u32),
+    /// No local user but this (`(network)`, `(alias)`); later headers are not read.
+    Login(&'static str),
+    /// The MTA's submission header, naming nobody; later headers are not read.
+    Nobody,
+}
+
 /// One MTA: everything runbook knows of it.
 pub trait Mta: Sync {
     fn kind(&self) -> MtaKind;
@@ -72,6 +85,12 @@ pub trait Mta: Sync {
     }
     /// The `queue` group from the queue at `spool` (its real path).
     fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts;
+    /// What a `Received:` header value (unfolded) says of the submitter; headers are
+    /// read in order until one says something. By default nothing: exim's spool
+    /// envelope names the user.
+    fn received(&self, _value: &str) -> Submitter {
+        Submitter::NotSaid
+    }
     /// Where it logs, most usual first.
     fn log_files(&self) -> &'static [&'static str];
     /// What a log line means; `body` is `raw` without a syslog prefix.

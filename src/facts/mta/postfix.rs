@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Layout, LogEvent, Mta, MtaKind, Service};
+use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
 use crate::facts::logs::{Passwd, field};
 use crate::facts::postfix_queue;
 use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
@@ -40,6 +40,14 @@ impl Mta for Postfix {
 
     fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts {
         read_queue(spool, passwd)
+    }
+
+    /// The first `Received: by HOST (Postfix, from userid N)` with a number.
+    fn received(&self, value: &str) -> Submitter {
+        match crate::facts::message::after(value, "from userid ").and_then(|u| u.parse().ok()) {
+            Some(uid) => Submitter::Uid(uid),
+            None => Submitter::NotSaid,
+        }
     }
 
     fn log_files(&self) -> &'static [&'static str] {

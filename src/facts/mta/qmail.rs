@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Layout, LogEvent, Mta, MtaKind, Service};
+use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
 use crate::facts::queue::{Longer, QueueFacts, read_head, summarize};
@@ -36,6 +36,23 @@ impl Mta for Qmail {
 
     fn read_queue(&self, spool: &Path, passwd: &Passwd) -> QueueFacts {
         read_queue(spool, passwd)
+    }
+
+    /// The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from network`,
+    /// `invoked by alias`; the ones after it are relays.
+    fn received(&self, value: &str) -> Submitter {
+        if !value.trim_start().starts_with("(qmail ") {
+            return Submitter::NotSaid;
+        }
+        if let Some(uid) = crate::facts::message::after(value, "invoked by uid ") {
+            uid.parse().map_or(Submitter::Nobody, Submitter::Uid)
+        } else if value.contains("invoked from network") {
+            Submitter::Login("(network)")
+        } else if value.contains("invoked by alias") {
+            Submitter::Login("(alias)")
+        } else {
+            Submitter::Nobody
+        }
     }
 
     fn log_files(&self) -> &'static [&'static str] {
