@@ -192,15 +192,10 @@ impl Chased {
         match openat(
             self.dir.as_fd(),
             self.name.as_os_str(),
-            // Non-blocking: a FIFO planted by a site user must not hang us.
-            OFlag::O_RDONLY
-                | OFlag::O_NOFOLLOW
-                | OFlag::O_CLOEXEC
-                | OFlag::O_NOCTTY
-                | OFlag::O_NONBLOCK,
+            READ_FLAGS,
             Mode::empty(),
         ) {
-            Ok(fd) => Ok(Some(std::fs::File::from(fd))),
+            Ok(fd) => regular(std::fs::File::from(fd)).map(Some),
             Err(Errno::ENOENT) => Ok(None),
             Err(Errno::ELOOP) => Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
@@ -209,6 +204,58 @@ impl Chased {
             Err(e) => Err(io_error(e, format!("cannot open {}", self.host_path))),
         }
     }
+}
+
+/// The flags every reader of host data opens with: not blocking (a FIFO planted where a
+/// file should be must not hang us), the last component not followed (a spool file is
+/// never a symlink; a link to `/dev/zero` must not be read), no controlling terminal.
+const READ_FLAGS: OFlag = OFlag::O_RDONLY
+    .union(OFlag::O_NOFOLLOW)
+    .union(OFlag::O_CLOEXEC)
+    .union(OFlag::O_NOCTTY)
+    .union(OFlag::O_NONBLOCK);
+
+/// Open a real path (one already resolved under the root, or a queue file found by
+/// listing its directory) to read it, if it is a regular file. Anything else (a FIFO,
+/// a device, a socket, a symlink) is an error saying what it is.
+pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    match open(path, READ_FLAGS, Mode::empty()) {
+        Ok(fd) => regular(std::fs::File::from(fd)),
+        Err(Errno::ELOOP) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a symlink, not a regular file: not read",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The same for a file the operator names (a runbook, `runbook lint FILE`): symlinks
+/// followed, as any tool would, but only a regular file read.
+pub fn open_regular_following(path: &Path) -> io::Result<std::fs::File> {
+    let fd = open(
+        path,
+        READ_FLAGS.difference(OFlag::O_NOFOLLOW),
+        Mode::empty(),
+    )?;
+    regular(std::fs::File::from(fd))
+}
+
+/// `file` if it is a regular file, checked on the open descriptor (no race).
+fn regular(file: std::fs::File) -> io::Result<std::fs::File> {
+    let st = fstat(file.as_fd())?;
+    let what = match kind(&st) {
+        SFlag::S_IFREG => return Ok(file),
+        SFlag::S_IFIFO => "a FIFO",
+        SFlag::S_IFCHR => "a character device",
+        SFlag::S_IFBLK => "a block device",
+        SFlag::S_IFSOCK => "a socket",
+        SFlag::S_IFDIR => "a directory",
+        _ => "not a regular file",
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{what}, not a regular file: not read"),
+    ))
 }
 
 /// The file type bits of a status.

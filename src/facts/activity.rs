@@ -118,7 +118,7 @@ struct Socket {
 fn smtp_sockets(proc_dir: &Path) -> Vec<Socket> {
     let mut out = Vec::new();
     for table in ["net/tcp", "net/tcp6"] {
-        let Ok(file) = fs::File::open(proc_dir.join(table)) else {
+        let Ok(file) = crate::chase::open_regular(&proc_dir.join(table)) else {
             continue;
         };
         // Line by line: a busy server has hundreds of thousands of sockets.
@@ -268,9 +268,11 @@ const COMM_MAX: u64 = 256;
 const CMDLINE_MAX: u64 = 4096;
 
 /// The first `max` bytes of a file.
-fn read_head(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_head(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    fs::File::open(path)?.take(max).read_to_end(&mut bytes)?;
+    crate::chase::open_regular(path)?
+        .take(max)
+        .read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -281,7 +283,7 @@ const USER_PROCESS: i32 = 7;
 /// Logged-in users and their session counts from a utmp file.
 pub fn utmp_logins(path: &Path) -> Option<HashMap<String, u64>> {
     // Record by record: utmp is writable by the utmp group, its size is not ours to trust.
-    let mut file = BufReader::new(fs::File::open(path).ok()?);
+    let mut file = BufReader::new(crate::chase::open_regular(path).ok()?);
     let mut logins = HashMap::new();
     let mut record = [0u8; UTMP_SIZE];
     while file.read_exact(&mut record).is_ok() {

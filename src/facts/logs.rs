@@ -4,7 +4,6 @@
 //! and Plesk `smtp_auth` lines. Lines are bytes: non-UTF-8 text never stops the scan.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 
 use schemars::JsonSchema;
@@ -12,6 +11,7 @@ use serde::Serialize;
 
 use super::failure_class::{self, ByClass};
 use super::mta::{LogEvent, Mta};
+use crate::chase::open_regular;
 use crate::host::Host;
 
 /// The `log` fact group: what the MTA's log says of deliveries and arrivals. Every field
@@ -66,7 +66,7 @@ pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
         return LogFacts::error(None, format!("no {kind} log found (looked in {looked})"));
     };
     let passwd = Passwd::read(host);
-    match host.resolve(file).and_then(File::open) {
+    match host.resolve(file).and_then(|p| open_regular(&p)) {
         Ok(f) => {
             let size = f.metadata().map_or(0, |m| m.len());
             let progress = crate::progress::bar(size, 50_000_000, "reading the mail log", true);
@@ -315,7 +315,7 @@ pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<&'static str> {
 /// Read the whole log (for the minutes of its failures).
 pub fn scan(host: &Host, mta: &'static dyn Mta) -> Option<Scan> {
     let file = log_file(host, mta)?;
-    let f = File::open(host.resolve(file).ok()?).ok()?;
+    let f = open_regular(&host.resolve(file).ok()?).ok()?;
     let mut scan = Scan::new(Some(mta), Passwd::default());
     scan.read(BufReader::with_capacity(1 << 20, f));
     Some(scan)

@@ -207,6 +207,11 @@ impl Facts {
                     .collect()
             })
             .unwrap_or_default();
+        // Readers name the files they could not read by their real paths; people and
+        // runbooks know them by the host's.
+        for file in queue.unreadable.iter_mut().flatten() {
+            file.file = self.host.host_path(std::path::Path::new(&file.file));
+        }
         if let Some(scripts) = &mut queue.top_scripts {
             locate::add_locations(&self.host, scripts, &roots, &passwd);
         }

@@ -44,8 +44,12 @@ pub fn discover(root: &Path) -> Vec<PhpIni> {
     let mut found = Vec::new();
     for (pattern, layout) in LAYOUTS {
         for path in glob_host(root, pattern) {
-            let is_file = host.resolve(&path).is_ok_and(|real| real.is_file());
-            if is_file {
+            // Anything but a directory is listed: one that is not a regular file (a FIFO
+            // planted by a site user) is then reported as not read, not left out.
+            let exists = host
+                .resolve(&path)
+                .is_ok_and(|real| real.symlink_metadata().is_ok_and(|m| !m.is_dir()));
+            if exists {
                 found.push(PhpIni {
                     sapi: sapi_of(Path::new(&path), layout).to_string(),
                     version: version_of(&path, layout),

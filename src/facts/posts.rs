@@ -3,7 +3,6 @@
 //! POSTs just before the failures).
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::File;
 use std::io::BufReader;
 
 use schemars::JsonSchema;
@@ -11,6 +10,7 @@ use serde::Serialize;
 
 use super::logs::{self, minute};
 use super::mta::Mta;
+use crate::chase::open_regular;
 use crate::host::Host;
 
 /// The `posts` fact group. Every field but `window_minutes` is null when the MTA's log
@@ -66,7 +66,7 @@ pub fn gather(host: &Host, mta: Option<&'static dyn Mta>, access_logs: &[String]
     let mut posts = 0u64;
     let mut skipped_lines = 0u64;
     for log in access_logs {
-        let Some(file) = host.resolve(log).ok().and_then(|p| File::open(p).ok()) else {
+        let Some(file) = host.resolve(log).ok().and_then(|p| open_regular(&p).ok()) else {
             continue;
         };
         let reader = BufReader::with_capacity(1 << 20, file);

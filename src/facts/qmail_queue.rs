@@ -139,13 +139,13 @@ pub fn read(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, String
 pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let file = crate::chase::open_regular(path).map_err(|e| e.to_string())?;
     capped(file, path)
 }
 
 /// An envelope file, `None` when it does not exist.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    match fs::File::open(path) {
+    match crate::chase::open_regular(path) {
         Ok(file) => capped(file, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.to_string()),

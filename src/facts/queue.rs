@@ -202,7 +202,7 @@ pub(crate) fn read_head(
     buf: &mut Vec<u8>,
 ) -> std::io::Result<bool> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = crate::chase::open_regular(path)?;
     buf.clear();
     buf.resize(READ_SIZE, 0);
     let n = file.read(buf)?;

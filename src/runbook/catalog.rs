@@ -8,6 +8,9 @@ use super::load::{Loaded, parse};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_runbooks.rs"));
 
+/// Runbook files larger than this are not read: the built-in ones are a few KiB.
+pub const RUNBOOK_FILE_MAX: u64 = 4 << 20;
+
 /// One loaded runbook and where it came from.
 #[derive(Debug)]
 pub struct Entry {
@@ -85,7 +88,9 @@ impl Catalog {
         };
         for file in files {
             let name = file.display().to_string();
-            match fs::read(&file) {
+            let read = crate::chase::open_regular_following(&file)
+                .and_then(|f| crate::host::read_capped(f, RUNBOOK_FILE_MAX));
+            match read {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => self.add(SourceFile { name, text }, origin),
                     Err(_) => self.diagnostics.push(Diagnostic::file(

@@ -190,8 +190,8 @@ pub fn running(host: &Host, names: &[&str]) -> Option<bool> {
     }
     let procs = std::fs::read_dir("/proc").ok()?;
     let found = procs.flatten().any(|p| {
-        std::fs::read_to_string(p.path().join("comm"))
-            .is_ok_and(|comm| names.contains(&comm.trim()))
+        crate::facts::activity::read_head(&p.path().join("comm"), 256)
+            .is_ok_and(|comm| names.contains(&String::from_utf8_lossy(&comm).trim()))
     });
     Some(found)
 }

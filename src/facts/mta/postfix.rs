@@ -88,7 +88,7 @@ pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // Streamed: a queue file holds the whole message, which may be large.
-        let file = std::fs::File::open(path)?;
+        let file = crate::chase::open_regular(path)?;
         let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
         Ok(postfix_queue::parse_reader(reader, &id, hold)?)
     })
