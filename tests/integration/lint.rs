@@ -276,3 +276,15 @@ steps:
     let out = Test::new().runbook(rb).run_args(&["lint"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+/// 100,000 backslashes in a template field: read in one pass (lint took over 10 s on
+/// them while templates were parsed by the handlebars crate).
+#[test]
+fn lint_reads_long_runs_of_backslashes() {
+    let rb = format!(
+        "# yaml-language-server: $schema=x\nid: bs\ntitle: B\nsteps:\n  - id: a\n    title: A\n    manual: {{ text: '{}\\{{{{ {{{{params.x}}}}' }}\nparams:\n  x: {{ type: string, default: y }}\n",
+        "\\".repeat(100_000)
+    );
+    let out = Test::new().runbook(&rb).run_args(&["lint"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
