@@ -1,23 +1,48 @@
-// Embeds every runbooks/*.yaml into the binary as the built-in catalog.
+// Embeds every runbooks/*.yaml into the binary as the built-in catalog, and sets the cfgs
+// that mark tests ignored where this build cannot run them.
 use std::{env, fs, path::Path};
+
+#[path = "tests/integration/real_roots.rs"]
+mod real_roots;
 
 fn main() {
     println!("cargo:rerun-if-changed=runbooks");
     // Tests that chown files to a site user's uid need root: built by anyone else, they
     // are marked ignored with that reason instead of passing unseen.
-    // So do tests that run commands chrooted into a host root with a static busybox, and
-    // the real-program tests that need a Debian root filesystem (.ci/run builds both).
+    // So do tests that run commands chrooted into a host root with a static busybox.
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc_geteuid() } == 0;
     println!("cargo:rerun-if-changed=/bin/busybox");
     let busybox = Path::new("/bin/busybox").is_file();
-    let mut missing = vec![("not_root", !root), ("no_chroot_shell", !(root && busybox))];
-    for (cfg, var) in [
-        ("no_apache_rootfs", "RUNBOOK_APACHE_ROOTFS"),
-        ("no_exim_rootfs", "RUNBOOK_EXIM_ROOTFS"),
-    ] {
+    // The test of make-rootfs's mirror lookup asks apt.
+    println!("cargo:rerun-if-changed=/usr/bin/apt-get");
+    let apt = Path::new("/usr/bin/apt-get").is_file();
+    let mut missing = vec![
+        ("not_root".to_string(), !root),
+        ("no_chroot_shell".to_string(), !(root && busybox)),
+        ("no_apt_get".to_string(), !apt),
+    ];
+    // And the real-program tests, per Debian root of scripts/rootfs-packages (.ci/run
+    // builds them all), except under CI: there a missing root fails its tests.
+    println!("cargo:rerun-if-env-changed=CI");
+    let ci = real_roots::is_ci(env::var("CI").ok().as_deref());
+    println!("cargo:rerun-if-changed=scripts/rootfs-packages");
+    let list = fs::read_to_string("scripts/rootfs-packages").unwrap();
+    for r in real_roots::roots(&list).unwrap() {
+        let var = r.variable();
         println!("cargo:rerun-if-env-changed={var}");
-        missing.push((cfg, !root || env::var_os(var).is_none()));
+        let set = env::var_os(&var).is_some_and(|v| !v.is_empty());
+        missing.push((r.cfg(), real_roots::ignored(ci, root, set)));
+    }
+    // The Debian 12 roots' variables before Debian 13 had its own.
+    for (old, new) in [
+        ("RUNBOOK_APACHE_ROOTFS", "RUNBOOK_APACHE_ROOTFS_BOOKWORM"),
+        ("RUNBOOK_EXIM_ROOTFS", "RUNBOOK_EXIM_ROOTFS_BOOKWORM"),
+    ] {
+        println!("cargo:rerun-if-env-changed={old}");
+        if env::var_os(old).is_some() {
+            println!("cargo:warning={old} is not read any more: set {new} (README.md)");
+        }
     }
     for (cfg, is_missing) in missing {
         println!("cargo:rustc-check-cfg=cfg({cfg})");

@@ -14,6 +14,7 @@ mod pipe;
 mod plan_file;
 mod real_apache;
 mod real_exim;
+mod real_roots;
 mod rollback;
 mod rootfs;
 mod safety;

@@ -1,14 +1,59 @@
-//! Runbooks against a real Apache: a Debian 12 root filesystem with apache2 and mod_php
-//! (built by `scripts/make-rootfs`, named by RUNBOOK_APACHE_ROOTFS; CI sets both up).
+//! Runbooks against a real Apache, on each Debian suite: a root filesystem with apache2
+//! and mod_php (Debian 12: Apache 2.4 + PHP 8.2, Debian 13: Apache 2.4 + PHP 8.4; built
+//! by `scripts/make-rootfs`, named by RUNBOOK_APACHE_ROOTFS_<SUITE>; CI sets both up).
 //! Apache's own `apache2ctl configtest` runs chrooted in it and gates every reload.
 
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use crate::rootfs::RootFs;
+use crate::rootfs::{RootFs, Suite};
 
-fn host() -> RootFs {
-    RootFs::copy("RUNBOOK_APACHE_ROOTFS")
+mod bookworm {
+    use crate::rootfs::BOOKWORM as SUITE;
+
+    #[test]
+    #[cfg_attr(
+        no_apache_rootfs_bookworm,
+        ignore = "needs root and RUNBOOK_APACHE_ROOTFS_BOOKWORM: a Debian 12 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
+        super::blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back(&SUITE);
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_apache_rootfs_bookworm,
+        ignore = "needs root and RUNBOOK_APACHE_ROOTFS_BOOKWORM: a Debian 12 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
+        super::a_config_apache_rejects_stops_the_apply_and_undoes_it(&SUITE);
+    }
+}
+
+mod trixie {
+    use crate::rootfs::TRIXIE as SUITE;
+
+    #[test]
+    #[cfg_attr(
+        no_apache_rootfs_trixie,
+        ignore = "needs root and RUNBOOK_APACHE_ROOTFS_TRIXIE: a Debian 13 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
+        super::blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back(&SUITE);
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_apache_rootfs_trixie,
+        ignore = "needs root and RUNBOOK_APACHE_ROOTFS_TRIXIE: a Debian 13 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
+        super::a_config_apache_rejects_stops_the_apply_and_undoes_it(&SUITE);
+    }
+}
+
+fn host(suite: &Suite) -> RootFs {
+    RootFs::copy("apache", suite)
 }
 
 /// Add and enable a site, as `a2ensite` would.
@@ -32,13 +77,8 @@ const SHOP: &str = "<VirtualHost *:80>
 </VirtualHost>
 ";
 
-#[test]
-#[cfg_attr(
-    no_apache_rootfs,
-    ignore = "needs root and RUNBOOK_APACHE_ROOTFS: a Debian root filesystem from scripts/make-rootfs (.ci/run builds it)"
-)]
-fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
-    let host = host();
+fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back(suite: &Suite) {
+    let host = host(suite);
     site(&host, "shop", SHOP);
     let site = "/etc/apache2/sites-available/shop.conf";
     let (code, stdout, stderr) = host.runbook(&[
@@ -65,20 +105,15 @@ fn blank_sendmail_path_passes_apaches_own_config_test_and_rolls_back() {
     assert_eq!(host.read(site), SHOP);
 }
 
-#[test]
-#[cfg_attr(
-    no_apache_rootfs,
-    ignore = "needs root and RUNBOOK_APACHE_ROOTFS: a Debian root filesystem from scripts/make-rootfs (.ci/run builds it)"
-)]
-fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
-    let host = host();
+fn a_config_apache_rejects_stops_the_apply_and_undoes_it(suite: &Suite) {
+    let host = host(suite);
     site(
         &host,
         "broken",
         "<VirtualHost *:80>\n\tServerName broken.example\n\tBogusDirective on\n</VirtualHost>\n",
     );
-    let ini = "/etc/php/8.2/apache2/php.ini";
-    let before = host.read(ini);
+    let ini = format!("/etc/php/{}/apache2/php.ini", suite.php);
+    let before = host.read(&ini);
     let (code, stdout, stderr) = host.runbook(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     // Apache's own complaint reaches the person applying.
@@ -88,5 +123,5 @@ fn a_config_apache_rejects_stops_the_apply_and_undoes_it() {
     );
     crate::assert_contains!(stderr, "Invalid command 'BogusDirective'");
     crate::assert_contains!(stderr, &format!("restored {ini}"));
-    assert_eq!(host.read(ini), before);
+    assert_eq!(host.read(&ini), before);
 }

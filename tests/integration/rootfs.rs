@@ -1,10 +1,39 @@
 //! A private copy of a Debian root filesystem with real packages (made by
-//! `scripts/make-rootfs`; CI names them in RUNBOOK_APACHE_ROOTFS and RUNBOOK_EXIM_ROOTFS),
-//! for running runbooks against the real programs chrooted in it.
+//! `scripts/make-rootfs` from scripts/rootfs-packages; CI names each in
+//! RUNBOOK_<NAME>_ROOTFS_<SUITE>), for running runbooks against the real programs
+//! chrooted in it.
 
+use std::ffi::OsString;
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
+
+use crate::real_roots::{is_ci, variable};
+
+/// A Debian release the real tests run on, and what differs between them.
+pub struct Suite {
+    /// As in scripts/rootfs-packages and the variables' names.
+    pub name: &'static str,
+    /// PHP's version, the directory under /etc/php.
+    pub php: &'static str,
+    /// exim's version (the start of Debian's package version).
+    pub exim: &'static str,
+    /// The length of exim's message ids: 16, or 23 from exim 4.97.
+    pub exim_id_len: usize,
+}
+
+pub const BOOKWORM: Suite = Suite {
+    name: "bookworm",
+    php: "8.2",
+    exim: "4.96",
+    exim_id_len: 16,
+};
+pub const TRIXIE: Suite = Suite {
+    name: "trixie",
+    php: "8.4",
+    exim: "4.98",
+    exim_id_len: 23,
+};
 
 pub struct RootFs {
     _dir: tempfile::TempDir,
@@ -12,14 +41,12 @@ pub struct RootFs {
 }
 
 impl RootFs {
-    /// A copy of the rootfs the variable names (tests that use it are ignored when it
-    /// was not set at build time; see build.rs).
-    pub fn copy(variable: &str) -> RootFs {
-        let Some(src) = std::env::var_os(variable) else {
-            panic!(
-                "set {variable} (scripts/make-rootfs DIR PACKAGES; needs root), or rebuild so the test is ignored"
-            );
-        };
+    /// A copy of the root NAME of SUITE (tests that use it are ignored when its variable
+    /// was not set at build time, except under CI; see build.rs).
+    pub fn copy(name: &str, suite: &Suite) -> RootFs {
+        let var = variable(name, suite.name);
+        let src = source(&var, std::env::var_os(&var), crate::support::is_root())
+            .unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new()
             .prefix("runbook-rootfs-")
             .tempdir_in("/var/tmp")
@@ -32,6 +59,15 @@ impl RootFs {
             .status()
             .unwrap();
         assert!(status.success(), "cannot copy {src:?}");
+        // A root of another release named by the variable would test the wrong programs.
+        let os = fs::read_to_string(root.join("etc/os-release")).unwrap_or_default();
+        assert!(
+            os.lines()
+                .any(|l| l.trim_matches('"') == format!("VERSION_CODENAME={}", suite.name)),
+            "{var}={}: not a Debian {} root:\n{os}",
+            src.display(),
+            suite.name
+        );
         RootFs { _dir: dir, root }
     }
 
@@ -73,4 +109,156 @@ impl RootFs {
     pub fn read(&self, host_path: &str) -> String {
         fs::read_to_string(self.path(host_path)).unwrap()
     }
+}
+
+/// Where the root the variable names is, or what is missing, said so that the reader of
+/// a failed CI run can fix it.
+fn source(var: &str, value: Option<OsString>, root: bool) -> Result<PathBuf, String> {
+    let why = if is_ci(std::env::var("CI").ok().as_deref()) {
+        "CI is set, so the real tests run instead of being ignored"
+    } else {
+        "or rebuild without it so the test is ignored"
+    };
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Err(format!(
+            "{var} is not set: build the root with scripts/make-rootfs (its suite and packages are in scripts/rootfs-packages; .ci/run builds them all) and set {var} to it ({why})"
+        ));
+    };
+    let path = PathBuf::from(value);
+    if !path.join(".runbook-rootfs").is_file() {
+        return Err(format!(
+            "{var}={}: no root made by scripts/make-rootfs there ({why})",
+            path.display()
+        ));
+    }
+    if !root {
+        return Err(format!(
+            "{var} is set, but the real tests need root to chroot ({why})"
+        ));
+    }
+    Ok(path)
+}
+
+#[test]
+fn a_missing_root_fails_saying_how_to_make_it() {
+    let err = source("RUNBOOK_EXIM_ROOTFS_TRIXIE", None, true).unwrap_err();
+    crate::assert_contains!(err, "RUNBOOK_EXIM_ROOTFS_TRIXIE is not set");
+    crate::assert_contains!(err, "scripts/make-rootfs");
+    let empty = Some(OsString::new());
+    assert_eq!(source("RUNBOOK_EXIM_ROOTFS_TRIXIE", empty, true), Err(err));
+
+    let dir = tempfile::tempdir().unwrap();
+    let set = || Some(dir.path().as_os_str().to_owned());
+    let err = source("RUNBOOK_APACHE_ROOTFS_BOOKWORM", set(), true).unwrap_err();
+    crate::assert_contains!(err, "no root made by scripts/make-rootfs there");
+    fs::write(dir.path().join(".runbook-rootfs"), "bookworm apache2\n").unwrap();
+    let err = source("RUNBOOK_APACHE_ROOTFS_BOOKWORM", set(), false).unwrap_err();
+    crate::assert_contains!(err, "need root");
+    assert_eq!(
+        source("RUNBOOK_APACHE_ROOTFS_BOOKWORM", set(), true),
+        Ok(dir.path().to_path_buf())
+    );
+}
+
+/// `scripts/make-rootfs ARGS --print-mirror` under an apt configured by APT_CONFIG, with
+/// RUNBOOK_MIRROR set to ENV if given: exit code, stdout, stderr.
+fn print_mirror(
+    apt_config: &std::path::Path,
+    args: &[&str],
+    env: Option<&str>,
+) -> (i32, String, String) {
+    let mut command = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/make-rootfs"));
+    command
+        .args(args)
+        .arg("--print-mirror")
+        .env("APT_CONFIG", apt_config)
+        .env_remove("RUNBOOK_MIRROR");
+    if let Some(mirror) = env {
+        command.env("RUNBOOK_MIRROR", mirror);
+    }
+    let out = command.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+#[cfg_attr(
+    no_apt_get,
+    ignore = "needs apt-get: make-rootfs asks apt for the machine's mirror"
+)]
+fn make_rootfs_takes_the_mirror_of_this_release_from_apts_sources_in_either_form() {
+    // make-rootfs picks the repository of the machine's own release, as os-release names it.
+    let os = fs::read_to_string("/etc/os-release").unwrap();
+    let release = os
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .expect("VERSION_CODENAME in /etc/os-release")
+        .trim_matches('"');
+    let dir = tempfile::tempdir().unwrap();
+    let (list, parts) = (dir.path().join("sources.list"), dir.path().join("parts"));
+    fs::create_dir(&parts).unwrap();
+    let config = dir.path().join("apt.conf");
+    fs::write(
+        &config,
+        format!(
+            "Dir::Etc::sourcelist \"{}\";\nDir::Etc::sourceparts \"{}\";\n",
+            list.display(),
+            parts.display()
+        ),
+    )
+    .unwrap();
+
+    // One-line form, with options, after a security and a source-only line.
+    fs::write(
+        &list,
+        format!(
+            "deb http://security.invalid/debian-security {release}-security main\n\
+             deb-src http://src.invalid/debian {release} main\n\
+             deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://one-line.invalid/debian {release} main\n"
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = print_mirror(&config, &[], None);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "http://one-line.invalid/debian/\n"),
+        "{stderr}"
+    );
+
+    // deb822 form: a disabled stanza and another release's come first.
+    fs::write(&list, "").unwrap();
+    fs::write(
+        parts.join("debian.sources"),
+        format!(
+            "Types: deb\nURIs: http://disabled.invalid/debian\nSuites: {release}\nComponents: main\nEnabled: no\n\n\
+             Types: deb\nURIs: http://other.invalid/debian\nSuites: {release}-updates\nComponents: main\n\n\
+             Types: deb deb-src\nURIs: http://deb822.invalid/debian\nSuites: {release}-updates {release}\nComponents: main\n\
+             Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = print_mirror(&config, &[], None);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "http://deb822.invalid/debian/\n"),
+        "{stderr}"
+    );
+
+    // RUNBOOK_MIRROR overrides the sources, and the flag overrides both.
+    let env = Some("http://env.invalid/debian");
+    let (code, stdout, _) = print_mirror(&config, &[], env);
+    assert_eq!((code, stdout.as_str()), (0, "http://env.invalid/debian\n"));
+    let flag = ["--mirror", "http://flag.invalid/debian"];
+    let (code, stdout, _) = print_mirror(&config, &flag, env);
+    assert_eq!((code, stdout.as_str()), (0, "http://flag.invalid/debian\n"));
+
+    // No repository of this release: an error saying how to name one.
+    fs::remove_file(parts.join("debian.sources")).unwrap();
+    let (code, stdout, stderr) = print_mirror(&config, &[], None);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    crate::assert_contains!(stderr, "pass --mirror URL or set RUNBOOK_MIRROR");
 }
