@@ -1,17 +1,35 @@
-//! Why a receiving server refused a message, from its reply text (article 002): the
-//! message looked like spam, failed DMARC, went to a mailbox that does not exist, or the
-//! sending IP is on a blocklist. Phrases overlap across classes (`Access denied, banned
-//! sending IP` is a blocklist; `Access denied ... DMARC` is DMARC; Spamhaus is a
-//! blocklist though it says "spam"), so the most specific class is tried first.
+//! Why a delivery failed, from the reply or reason the MTA logged (article 002): the
+//! message looked like spam, failed DMARC, went to a mailbox or domain that does not
+//! exist, the sending IP is on a blocklist, the recipient's domain could not be looked
+//! up for now, or its mail server could not be reached. Each calls for something else:
+//! a DNS lookup that failed for now (`Host not found, try again`, DSN 4.4.3) or a
+//! connection that timed out is no reason to clean a mailing list. A domain that does
+//! not exist (`Unrouteable address`, `DNS: no such domain`, DSN 5.1.2) is, as article
+//! 002 lists it: the address is dead.
+//!
+//! The enhanced status code (RFC 3463: `550 5.1.1`, postfix's `dsn=4.4.3`, qmail's
+//! `(#4.4.1)`) says it where it is specific (X.1.1 bad mailbox, X.4.3 directory server
+//! failure, X.4.1 no answer). Phrases decide where codes are vague (X.7.1 covers spam,
+//! blocklists and DMARC) or absent: DMARC and blocklists first, since their replies
+//! often carry a mailbox or spam code too (`Access denied, banned sending IP`; Spamhaus
+//! says "spam" but is a blocklist).
 
 use std::sync::LazyLock;
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// The classes, in the order they are tried.
-pub const CLASSES: &[&str] = &["dmarc", "blacklisted", "unknown_user", "spam", "other"];
+/// The classes, in the order they are shown.
+pub const CLASSES: &[&str] = &[
+    "dmarc",
+    "blacklisted",
+    "unknown_user",
+    "spam",
+    "dns",
+    "connection",
+    "other",
+];
 
 /// One value per failure class (counts, sample lines), in [`CLASSES`] order.
 #[derive(Debug, Default, Clone, Serialize, JsonSchema)]
@@ -20,10 +38,15 @@ pub struct ByClass<T> {
     pub dmarc: T,
     /// Failures because the sending IP is on a blocklist
     pub blacklisted: T,
-    /// Failures for mailboxes that do not exist
+    /// Failures for mailboxes or domains that do not exist
     pub unknown_user: T,
     /// Failures the receiver called spam
     pub spam: T,
+    /// DNS lookups of the recipient's domain that failed for now (a resolver error or
+    /// timeout): the address may well exist
+    pub dns: T,
+    /// Failures to reach the recipient's mail server (refused, timed out, dropped)
+    pub connection: T,
     /// Other failures
     pub other: T,
 }
@@ -36,34 +59,64 @@ impl<T> ByClass<T> {
             "blacklisted" => &mut self.blacklisted,
             "unknown_user" => &mut self.unknown_user,
             "spam" => &mut self.spam,
+            "dns" => &mut self.dns,
+            "connection" => &mut self.connection,
             _ => &mut self.other,
         }
     }
 }
 
-/// One pattern per class, in `CLASSES` order; one pass over the text tries them all.
-static PATTERNS: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new([
-        r"\bdmarc\b",
-        concat!(
-            r"banned sending ip|blocked using|spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|",
-            r"black ?list|block ?list|blocked by|listed (at|on|in)|on our block|",
-            r"ip (address )?(is )?(was )?(has been )?(blocked|banned|blacklisted)|poor reputation|",
-            r"bad reputation|will be permanently deferred|\[ts0[1-4]\]|client host .*rejected|",
-            r"service unavailable; client host"
-        ),
-        concat!(
-            r"user (not found|unknown|doesn't exist|does not exist)|unknown user|no such (user|mailbox|recipient)|",
-            r"account (unknown|does not exist|disabled|is disabled)|address rejected|recipient address rejected|",
-            r"non-?existent|unrouteable address|invalid (mailbox|recipient|address)|mailbox (unavailable|not found|",
-            r"does not exist|is disabled)|no such domain|bad destination mailbox|host or domain name not found|",
-            r"does not exist|addressee unknown|recipient not found|not our customer|5\.1\.1"
-        ),
-        r"\bspam\b|unsolicited|suspicion of spam|looks like spam|content rejected|junk mail|bulk mail|5\.7\.1 .*rejected",
-    ])
-    .case_insensitive(true)
-    .build()
-    .expect("valid patterns")
+fn pattern(text: &str) -> Regex {
+    RegexBuilder::new(text)
+        .case_insensitive(true)
+        .build()
+        .expect("valid pattern")
+}
+
+/// Phrases that decide before any status code: a blocklist or DMARC reply often
+/// carries a mailbox (5.1.1) or generic (5.7.1) code.
+static DMARC: LazyLock<Regex> = LazyLock::new(|| pattern(r"\bdmarc\b"));
+static BLACKLISTED: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(concat!(
+        r"banned sending ip|blocked using|spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|",
+        r"black ?list|block ?list|blocked by|listed (at|on|in)|on our block|",
+        r"ip (address )?(is )?(was )?(has been )?(blocked|banned|blacklisted)|poor reputation|",
+        r"bad reputation|will be permanently deferred|\[ts0[1-4]\]|client host .*rejected|",
+        r"service unavailable; client host"
+    ))
+});
+/// Phrases for replies without a specific code, tried in this order.
+static DNS: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(concat!(
+        r"not found, try again|host lookup did not complete|lookup failed temporarily|",
+        r"temporary failure in name resolution|\bservfail\b|dns (timeout|temporary)|",
+        r"couldn't find any host by that name"
+    ))
+});
+static CONNECTION: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(concat!(
+        r"connection (timed out|refused|reset|died)|network is unreachable|no route to host|",
+        r"lost connection|establish an smtp connection|timed out while|host unreachable|",
+        r"conversation with .* timed out|remote host closed connection"
+    ))
+});
+static UNKNOWN_USER: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(concat!(
+        r"user (not found|unknown|doesn't exist|does not exist)|unknown user|no such (user|mailbox|recipient)|",
+        r"account (unknown|does not exist|disabled|is disabled)|address rejected|recipient address rejected|",
+        r"non-?existent|invalid (mailbox|recipient|address)|mailbox (unavailable|not found|",
+        r"does not exist|is disabled)|bad destination mailbox|",
+        r"host or domain name not found|unrouteable (address|domain)|no such domain|",
+        r"domain (does not exist|not found)|couldn't find any host named|\bnxdomain\b|",
+        r"couldn't find a mail exchanger|non-existent hosts|",
+        r"does not exist|addressee unknown|recipient not found|not our customer"
+    ))
+});
+static SPAM: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(concat!(
+        r"\bspam\b|unsolicited|suspicion of spam|looks like spam|content rejected|junk mail|",
+        r"bulk mail|5\.7\.1 .*rejected"
+    ))
 });
 
 /// The class of a failure's text (an SMTP reply, a log line).
@@ -84,12 +137,68 @@ pub fn classify_bytes(text: &[u8]) -> &'static str {
     } else {
         text
     };
-    PATTERNS
-        .matches(text)
-        .iter()
-        .next()
-        .map(|i| CLASSES[i])
-        .unwrap_or("other")
+    if DMARC.is_match(text) {
+        return "dmarc";
+    }
+    if BLACKLISTED.is_match(text) {
+        return "blacklisted";
+    }
+    if let Some(class) = status_code(text).and_then(class_of_code) {
+        return class;
+    }
+    for (regex, class) in [
+        (&DNS, "dns"),
+        (&CONNECTION, "connection"),
+        (&UNKNOWN_USER, "unknown_user"),
+        (&SPAM, "spam"),
+    ] {
+        if regex.is_match(text) {
+            return class;
+        }
+    }
+    "other"
+}
+
+/// The class an enhanced status code names by itself, if it is that specific.
+fn class_of_code((class, subject, detail): (u8, u16, u16)) -> Option<&'static str> {
+    match (subject, detail) {
+        // Bad destination mailbox; mailbox moved; mailbox disabled.
+        (1, 1) | (1, 6) | (2, 1) => Some("unknown_user"),
+        // Bad destination system, null MX, directory server failure, unable to route:
+        // for now (4.x.x), a lookup that failed; for good, a domain that does not exist.
+        (1, 2) | (1, 10) | (4, 3) | (4, 4) if class == 4 => Some("dns"),
+        (1, 2) | (1, 10) | (4, 3) | (4, 4) => Some("unknown_user"),
+        // No answer from host, bad connection.
+        (4, 1) | (4, 2) => Some("connection"),
+        _ => None,
+    }
+}
+
+/// The first enhanced status code `C.S.D` in the text (class 2, 4 or 5), not a piece of
+/// an IP address or version (`192.5.1.1`, `4.98.2.1`).
+pub fn status_code(text: &[u8]) -> Option<(u8, u16, u16)> {
+    static CODE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}").expect("valid pattern"));
+    CODE.find_iter(text).find_map(|m| {
+        let before = m.start().checked_sub(1).map(|i| text[i]);
+        let after = text.get(m.end()).copied();
+        let after_next = text.get(m.end() + 1).copied();
+        let joined = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_digit() || b == b'.');
+        // A dot right after the code ends a sentence only if no digit follows it.
+        if joined(before)
+            || after.is_some_and(|b| b.is_ascii_digit())
+            || (after == Some(b'.') && after_next.is_some_and(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let text = std::str::from_utf8(m.as_bytes()).ok()?;
+        let mut parts = text.split('.');
+        Some((
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -325,20 +325,29 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-/// The minute of the year a log line was written, from exim's `2026-11-23 00:11:01` or
-/// syslog's `Nov 23 00:11:01`. Years are left out: syslog does not write them, and the
-/// access logs they are matched against are read around the same days.
+/// Whether a line starts with an RFC 3339 time (`2026-11-23T00:11:01`).
+fn rfc3339(line: &[u8]) -> bool {
+    line.len() > 19 && line[4] == b'-' && line[7] == b'-' && line[10] == b'T' && line[13] == b':'
+}
+
+/// The minute of the year a log line was written, from exim's `2026-11-23 00:11:01`,
+/// rsyslog's `2026-11-23T00:11:01.123+01:00` or syslog's `Nov 23 00:11:01` (local times
+/// all, as the access logs are). Years are left out: syslog does not write them, and
+/// the access logs they are matched against are read around the same days.
 pub fn minute_of_year(line: &[u8]) -> Option<u32> {
     let num = |b: &[u8]| -> Option<u32> { std::str::from_utf8(b).ok()?.trim().parse().ok() };
-    let (month, day, hms) =
-        if line.len() >= 19 && line[4] == b'-' && line[7] == b'-' && line[10] == b' ' {
-            (num(&line[5..7])?, num(&line[8..10])?, &line[11..19])
-        } else if line.len() >= 15 && line[3] == b' ' && line[6] == b' ' {
-            let month = MONTHS.iter().position(|m| &line[..3] == *m)? as u32 + 1;
-            (month, num(&line[4..6])?, &line[7..15])
-        } else {
-            return None;
-        };
+    let (month, day, hms) = if line.len() >= 19
+        && line[4] == b'-'
+        && line[7] == b'-'
+        && matches!(line[10], b' ' | b'T')
+    {
+        (num(&line[5..7])?, num(&line[8..10])?, &line[11..19])
+    } else if line.len() >= 15 && line[3] == b' ' && line[6] == b' ' {
+        let month = MONTHS.iter().position(|m| &line[..3] == *m)? as u32 + 1;
+        (month, num(&line[4..6])?, &line[7..15])
+    } else {
+        return None;
+    };
     minute(month, day, num(&hms[0..2])?, num(&hms[3..5])?)
 }
 
@@ -352,16 +361,25 @@ pub fn minute(month: u32, day: u32, hour: u32, minute: u32) -> Option<u32> {
 
 /// Drop a syslog prefix (`Jun 25 01:23:45 host program[pid]: `) if there is one.
 fn strip_syslog(line: &[u8]) -> &[u8] {
-    let looks_syslog = line.len() > 16
+    // `Nov 23 00:11:01 host program[pid]: text`, as syslogd and `journalctl -o short`
+    // write it; or `2026-11-23T00:11:01.123456+01:00 host program[pid]: text`, rsyslog's
+    // default since Debian 12 (RSYSLOG_FileFormat).
+    let traditional = line.len() > 16
         && line[3] == b' '
         && line[6] == b' '
         && line[9] == b':'
         && line[12] == b':';
-    if !looks_syslog {
+    let after_time = if traditional {
+        &line[16..]
+    } else if rfc3339(line) {
+        match memchr::memchr(b' ', line) {
+            Some(space) => &line[space + 1..],
+            None => return line,
+        }
+    } else {
         return line;
-    }
+    };
     // After the timestamp come the host and `program[pid]:`.
-    let after_time = &line[16..];
     match memchr::memmem::find(after_time, b": ") {
         Some(i) => &after_time[i + 2..],
         None => line,

@@ -99,9 +99,14 @@ impl Mta for Exim {
             (body.get(len) == Some(&b' ') && exim_spool::is_message_id(id))
                 .then(|| &body[len + 1..])
         })?;
-        if rest.starts_with(b"**") {
+        // `** addr R=.. T=.. H=..: reason` failed, `== addr ... defer (errno): reason`
+        // deferred (deliver.c's failure_log and deferral_log); a deferral that only says
+        // the retry time has not come (log_selector +retry_defer) is no new attempt.
+        if rest.starts_with(b"**") || rest.starts_with(b"==") {
             let reply = rest.splitn(2, |b| *b == b' ').nth(1).unwrap_or_default();
-            Some(LogEvent::Failure(reply))
+            let retry_skip = rest.starts_with(b"==")
+                && memchr::memmem::find(reply, b"retry time not reached").is_some();
+            (!retry_skip).then_some(LogEvent::Failure(reply))
         } else if rest.starts_with(b"<=") {
             field(rest, b" U=").map(LogEvent::Arrival)
         } else {

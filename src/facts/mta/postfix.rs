@@ -55,9 +55,12 @@ impl Mta for Postfix {
     }
 
     fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>> {
+        // `to=<a@b>, relay=..., dsn=4.4.3, status=deferred (Host or domain name not
+        // found...)`: the reply, with the enhanced status code postfix gives before it.
         for status in [&b"status=bounced ("[..], b"status=deferred ("] {
             if let Some(i) = memchr::memmem::find(body, status) {
-                return Some(LogEvent::Failure(&body[i + status.len()..]));
+                let from = memchr::memmem::find(&body[..i], b"dsn=").unwrap_or(i);
+                return Some(LogEvent::Failure(&body[from..]));
             }
         }
         // `postfix/pickup[N]: ID: uid=33 from=<www-data>`: mail submitted on the host.
