@@ -169,7 +169,7 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff): runbook(1), or runbook-COMMAND(1) for a command.
+    /// Print the man page (roff) of runbook, or of one command.
     Man {
         /// The command whose page to print (`apply` for runbook-apply(1)).
         command: Option<String>,

@@ -27,14 +27,37 @@ pub fn schema() -> Result<u8> {
     Ok(0)
 }
 
+/// Completions offer the built-in runbook ids (`apply`, `show`) and param names (`-p`,
+/// `--param-file`): cli.rs gives those args the values, fixed when the script is made.
 pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
-    clap_complete::generate(
-        shell,
-        &mut Cli::command(),
-        "runbook",
-        &mut std::io::stdout(),
-    );
+    let mut cli = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cli, "runbook", &mut out);
+    if shell == clap_complete::Shell::Fish {
+        // clap_complete's fish script completes options only, not positional values.
+        for command in ["apply", "show"] {
+            let ids = positional_values(&cli, command);
+            out.extend_from_slice(
+                format!(
+                    "complete -c runbook -n \"__fish_runbook_using_subcommand {command}\" -f -a \"{}\"\n",
+                    ids.join(" ")
+                )
+                .as_bytes(),
+            );
+        }
+    }
+    std::io::stdout().write_all(&out)?;
     Ok(0)
+}
+
+/// The possible values of a command's positional args.
+fn positional_values(cli: &clap::Command, command: &str) -> Vec<String> {
+    cli.find_subcommand(command)
+        .into_iter()
+        .flat_map(|c| c.get_positionals())
+        .flat_map(|a| a.get_possible_values())
+        .map(|v| v.get_name().to_string())
+        .collect()
 }
 
 /// `runbook man`: runbook(1); `runbook man COMMAND`: runbook-COMMAND(1); `--out-dir DIR`:
