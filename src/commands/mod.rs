@@ -129,7 +129,7 @@ fn json_asked(args: &[std::ffi::OsString]) -> bool {
         .map(|a| a.to_str().unwrap_or(""))
         .take_while(|a| *a != "--")
         .collect();
-    args.iter().any(|a| *a == "--output=json") || args.windows(2).any(|w| w == ["--output", "json"])
+    args.contains(&"--output=json") || args.windows(2).any(|w| w == ["--output", "json"])
 }
 
 fn wants_json(command: &Command) -> bool {
