@@ -1,14 +1,13 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use runbook::commands::{exit, run, usage_error};
+use runbook::commands::{exit, parse, run, usage_error};
 
 fn main() -> ExitCode {
     restore_sigpipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Not clap's `parse`: its usage errors exit 2, which --detailed-exitcode means as
     // "changes pending".
-    let cli = match runbook::cli::Cli::try_parse_from(&args) {
+    let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(error) => return ExitCode::from(usage_error(error, &args)),
     };

@@ -123,13 +123,44 @@ pub fn usage_error(error: clap::Error, args: &[std::ffi::OsString]) -> u8 {
 
 /// Whether the arguments hold `--output json` (or `--output=json`) before any `--`.
 fn json_asked(args: &[std::ffi::OsString]) -> bool {
+    flag_values(args, "--output").any(|v| v == "json")
+}
+
+/// The values given to a `--flag VALUE` or `--flag=VALUE` before any `--`, read before
+/// clap parses (or when it cannot).
+fn flag_values<'a>(
+    args: &'a [std::ffi::OsString],
+    flag: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     let args: Vec<&str> = args
         .iter()
         .skip(1)
         .map(|a| a.to_str().unwrap_or(""))
         .take_while(|a| *a != "--")
         .collect();
-    args.contains(&"--output=json") || args.windows(2).any(|w| w == ["--output", "json"])
+    let joined: Vec<&str> = args
+        .iter()
+        .filter_map(|a| a.strip_prefix(flag)?.strip_prefix('='))
+        .collect();
+    let separate: Vec<&str> = args
+        .windows(2)
+        .filter(|w| w[0] == flag)
+        .map(|w| w[1])
+        .collect();
+    joined.into_iter().chain(separate)
+}
+
+/// Parse the command line, clap's own help and errors coloured as `--color` says.
+pub fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let color = match flag_values(args, "--color").last() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let mut command = Cli::command().color(color);
+    let matches = command.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.with_cmd(&command))
 }
 
 fn wants_json(command: &Command) -> bool {

@@ -334,6 +334,12 @@ fn color_always_colours_a_pipe_even_with_no_color() {
     assert_eq!(first_line(&out.stdout), LIST_FIRST_COLOURED);
     let out = Test::new().run_args(&["list"]);
     assert_eq!(first_line(&out.stdout), LIST_FIRST);
+    // clap's own errors follow --color too.
+    let out = Test::new().run_args(&["--color", "always", "list", "--bogus"]);
+    assert_eq!(
+        first_line(&out.stderr),
+        "\x1b[1m\x1b[31merror:\x1b[0m unexpected argument '\x1b[33m--bogus\x1b[0m' found"
+    );
 }
 
 const PAGER: &str = "sed s/^/PAGED:/";
