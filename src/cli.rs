@@ -18,6 +18,15 @@ pub struct Cli {
     #[arg(long = "runbooks", global = true, value_name = "PATH")]
     pub runbooks: Vec<PathBuf>,
 
+    /// Colour output for people; auto: only on a terminal, and not when NO_COLOR is set
+    /// or TERM=dumb.
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: Color,
+
+    /// Never page long output (show, dry-run plans, facts, history) through $PAGER.
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -28,6 +37,15 @@ pub enum Output {
     #[default]
     Human,
     Json,
+}
+
+/// When to colour output for people (`--color`).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +68,7 @@ pub enum Command {
     /// Show a runbook's procedure as Markdown.
     Show {
         /// Runbook id (see `runbook list`).
+        #[arg(value_parser = RunbookId, hide_possible_values = true)]
         id: String,
     },
     /// Check runbook files; all problems are reported, with file:line:column.
@@ -62,7 +81,7 @@ pub enum Command {
     /// Run a runbook: plan, then (unless --dry-run) apply with journal and rollback.
     Apply {
         /// Runbook id (see `runbook list`); with --plan, optional (it must match the plan's).
-        #[arg(required_unless_present = "plan")]
+        #[arg(required_unless_present = "plan", value_parser = RunbookId, hide_possible_values = true)]
         id: Option<String>,
         /// Show the plan (checks, chosen steps, diffs, commands) and change nothing.
         #[arg(long)]
@@ -83,12 +102,12 @@ pub enum Command {
         #[command(flatten)]
         host: HostArgs,
         /// Set a param (repeatable). Not for secrets: every user can read a command line.
-        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = KeyValue, hide_possible_values = true)]
         params: Vec<(String, String)>,
         /// Set a param to a file's content, one trailing newline stripped (repeatable); the
         /// way to pass a secret, with RUNBOOK_PARAM_KEY in the environment or, on a
         /// terminal, being asked for it.
-        #[arg(long = "param-file", value_name = "KEY=PATH", value_parser = parse_key_value)]
+        #[arg(long = "param-file", value_name = "KEY=PATH", value_parser = KeyValue, hide_possible_values = true)]
         param_files: Vec<(String, String)>,
         /// Apply without asking for confirmation.
         #[arg(long)]
@@ -145,8 +164,14 @@ pub enum Command {
     Schema,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff) of runbook, or of one command.
+    Man {
+        /// The command whose page to print (`apply` for runbook-apply(1)).
+        command: Option<String>,
+        /// Write every page (runbook.1 and one per command) into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +191,86 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 100)]
         megabytes: u64,
     },
+}
+
+/// A runbook id: any text (runbooks come also from `--runbooks` and RUNBOOK_PATH), with
+/// the built-in ids as possible values, so shell completions offer them.
+#[derive(Debug, Clone, Copy)]
+struct RunbookId;
+
+impl clap::builder::TypedValueParser for RunbookId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let ids = builtins().into_iter().map(|(id, _)| id);
+        // Leaked as in `KeyValue::possible_values`.
+        Some(Box::new(ids.map(|id| {
+            let text: &'static str = Box::leak(id.into_boxed_str());
+            clap::builder::PossibleValue::new(text)
+        })))
+    }
+}
+
+/// `KEY=VALUE`, offering `NAME=` of every built-in runbook's params to completions.
+#[derive(Debug, Clone, Copy)]
+struct KeyValue;
+
+impl clap::builder::TypedValueParser for KeyValue {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<(String, String), clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        parse_key_value(&text).map_err(|reason| {
+            let arg = arg.map(|a| a.to_string()).unwrap_or_default();
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{text}' for '{arg}': {reason}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let mut names: Vec<String> = builtins().into_iter().flat_map(|(_, p)| p).collect();
+        names.sort();
+        names.dedup();
+        // Leaked: clap's `Str` takes owned text only with its `string` feature, and this
+        // runs once per completion script or help page.
+        Some(Box::new(names.into_iter().map(|n| {
+            let text: &'static str = Box::leak(format!("{n}=").into_boxed_str());
+            clap::builder::PossibleValue::new(text)
+        })))
+    }
+}
+
+/// The built-in runbooks' ids and param names (compiled in: see build.rs).
+fn builtins() -> Vec<(String, Vec<String>)> {
+    crate::runbook::catalog::Catalog::load(&[], None)
+        .entries
+        .iter()
+        .map(|e| {
+            let runbook = &e.loaded.runbook;
+            (runbook.id.clone(), runbook.params.keys().cloned().collect())
+        })
+        .collect()
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

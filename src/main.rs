@@ -1,16 +1,22 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use runbook::commands::{exit, parse, run, usage_error};
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = runbook::cli::Cli::parse();
-    match runbook::commands::run(cli) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Not clap's `parse`: its usage errors exit 2, which --detailed-exitcode means as
+    // "changes pending".
+    let cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(error) => return ExitCode::from(usage_error(error, &args)),
+    };
+    match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let message = runbook::report::escape::escape_text(&format!("{err:#}"));
             eprintln!("error: {message}");
-            ExitCode::from(1)
+            ExitCode::from(exit::ERROR)
         }
     }
 }

@@ -136,7 +136,9 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
 /// Plan runbook `id` on the host: params from every source, then the planner.
 fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result<Plan> {
     let params = match catalog.get(id) {
-        Some(entry) => super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files)?,
+        Some(entry) => {
+            super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files, host)?
+        }
         None => opts.params.to_vec(),
     };
     let mode = if opts.dry_run {
@@ -209,8 +211,15 @@ fn refuse_invalid(catalog: &Catalog, id: &str) -> Result<()> {
     for d in &problems {
         eprintln!("{}\n", d.render(style.color));
     }
-    Err(anyhow!(
-        "runbook `{id}` has {} error(s); nothing was changed",
-        problems.len()
-    ))
+    // Located: `--output json` gives the first problem's place.
+    Err(super::Located {
+        message: format!(
+            "runbook `{id}` has {} error(s); nothing was changed",
+            problems.len()
+        ),
+        file: problems[0].file.clone(),
+        line: problems[0].line,
+        column: problems[0].column,
+    }
+    .into())
 }

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::host::Host;
+use crate::plan::error::PlanError;
 use crate::runbook::model::Runbook;
 use crate::runbook::params::{Param, ParamType};
 
@@ -27,8 +29,19 @@ pub fn env_name(key: &str) -> String {
 /// The `KEY=VALUE` pairs for the planner from every source, in order of precedence:
 /// `-p`, `--param-file`, the environment, then (for a required param still missing) a
 /// prompt. Unknown keys given with `-p` or `--param-file` are left to the planner to
-/// report.
+/// report. A `domain` param is matched against the host's server names.
 pub fn gather(
+    runbook: &Runbook,
+    given: &[(String, String)],
+    files: &[(String, String)],
+    host: &Host,
+) -> Result<Vec<(String, String)>> {
+    let mut out = gather_values(runbook, given, files)?;
+    match_domains(runbook, &mut out, host)?;
+    Ok(out)
+}
+
+fn gather_values(
     runbook: &Runbook,
     given: &[(String, String)],
     files: &[(String, String)],
@@ -67,7 +80,7 @@ pub fn gather(
             out.push((name.clone(), value));
         } else if param.default.is_none() {
             if !std::io::stdin().is_terminal() {
-                return Err(crate::plan::error::PlanError::MissingParam {
+                return Err(PlanError::MissingParam {
                     runbook: runbook.id.clone(),
                     name: name.clone(),
                     how: format!(
@@ -81,6 +94,71 @@ pub fn gather(
         }
     }
     Ok(out)
+}
+
+/// A param of type `domain` names a site on the host: it matches the host's web server
+/// names (ServerName, ServerAlias) without regard to case, and takes the host's spelling,
+/// which the runbook's conditions compare exactly. Where the host has server names, any
+/// other name is an error listing the closest ones (a typo is caught before planning);
+/// a host without any (no Apache config found) leaves it to the runbook's own checks. A
+/// value that is not a domain name at all is left to the planner's type check.
+fn match_domains(runbook: &Runbook, params: &mut [(String, String)], host: &Host) -> Result<()> {
+    let mut names: Option<Vec<String>> = None;
+    for (key, value) in params.iter_mut() {
+        let Some(param) = runbook.params.get(key.as_str()) else {
+            continue;
+        };
+        if param.kind != ParamType::Domain || param.parse(value).is_err() {
+            continue;
+        }
+        // Read only when a domain param is given.
+        let names = names.get_or_insert_with(|| server_names(host));
+        if names.is_empty() {
+            continue;
+        }
+        if let Some(name) = names.iter().find(|n| n.eq_ignore_ascii_case(value)) {
+            *value = name.clone();
+            continue;
+        }
+        return Err(PlanError::InvalidParam {
+            name: key.clone(),
+            reason: format!(
+                "no site on this host is named `{value}`; the closest of its {} server name(s) \
+                 (web.server_names): {}",
+                names.len(),
+                closest(value, names).join(", ")
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn server_names(host: &Host) -> Vec<String> {
+    let facts = crate::facts::Facts::new(host);
+    facts
+        .get("web.server_names")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The (at most) three names nearest to `wanted` by edit distance, ignoring case; ties
+/// in name order.
+fn closest(wanted: &str, names: &[String]) -> Vec<String> {
+    let wanted = wanted.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| (strsim::levenshtein(&wanted, &n.to_ascii_lowercase()), n))
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect()
 }
 
 /// The ways to pass a param, for messages.
@@ -195,6 +273,26 @@ extern "C" fn restore_and_die(_: libc::c_int) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_closest_names_come_first_ignoring_case() {
+        let names: Vec<String> = [
+            "www.shop.example.com",
+            "blog.example.org",
+            "shop.example.com",
+            "shop.example.net",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            closest("SHOP.exampel.com", &names),
+            [
+                "`shop.example.com`",
+                "`shop.example.net`",
+                "`www.shop.example.com`"
+            ]
+        );
+    }
 
     #[test]
     fn env_names_are_upper_case_with_underscores() {

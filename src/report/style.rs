@@ -1,6 +1,8 @@
-//! Terminal colours: only on a terminal, and never when NO_COLOR is set.
+//! Terminal colours: `--color auto` (the default) colours only on a terminal, and never
+//! when NO_COLOR is set or TERM is `dumb`; `always` and `never` decide alone.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use owo_colors::OwoColorize;
 
@@ -9,21 +11,72 @@ pub struct Style {
     pub color: bool,
 }
 
+/// What `--color` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The choice and whether stdout and stderr were terminals, fixed once at start: a pager
+/// may take stdout over later, and output for it is still for a terminal.
+static SETTINGS: OnceLock<(Choice, bool, bool)> = OnceLock::new();
+
+/// Record `--color` and the terminals; call before stdout is redirected to a pager.
+pub fn init(choice: Choice) {
+    let _ = SETTINGS.set((
+        choice,
+        std::io::stdout().is_terminal(),
+        std::io::stderr().is_terminal(),
+    ));
+}
+
+fn settings() -> (Choice, bool, bool) {
+    *SETTINGS.get_or_init(|| {
+        (
+            Choice::Auto,
+            std::io::stdout().is_terminal(),
+            std::io::stderr().is_terminal(),
+        )
+    })
+}
+
+/// Whether `auto` colours a stream that is (or is not) a terminal, given NO_COLOR and TERM.
+fn auto(terminal: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    terminal && !no_color && !dumb
+}
+
+fn decide(choice: Choice, terminal: bool) -> bool {
+    match choice {
+        Choice::Always => true,
+        Choice::Never => false,
+        Choice::Auto => auto(terminal),
+    }
+}
+
 impl Style {
-    /// Colour when stdout is a terminal and NO_COLOR is unset or empty.
+    /// Colour for stdout, as `--color` says.
     pub fn detect() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let (choice, stdout, _) = settings();
         Style {
-            color: std::io::stdout().is_terminal() && !no_color,
+            color: decide(choice, stdout),
         }
     }
 
     /// Like [`Style::detect`], for stderr.
     pub fn detect_stderr() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let (choice, _, stderr) = settings();
         Style {
-            color: std::io::stderr().is_terminal() && !no_color,
+            color: decide(choice, stderr),
         }
+    }
+
+    /// Whether stdout was a terminal when the program started (before any pager).
+    pub fn stdout_is_terminal() -> bool {
+        settings().1
     }
 
     fn paint(&self, text: &str, f: impl Fn(&str) -> String) -> String {

@@ -112,8 +112,8 @@ fn a_host_without_a_mail_server_says_so() {
 fn unknown_fact_groups_are_refused() {
     let test = Test::new();
     let out = test.run_args(&["facts", "--only", "qeue"]);
-    // A usage error, like every other bad flag value, naming every group there is.
-    assert_eq!(out.code, 2);
+    // A usage error (64), like every other bad flag value, naming every group there is.
+    assert_eq!(out.code, 64);
     crate::assert_contains!(out.stderr, "invalid value 'qeue' for '--only <GROUP,...>'");
     crate::assert_contains!(
         out.stderr,

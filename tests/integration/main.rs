@@ -1,5 +1,6 @@
 //! Integration tests: the real binary on temporary host roots.
 
+mod agent_cli;
 mod apply;
 mod cli;
 mod dry_run;

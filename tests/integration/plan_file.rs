@@ -336,19 +336,19 @@ fn save_plan_needs_dry_run_and_plan_takes_no_params() {
     let before = test.snapshot();
     let file = plan_path(&test).display().to_string();
     let out = test.run_args(&["apply", "php-disable-mail", "--save-plan", &file]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 64, "{}", out.stderr);
     crate::assert_contains!(
         out.stderr,
         "error: the following required arguments were not provided:\n  --dry-run\n"
     );
     let out = test.run_args(&["apply", "--plan", &file, "-p", "ini=/etc/php.ini"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 64, "{}", out.stderr);
     crate::assert_contains!(
         out.stderr,
         "error: the argument '--plan <FILE>' cannot be used with '--param <KEY=VALUE>'"
     );
     let out = test.run_args(&["apply"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 64, "{}", out.stderr);
     crate::assert_contains!(out.stderr, "<ID>");
     crate::assert_unchanged!(before, test.snapshot());
     assert!(!plan_path(&test).exists());
