@@ -237,6 +237,7 @@ impl State<'_> {
                 manual: Vec::new(),
                 notify: step.notify.clone(),
                 outcome: None,
+                output: Vec::new(),
                 work: Vec::new(),
             };
             let mut chosen_why = Vec::new();

@@ -16,6 +16,7 @@ mod real_apache;
 mod real_exim;
 mod rollback;
 mod rootfs;
+mod runs_ux;
 mod safety;
 mod secrets;
 mod support;
