@@ -162,3 +162,193 @@ fn point_3_a_failed_and_undone_run_shows_its_steps_undone_and_no_changes() {
     assert_eq!(json["changes"], false);
     assert_eq!(json["outcome"], "failed");
 }
+
+/// Runbook `ID` puts `LINE` into `FILE`; with `marker`, also touches /tmp/ID (undo: rm).
+fn line_runbook(id: &str, file: &str, line: &str, marker: bool) -> String {
+    let mut yaml = format!(
+        r#"# yaml-language-server: $schema=x
+id: {id}
+title: Put {line} into {file}
+steps:
+  - id: put
+    title: Add the line
+    line: {{ file: {file}, line: "{line}" }}
+"#
+    );
+    if marker {
+        yaml.push_str(&format!(
+            "  - id: marker\n    title: Leave a marker\n    run: {{ argv: [/bin/busybox, touch, /tmp/{id}], mutating: true, undo: [/bin/busybox, rm, /tmp/{id}] }}\n"
+        ));
+    }
+    yaml
+}
+
+fn run_ids(test: &Test) -> Vec<String> {
+    let json = test.run_args(&["history", "--output", "json"]).json();
+    json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn point_1_rollback_last_steps_back_through_the_runs_still_applied() {
+    let test = Test::new()
+        .file("/etc/a.conf", "a=0\n")
+        .file("/etc/b.conf", "b=0\n")
+        .runbook(&line_runbook("put-a", "/etc/a.conf", "a=1", false))
+        .runbook(&line_runbook("put-b", "/etc/b.conf", "b=1", false));
+    let before = test.host_only();
+    assert_eq!(test.run_args(&["apply", "put-a", "--yes"]).code, 0);
+    assert_eq!(test.run_args(&["apply", "put-b", "--yes"]).code, 0);
+    let ids = run_ids(&test);
+    let out = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            format!(
+                "Rolled back run {} (put-b).\n  restored /etc/b.conf\n",
+                ids[1]
+            )
+            .as_str()
+        ),
+        "{}",
+        out.stderr
+    );
+    // The newest run is rolled back now: --last goes on to the one before it.
+    let out = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            format!(
+                "Rolled back run {} (put-a).\n  restored /etc/a.conf\n",
+                ids[0]
+            )
+            .as_str()
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_unchanged_host(&test, &before);
+    let out = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "error: no run that changed something is still applied in [ROOT]/var/lib/runbook (each was \
+         rolled back, or undid its changes when it failed); see `runbook history`\n"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn point_1_rollback_last_passes_over_a_run_that_failed_and_undid_itself() {
+    let test = chroot_host()
+        .file("/etc/a.conf", "a=0\n")
+        .runbook(&line_runbook("put-a", "/etc/a.conf", "a=1", false))
+        .runbook(FAILING)
+        .env("RUNBOOK_PARAM_PASSWORD", "x");
+    assert_eq!(test.run_args(&["apply", "put-a", "--yes"]).code, 0);
+    assert_eq!(test.run_args(&["apply", "fails", "--yes"]).code, 1);
+    let ids = run_ids(&test);
+    let out = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Rolled back run {} (put-a).\n  restored /etc/a.conf\n",
+            ids[0]
+        )
+    );
+}
+
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn point_1_rollback_dry_run_shows_diffs_and_undo_commands_and_changes_no_byte() {
+    let test = chroot_host()
+        .file("/etc/a.conf", "a=0\n")
+        .runbook(&line_runbook("put-a", "/etc/a.conf", "a=1", true));
+    assert_eq!(test.run_args(&["apply", "put-a", "--yes"]).code, 0);
+    let id = run_ids(&test).remove(0);
+    // Everything, the state dir's journal, records, backups and lock included.
+    let before = test.snapshot();
+    let out = test.run_args(&["rollback", "--last", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Rollback of run {id} (put-a) would, newest first:\n  restore /etc/a.conf\n      \
+             --- a/etc/a.conf\n      +++ b/etc/a.conf\n      @@ -1,2 +1 @@\n       a=0\n      -a=1\n  \
+             run /bin/busybox rm /tmp/put-a\nDry run: nothing was changed.\n"
+        )
+    );
+    let json = test
+        .run_args(&["rollback", &id, "--dry-run", "--output", "json"])
+        .json();
+    assert_eq!(json["run_id"], id.as_str());
+    assert_eq!(json["mode"], "dry-run");
+    assert_eq!(json["restores"][0]["file"], "/etc/a.conf");
+    assert_eq!(
+        json["commands"],
+        serde_json::json!([["/bin/busybox", "rm", "/tmp/put-a"]])
+    );
+    let after = test.snapshot();
+    let changes = before.changes(&after);
+    assert!(
+        changes.is_empty(),
+        "the dry run changed:\n{}",
+        changes.join("\n")
+    );
+    // And the real rollback still does it all.
+    assert_eq!(test.run_args(&["rollback", "--last", "--yes"]).code, 0);
+    assert_eq!(test.read("/etc/a.conf"), "a=0\n");
+    assert!(!test.path("/tmp/put-a").exists());
+}
+
+#[test]
+fn point_1_a_refusal_because_a_later_run_touched_the_file_names_that_run() {
+    let test = Test::new()
+        .file("/etc/a.conf", "a=0\n")
+        .runbook(&line_runbook("put-a", "/etc/a.conf", "a=1", false))
+        .runbook(&line_runbook("put-a-again", "/etc/a.conf", "a=2", false));
+    assert_eq!(test.run_args(&["apply", "put-a", "--yes"]).code, 0);
+    assert_eq!(test.run_args(&["apply", "put-a-again", "--yes"]).code, 0);
+    let ids = run_ids(&test);
+    let before = test.snapshot();
+    let host_before = test.host_only();
+    for dry in [true, false] {
+        let mut args = vec!["rollback", ids[0].as_str(), "--yes"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = test.run_args(&args);
+        assert_eq!(out.code, 1);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: a later run, {later} (put-a-again), also changed /etc/a.conf: roll that run \
+                 back first (`runbook rollback {later}`), or use --force to restore this run's \
+                 backups anyway\n",
+                later = ids[1]
+            )
+        );
+        if dry {
+            // Not a byte anywhere, the state dir included.
+            assert!(before.changes(&test.snapshot()).is_empty());
+        }
+    }
+    // The refused rollback took the lock (its file names the holder), and nothing else.
+    assert_unchanged_host(&test, &host_before);
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    assert_eq!(history["runs"][0]["outcome"], "applied");
+    assert_eq!(history["runs"][1]["outcome"], "applied");
+}
