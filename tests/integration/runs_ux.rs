@@ -352,3 +352,58 @@ fn point_1_a_refusal_because_a_later_run_touched_the_file_names_that_run() {
     assert_eq!(history["runs"][0]["outcome"], "applied");
     assert_eq!(history["runs"][1]["outcome"], "applied");
 }
+
+#[test]
+fn point_6_history_and_rollback_take_the_host_flags_apply_used_and_history_is_a_table() {
+    let test = Test::new()
+        .file("/etc/a.conf", "a=0\n")
+        .runbook(&line_runbook("put-a", "/etc/a.conf", "a=1", false));
+    let state = test.root().parent().unwrap().join("state");
+    let state = state.display().to_string();
+    let out = test.run_args(&["apply", "put-a", "--yes", "--state-dir", &state]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let history = test
+        .run_args(&["history", "--state-dir", &state, "--output", "json"])
+        .json();
+    let run = &history["runs"][0];
+    let id = run["id"].as_str().unwrap();
+    // The suggestion names the state dir resolved, so it works from anywhere.
+    assert_contains!(
+        out.stdout,
+        format!("\nUndo with: runbook rollback {id} --root [ROOT] --state-dir [TMP]/state\n")
+    );
+    // Without --state-dir, history looks in the root's own state dir: nothing there.
+    assert_eq!(
+        test.run_args(&["history"]).stdout,
+        "No runs yet in [ROOT]/var/lib/runbook.\n"
+    );
+    let started: jiff::Timestamp = run["started"].as_str().unwrap().parse().unwrap();
+    let started = started.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    let out = test.run_args(&["history", "--state-dir", &state]);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "RUN                    RUNBOOK  STARTED (UTC)        OUTCOME  CHANGES\n\
+             {id}  put-a    {started}  applied  1 file(s), 0 command(s)\n    /etc/a.conf\n"
+        )
+    );
+    let out = test.run_args(&["rollback", id, "--yes", "--state-dir", &state]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(test.read("/etc/a.conf"), "a=0\n");
+    let out = test.run_args(&["history", "--state-dir", &state]);
+    assert_contains!(
+        out.stdout,
+        format!("{id}  put-a    {started}  rolled-back  ")
+    );
+
+    let out = test.run_args(&["history", "--root", "/nonexistent"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (1, "", "error: --root /nonexistent is not a directory\n")
+    );
+    let out = test.run_args(&["rollback", "--last", "--root", "/nonexistent"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "error: --root /nonexistent is not a directory\n")
+    );
+}
