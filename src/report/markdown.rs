@@ -28,6 +28,9 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
             if !p.values.is_empty() {
                 kind = format!("{kind}: {}", p.values.join(", "));
             }
+            if let Some(one_of) = &p.one_of {
+                kind = format!("{kind}, one of `{one_of}`");
+            }
             let _ = writeln!(
                 out,
                 "| `{name}` | {kind} | {default} | {} |",

@@ -119,6 +119,9 @@ impl<'a> Validator<'a> {
                     format!("invalid regular expression: {e}"),
                 );
             }
+            if let Some(one_of) = &param.one_of {
+                self.one_of(&format!("{path}.one_of"), one_of);
+            }
             let undecidable = param.kind == ParamType::Choice && param.values.is_empty();
             if let Some(default) = &param.default
                 && !undecidable
@@ -356,6 +359,28 @@ impl<'a> Validator<'a> {
             for text in c.texts() {
                 self.template(&format!("{path}.{}", c.key()), text, scope);
             }
+        }
+    }
+
+    /// A param's `one_of`: a list fact, and a field its items have.
+    fn one_of(&mut self, path: &str, one_of: &str) {
+        let (fact, field) = super::params::one_of_parts(one_of);
+        match (spec(fact), field) {
+            (None, _) => self.fact(path, fact),
+            (Some(s), _) if s.kind != FactKind::List => self.value(
+                path,
+                Code::UnknownFact,
+                format!("fact `{fact}` is not a list"),
+            ),
+            (Some(s), Some(field)) if !s.item_fields.contains(&field) => self.value(
+                path,
+                Code::UnknownFact,
+                format!(
+                    "the items of `{fact}` have no field `{field}` (they have: {})",
+                    s.item_fields.join(", ")
+                ),
+            ),
+            _ => {}
         }
     }
 

@@ -407,3 +407,90 @@ fn point_6_history_and_rollback_take_the_host_flags_apply_used_and_history_is_a_
         (1, "error: --root /nonexistent is not a directory\n")
     );
 }
+
+#[test]
+fn point_5_a_php_ini_param_must_name_a_php_ini_the_facts_found() {
+    let test = Test::example("debian-apache-modphp");
+    let before = test.snapshot();
+    for runbook in ["php-disable-mail", "php-enable-x-header"] {
+        let out = test.run_args(&["apply", runbook, "-p", "ini=/etc/passwd", "--yes"]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                1,
+                "",
+                "error: param `ini`: `/etc/passwd` is not one of php.ini_files[].path on this host \
+                 (known: /etc/php/8.2/apache2/php.ini, /etc/php/8.2/cli/php.ini)\n"
+            ),
+            "{runbook}"
+        );
+        let json = test
+            .run_args(&[
+                "apply",
+                runbook,
+                "-p",
+                "ini=/etc/passwd",
+                "--output",
+                "json",
+            ])
+            .json();
+        assert_eq!(json["error"]["kind"], "invalid-param");
+    }
+    assert!(before.changes(&test.snapshot()).is_empty());
+    // A php.ini that was found is taken; the default (empty: all of them) too.
+    let out = test.run_args(&[
+        "apply",
+        "php-disable-mail",
+        "-p",
+        "ini=/etc/php/8.2/apache2/php.ini",
+        "--dry-run",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_contains!(out.stdout, "+++ b/etc/php/8.2/apache2/php.ini");
+    assert_eq!(
+        test.run_args(&["apply", "php-disable-mail", "--dry-run"])
+            .code,
+        0
+    );
+}
+
+#[test]
+fn point_5_lint_refuses_a_one_of_naming_an_unknown_fact_or_field() {
+    let test = Test::new().runbook(
+        r#"# yaml-language-server: $schema=x
+id: bad-one-of
+title: Bad one_of
+params:
+  a: { type: path, default: "", one_of: "php.ini_filez[].path" }
+  b: { type: path, default: "", one_of: "php.ini_files[].paht" }
+  c: { type: path, default: "", one_of: php.mail_disabled }
+  d: { type: path, default: "", one_of: "php.ini_files[].path" }
+steps:
+  - id: s
+    title: S
+    manual: { text: hi }
+"#,
+    );
+    let dir = test.runbooks_dir().display().to_string();
+    let out = test.run_args(&["lint", &dir, "--output", "json"]);
+    let messages: Vec<String> = out.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "RB021 unknown fact `php.ini_filez`",
+            "RB021 the items of `php.ini_files` have no field `paht` (they have: path, sapi, version, layout, user, add_x_header, disable_functions, mail_disabled, sendmail_path, error)",
+            "RB021 fact `php.mail_disabled` is not a list",
+        ]
+    );
+}
