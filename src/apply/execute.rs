@@ -96,6 +96,7 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
             (undone, Some(e))
         }
     };
+    drop_unheld_results(plan);
     for done in &run.done {
         match done {
             Done::Write { file, .. } if !record.changed_files.contains(file) => {
@@ -153,6 +154,31 @@ fn mark_undone(plan: &mut Plan, run: &Run) {
             .handlers
             .iter()
             .any(|h| h.outcome.as_deref() == Some("reloaded"));
+}
+
+/// A step chosen because earlier steps changed something (`changed:`) states a result;
+/// when none of them is still `changed` after the apply (undone, failed, not run), the
+/// result does not hold: the step is `undone` and its checklist items are dropped.
+fn drop_unheld_results(plan: &mut Plan) {
+    let changed: HashSet<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome.as_deref() == Some("changed"))
+        .map(|s| s.id.clone())
+        .collect();
+    for step in &mut plan.steps {
+        if !step.depends_on.is_empty()
+            && step.outcome.as_deref() != Some("failed")
+            && !step.depends_on.iter().any(|d| {
+                // An include's changes are its included steps' (`STEP/SUBSTEP`).
+                let inner = format!("{d}/");
+                changed.contains(d) || changed.iter().any(|c| c.starts_with(&inner))
+            })
+        {
+            step.outcome = Some("undone".into());
+            step.manual.clear();
+        }
+    }
 }
 
 /// Steps that did not get to run are marked so.

@@ -229,11 +229,13 @@ impl State<'_> {
         let shown = self.shown(runbook, params);
         let mut local_checks = HashMap::new();
         let no_checks = HashMap::new();
+        let mut local_changed: HashMap<String, bool> = HashMap::new();
         let check_ctx = Context {
             facts: self.facts,
             params,
             shown_params: &shown,
             checks: &no_checks,
+            changed: &no_checks,
             item: None,
         };
         for check in &runbook.checks {
@@ -277,6 +279,7 @@ impl State<'_> {
                 commands: Vec::new(),
                 manual: Vec::new(),
                 notify: step.notify.clone(),
+                depends_on: Vec::new(),
                 outcome: None,
                 output: Vec::new(),
                 work: Vec::new(),
@@ -290,6 +293,7 @@ impl State<'_> {
                     params,
                     shown_params: &shown,
                     checks: &local_checks,
+                    changed: &local_changed,
                     item: item.as_ref(),
                 };
                 let label = item.as_ref().map(item_label);
@@ -344,6 +348,16 @@ impl State<'_> {
                 &skipped_why,
             );
             describe_work(&mut planned, &self.redactor);
+            if planned.chosen
+                && let Some(when) = &step.when
+            {
+                planned.depends_on = when
+                    .changed_steps()
+                    .into_iter()
+                    .map(|s| format!("{prefix}{s}"))
+                    .collect();
+            }
+            let changes = planned.changes();
             self.steps.push(planned);
             for rendered in includes {
                 self.plan_include(
@@ -356,6 +370,13 @@ impl State<'_> {
                     chain,
                 )?;
             }
+            // An include changes what the steps it brought in change.
+            let inner = format!("{id}/");
+            let included = self
+                .steps
+                .iter()
+                .any(|s| s.id.starts_with(&inner) && s.changes());
+            local_changed.insert(step.id.clone(), changes || included);
         }
         Ok(())
     }

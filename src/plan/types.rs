@@ -70,6 +70,11 @@ pub struct PlannedStep {
     pub manual: Vec<ManualItem>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<String>,
+    /// Ids (as in `steps[].id`) of the steps its condition's `changed:` names: after an
+    /// apply, when none of them is still `changed`, this step is `undone` and its
+    /// checklist items are dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// After an apply: `changed`, `unchanged`, `skipped`, `failed`, `undone`, `not-run`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,

@@ -494,3 +494,111 @@ steps:
         ]
     );
 }
+
+/// An executable script in the host root.
+fn script(test: &Test, host_path: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = test.path(host_path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+const MAIL_OFF: &str = "PHP's mail() is now disabled";
+
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn point_4_mail_is_said_to_be_disabled_only_when_it_is() {
+    // A php.ini changed, and the change stayed: the item is there.
+    let test = chroot_host();
+    script(&test, "/usr/sbin/apache2ctl", "exit 0");
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_contains!(
+        out.stdout,
+        "  = tell-customer [manual] unchanged\n      Tell the site owners that PHP mail is off\n      \
+         why: step web-ini changes something\n      [ ] by hand: PHP's mail() is now disabled"
+    );
+
+    // The change was undone (Apache's config test failed): no such item, the step undone.
+    let test = chroot_host();
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo \"AH00526: Syntax error on line 7\" >&2; exit 1",
+    );
+    let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(!out.stdout.contains(MAIL_OFF), "{}", out.stdout);
+    assert_contains!(
+        out.stdout,
+        "  < tell-customer [manual] undone\n      Tell the site owners that PHP mail is off\n      \
+         why: step web-ini changes something\n\n"
+    );
+    let test = chroot_host();
+    script(&test, "/usr/sbin/apache2ctl", "exit 1");
+    let json = test
+        .run_args(&["apply", "php-disable-mail", "--yes", "--output", "json"])
+        .json();
+    let step = &json["steps"][3];
+    assert_eq!(step["id"], "tell-customer");
+    assert_eq!(step["outcome"], "undone");
+    assert_eq!(
+        step["depends_on"],
+        serde_json::json!(["given-ini", "web-ini", "fpm-ini"])
+    );
+    assert!(step.get("manual").is_none(), "{step}");
+    assert_eq!(json["changes"], false);
+
+    // No php.ini found: nothing to tell.
+    let test = Test::new();
+    let out = test.run_args(&["apply", "php-disable-mail", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains(MAIL_OFF), "{}", out.stdout);
+    assert_contains!(out.stdout, "  - tell-customer [manual] not chosen\n");
+}
+
+#[test]
+fn point_4_lint_refuses_changed_naming_an_unknown_or_later_step() {
+    let test = Test::new().runbook(
+        r#"# yaml-language-server: $schema=x
+id: bad-changed
+title: Bad changed
+steps:
+  - id: first
+    title: First
+    when: { changed: second }
+    manual: { text: one }
+  - id: second
+    title: Second
+    when: { any: [ { changed: first }, { changed: frist-typo } ] }
+    manual: { text: two }
+"#,
+    );
+    let dir = test.runbooks_dir().display().to_string();
+    let out = test.run_args(&["lint", &dir, "--output", "json"]);
+    let messages: Vec<String> = out.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{} {}",
+                d["code"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "RB025 7:22 step `second` does not come before this one: `changed` names an earlier step",
+            "RB025 11:51 step `frist-typo` is not defined in `steps` before this one",
+        ]
+    );
+}
