@@ -58,6 +58,17 @@ pub struct HostArgs {
     pub state_dir: Option<PathBuf>,
 }
 
+/// `rollback`'s host options and `--dry-run`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Show what would be restored (diffs from each file now to its backup) and the undo
+    /// commands that would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the known runbooks and where each comes from.
@@ -126,7 +137,7 @@ pub enum Command {
         /// The run to undo (see `runbook history`).
         #[arg(required_unless_present = "last", conflicts_with = "last")]
         run_id: Option<String>,
-        /// The most recent run that changed something.
+        /// The newest run still applied (not rolled back, not failed and undone).
         #[arg(long)]
         last: bool,
         #[arg(long)]
@@ -135,7 +146,7 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        host: HostArgs,
+        host: RollbackArgs,
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

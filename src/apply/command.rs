@@ -23,6 +23,29 @@ pub fn run_work(host: &Host, work: &CommandWork) -> Result<Finished> {
     })
 }
 
+/// How many lines of each stream of a command's output are kept (shown, journaled).
+pub const TAIL_LINES: usize = 20;
+
+/// The last `TAIL_LINES` lines of `text`, with a first line saying how many were left
+/// out when there were more.
+pub fn tail(text: &str) -> String {
+    // Split on `\n` only: a `\r` is kept, for people's output to show escaped.
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    if text.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() <= TAIL_LINES {
+        return lines.join("\n");
+    }
+    let skipped = lines.len() - TAIL_LINES;
+    format!(
+        "[{skipped} earlier line{} not kept]\n{}",
+        if skipped == 1 { "" } else { "s" },
+        lines[skipped..].join("\n")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +79,17 @@ mod tests {
         assert!(done.success(), "{done:?}");
         assert_eq!(done.stdout, "********/********\n");
         assert_eq!(done.stderr, "no ********\n");
+    }
+
+    #[test]
+    fn the_tail_keeps_the_last_lines_and_says_how_many_were_left_out() {
+        assert_eq!(tail("a\nb\n"), "a\nb");
+        assert_eq!(tail(""), "");
+        let many: String = (1..=25).map(|i| format!("{i}\n")).collect();
+        let kept: Vec<String> = (6..=25).map(|i| i.to_string()).collect();
+        assert_eq!(
+            tail(&many),
+            format!("[5 earlier lines not kept]\n{}", kept.join("\n"))
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Applying a plan: lock, journal each action before it acts, back up, write atomically,
 //! run commands, reload services after their config test; on failure undo in reverse.
 
+use std::collections::HashSet;
+
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::atomic::{self, Ownership};
@@ -13,14 +15,15 @@ use super::state_dir::Dir;
 use crate::chase::{Chased, Policy};
 use crate::host::Host;
 use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
-use crate::plan::types::{CommandWork, FileEdit, Plan, ReloadWork, Work};
+use crate::plan::types::{CommandOutput, CommandWork, FileEdit, Plan, ReloadWork, Work};
 use crate::process::{self, interrupted};
 
 /// Something done that can be reversed, newest last.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Done {
     Write {
         seq: u64,
+        step: String,
         file: String,
         target: Box<Chased>,
         backup: Vec<u8>,
@@ -28,9 +31,18 @@ enum Done {
     },
     Command {
         seq: u64,
+        step: String,
         argv: Vec<String>,
         undo: Option<Vec<String>>,
     },
+}
+
+impl Done {
+    fn step(&self) -> &str {
+        match self {
+            Done::Write { step, .. } | Done::Command { step, .. } => step,
+        }
+    }
 }
 
 /// The result of an apply; `error` is set when it failed (and what was done was undone).
@@ -69,6 +81,8 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         run_dir: &run_dir,
         journal: Journal::create(&run_dir)?,
         done: Vec::new(),
+        all_done: Vec::new(),
+        not_undone: HashSet::new(),
     };
     plan.run_id = Some(run_id.clone());
 
@@ -78,9 +92,11 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         Err(e) => {
             let undone = run.undo_all();
             mark_not_run(plan);
+            mark_undone(plan, &run);
             (undone, Some(e))
         }
     };
+    drop_unheld_results(plan);
     for done in &run.done {
         match done {
             Done::Write { file, .. } if !record.changed_files.contains(file) => {
@@ -109,6 +125,60 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         error,
         record_error,
     })
+}
+
+/// After a failure undid the run: a step whose every change was reversed is `undone`,
+/// and the plan says it changed nothing when nothing is left changed. A step whose undo
+/// failed, or that reloaded a service (a reload is not reversed), stays `changed`.
+fn mark_undone(plan: &mut Plan, run: &Run) {
+    for step in &mut plan.steps {
+        let reloaded = step
+            .work
+            .iter()
+            .any(|w| matches!(w, Work::Reload(r) if r.installed));
+        let did = run.all_done.iter().any(|d| d.step() == step.id);
+        if step.outcome.as_deref() == Some("changed")
+            && did
+            && !reloaded
+            && !run.not_undone.contains(&step.id)
+        {
+            step.outcome = Some("undone".into());
+        }
+    }
+    plan.changes = plan
+        .steps
+        .iter()
+        .any(|s| s.outcome.as_deref() == Some("changed"))
+        || !run.not_undone.is_empty()
+        || plan
+            .handlers
+            .iter()
+            .any(|h| h.outcome.as_deref() == Some("reloaded"));
+}
+
+/// A step chosen because earlier steps changed something (`changed:`) states a result;
+/// when none of them is still `changed` after the apply (undone, failed, not run), the
+/// result does not hold: the step is `undone` and its checklist items are dropped.
+fn drop_unheld_results(plan: &mut Plan) {
+    let changed: HashSet<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.outcome.as_deref() == Some("changed"))
+        .map(|s| s.id.clone())
+        .collect();
+    for step in &mut plan.steps {
+        if !step.depends_on.is_empty()
+            && step.outcome.as_deref() != Some("failed")
+            && !step.depends_on.iter().any(|d| {
+                // An include's changes are its included steps' (`STEP/SUBSTEP`).
+                let inner = format!("{d}/");
+                changed.contains(d) || changed.iter().any(|c| c.starts_with(&inner))
+            })
+        {
+            step.outcome = Some("undone".into());
+            step.manual.clear();
+        }
+    }
 }
 
 /// Steps that did not get to run are marked so.
@@ -151,7 +221,12 @@ struct Run<'a> {
     host: &'a Host,
     run_dir: &'a Dir,
     journal: Journal,
+    /// What is done and not yet undone, newest last.
     done: Vec<Done>,
+    /// Everything done, undone since or not (for the run's record).
+    all_done: Vec<Done>,
+    /// Steps with a change that could not be undone after a failure.
+    not_undone: HashSet<String>,
 }
 
 impl Run<'_> {
@@ -168,7 +243,7 @@ impl Run<'_> {
                 }
                 let result = match work {
                     Work::Write(edit) => self.write(&step.id, edit),
-                    Work::Command(cmd) => self.command(&step.id, cmd),
+                    Work::Command(cmd) => self.command(&step.id, cmd, &mut step.output),
                     Work::Reload(reload) => self.reload(&step.id, reload).map(|_| ()),
                     Work::Manual(text) => self.journal.write(&Entry::Manual {
                         at: now(),
@@ -252,8 +327,9 @@ impl Run<'_> {
             return Err(e).with_context(|| format!("cannot write {}", edit.file));
         }
         hook::point("after-rename");
-        self.done.push(Done::Write {
+        self.push(Done::Write {
             seq,
+            step: step.to_string(),
             file: edit.file.clone(),
             target: Box::new(edit.target.clone()),
             backup: current,
@@ -264,7 +340,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn command(&mut self, step: &str, cmd: &CommandWork) -> Result<()> {
+    fn push(&mut self, done: Done) {
+        self.all_done.push(done.clone());
+        self.done.push(done);
+    }
+
+    /// Run a command; what it printed (the tail, redacted) goes to the journal and to
+    /// `outputs`, and a non-zero exit fails the step.
+    fn command(
+        &mut self,
+        step: &str,
+        cmd: &CommandWork,
+        outputs: &mut Vec<CommandOutput>,
+    ) -> Result<()> {
         let seq = self.journal.seq();
         // An undo that holds a secret is not journaled, so rollback cannot replay it.
         let undo_journaled = match (&cmd.undo, &cmd.undo_shown) {
@@ -287,13 +375,32 @@ impl Run<'_> {
             Ok(finished) => finished,
             Err(e) => return Err(self.failed(seq, cmd.redactor.redact(&format!("{e:#}")))),
         };
+        let output = CommandOutput {
+            command: cmd.shown.clone(),
+            status: if finished.timed_out {
+                None
+            } else {
+                finished.code
+            },
+            stdout: command::tail(&finished.stdout),
+            stderr: command::tail(&finished.stderr),
+        };
+        self.journal.write(&Entry::Output {
+            seq,
+            at: now(),
+            status: output.status,
+            stdout: output.stdout.clone(),
+            stderr: output.stderr.clone(),
+        })?;
+        outputs.push(output);
         if !finished.success() {
             let error = format!("`{}` {}", cmd.shown.join(" "), finished.summary());
             return Err(self.failed(seq, error));
         }
         if cmd.mutating {
-            self.done.push(Done::Command {
+            self.push(Done::Command {
                 seq,
+                step: step.to_string(),
                 argv: cmd.shown.clone(),
                 undo: cmd.undo.clone(),
             });
@@ -359,6 +466,7 @@ impl Run<'_> {
                     target,
                     backup,
                     ownership,
+                    ..
                 } => {
                     let temp = atomic::temp_name(&target.name);
                     let result =
@@ -367,7 +475,9 @@ impl Run<'_> {
                             .with_context(|| format!("cannot restore {file}"));
                     (*seq, result)
                 }
-                Done::Command { seq, argv, undo } => {
+                Done::Command {
+                    seq, argv, undo, ..
+                } => {
                     let result = match undo {
                         Some(undo) => {
                             process::run(self.host, undo, DEFAULT_TIMEOUT).and_then(|f| {
@@ -388,7 +498,10 @@ impl Run<'_> {
                     let _ = self.journal.write(&Entry::Undone { seq, at: now() });
                     report.push(what);
                 }
-                Err(e) => report.push(format!("could not undo: {e:#}")),
+                Err(e) => {
+                    self.not_undone.insert(done.step().to_string());
+                    report.push(format!("could not undo: {e:#}"))
+                }
             }
         }
         report

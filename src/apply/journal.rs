@@ -28,6 +28,17 @@ pub enum Entry {
     Failed { seq: u64, at: String, error: String },
     /// The action with this `seq` was reversed (after a failure, or by rollback).
     Undone { seq: u64, at: String },
+    /// What the command of action `seq` printed: the last lines of each stream
+    /// (`apply::command::TAIL_LINES`), redacted with the run's secrets; before its
+    /// `done` or `failed` line.
+    Output {
+        seq: u64,
+        at: String,
+        /// The exit status; `None` when killed by a signal or timed out.
+        status: Option<i32>,
+        stdout: String,
+        stderr: String,
+    },
     /// A handler ran (`reloaded`) or was `skipped`.
     Handler {
         at: String,

@@ -30,18 +30,101 @@ pub struct RolledBack {
     pub warnings: Vec<String>,
 }
 
-/// Roll back a run (the last that changed something when `id` is `None`).
-///
-/// The journal is the truth: every action it says began and was neither undone nor
-/// failed is reversed, newest first, whether the run finished, failed half-way or was
-/// killed. Each file is checked before anything changes: it must be reached by the same
-/// safe walk into the same directory (device and inode) the run wrote to, its backup
-/// must match the checksum journaled, and it must hold what the run wrote (or, after an
-/// interrupted rollback, what it held before), unless `--force`.
-pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Result<RolledBack> {
-    let _lock = lock::acquire(state_dir, "rollback")?;
-    // We hold the lock: a record still saying `running` belongs to a dead process.
-    let mut record = state::find(state_dir, id, false)?;
+/// What a rollback would do, shown by `rollback --dry-run`.
+#[derive(Debug, serde::Serialize)]
+pub struct RollbackPlan {
+    pub run_id: String,
+    pub runbook: String,
+    pub mode: &'static str,
+    /// Each file to restore: `file`, and `diff` from what it holds now to the backup.
+    pub restores: Vec<crate::plan::types::FileDiff>,
+    /// Undo commands it would run, in order.
+    pub commands: Vec<Vec<String>>,
+    /// Services it would test and reload again if running.
+    pub reloads: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// What `rollback` would do for run `id` (the newest still applied when `None`), checked
+/// as rollback checks it, without the lock and without writing anything anywhere.
+pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Result<RollbackPlan> {
+    let live = lock::held(state_dir)?;
+    let record = state::find(state_dir, id, live)?;
+    let (run_dir, pending) = checked(host, state_dir, &record, force, live)?;
+    let restores = check_files(host, &run_dir, &pending, force)?;
+    let mut out = RollbackPlan {
+        run_id: record.id.clone(),
+        runbook: record.runbook.clone(),
+        mode: "dry-run",
+        restores: Vec::new(),
+        commands: Vec::new(),
+        reloads: Vec::new(),
+        warnings: Vec::new(),
+    };
+    // Newest first, as rollback goes; a file's final content is its oldest backup.
+    let mut last: Vec<(String, &Restore)> = Vec::new();
+    for p in pending.iter().rev() {
+        match &p.action {
+            JournalAction::Write { file, .. } => {
+                let restore = restores
+                    .iter()
+                    .find(|r| r.seq == p.seq)
+                    .expect("every pending write was checked");
+                last.retain(|(f, _)| f != file);
+                last.push((file.clone(), restore));
+            }
+            JournalAction::Command {
+                argv,
+                undo,
+                mutating,
+            } => match undo {
+                Some(undo) => out.commands.push(undo.clone()),
+                None if *mutating => out.warnings.push(format!(
+                    "`{}` has no undo command; reverse it by hand",
+                    argv.join(" ")
+                )),
+                None => {}
+            },
+        }
+    }
+    for (file, restore) in last {
+        let now = current_bytes(&restore.target)?;
+        let back = match &restore.old {
+            Some((bytes, _)) => bytes.as_slice(),
+            None => continue,
+        };
+        if now.as_deref() == Some(back) {
+            continue;
+        }
+        out.restores.push(crate::plan::types::FileDiff {
+            diff: crate::edit::diff::unified(&file, now.as_deref(), back),
+            file,
+        });
+    }
+    let mut seen = HashSet::new();
+    for entry in journal::read(&run_dir)? {
+        if let Entry::Handler {
+            service, result, ..
+        } = entry
+            && (result == "reloaded" || result == "started")
+            && seen.insert(service.clone())
+        {
+            out.reloads.push(service);
+        }
+    }
+    Ok(out)
+}
+
+/// The checks before a rollback touches anything: not already rolled back, the same
+/// root, something to reverse, and no later run still applied that changed one of its
+/// files (unless `force`). The run's directory and its pending actions.
+fn checked(
+    host: &Host,
+    state_dir: &Dir,
+    record: &state::RunRecord,
+    force: bool,
+    live: bool,
+) -> Result<(Dir, Vec<Pending>)> {
     if record.outcome == "rolled-back" {
         bail!("run {} was already rolled back", record.id);
     }
@@ -54,8 +137,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
         );
     }
     let run_dir = state::run_dir(state_dir, &record.id)?;
-    let entries = journal::read(&run_dir)?;
-    let pending = journal::pending_actions(&entries);
+    let pending = journal::pending_actions(&journal::read(&run_dir)?);
     if pending.is_empty() {
         bail!(
             "run {} ({}) has nothing to roll back: it changed nothing, or undid its changes when it {}",
@@ -64,6 +146,54 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
             record.outcome
         );
     }
+    if !force {
+        let files: Vec<&String> = pending
+            .iter()
+            .filter_map(|p| match &p.action {
+                JournalAction::Write { file, .. } => Some(file),
+                _ => None,
+            })
+            .collect();
+        for later in state::later_still_applied(state_dir, record, live)? {
+            let mut touched: Vec<&String> = files
+                .iter()
+                .copied()
+                .filter(|f| later.files.contains(f))
+                .collect();
+            touched.dedup();
+            if !touched.is_empty() {
+                bail!(
+                    "a later run, {} ({}), also changed {}: roll that run back first \
+                     (`runbook rollback {}`), or use --force to restore this run's backups anyway",
+                    later.record.id,
+                    later.record.runbook,
+                    touched
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    later.record.id
+                );
+            }
+        }
+    }
+    Ok((run_dir, pending))
+}
+
+/// Roll back a run (the newest still applied when `id` is `None`).
+///
+/// The journal is the truth: every action it says began and was neither undone nor
+/// failed is reversed, newest first, whether the run finished, failed half-way or was
+/// killed. Each file is checked before anything changes: it must be reached by the same
+/// safe walk into the same directory (device and inode) the run wrote to, its backup
+/// must match the checksum journaled, and it must hold what the run wrote (or, after an
+/// interrupted rollback, what it held before), unless `--force`.
+pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Result<RolledBack> {
+    let _lock = lock::acquire(state_dir, "rollback")?;
+    // We hold the lock: a record still saying `running` belongs to a dead process.
+    let mut record = state::find(state_dir, id, false)?;
+    let (run_dir, pending) = checked(host, state_dir, &record, force, false)?;
+    let entries = journal::read(&run_dir)?;
     let restores = check_files(host, &run_dir, &pending, force)?;
 
     let mut journal = Journal::create(&run_dir)?;
@@ -241,6 +371,11 @@ fn check_files(
 
 /// The checksum of what the entry holds now: `None` when missing or not a regular file.
 fn current_sha(target: &Chased) -> Result<Option<String>> {
+    Ok(current_bytes(target)?.map(|b| crate::digest::sha256(&b)))
+}
+
+/// What the entry holds now: `None` when missing or not a regular file.
+fn current_bytes(target: &Chased) -> Result<Option<Vec<u8>>> {
     use std::io::Read;
     let regular = |st: &nix::sys::stat::FileStat| chase::kind(st) == nix::sys::stat::SFlag::S_IFREG;
     if !target.stat.as_ref().is_some_and(regular) {
@@ -251,7 +386,7 @@ fn current_sha(target: &Chased) -> Result<Option<String>> {
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
-    Ok(Some(crate::digest::sha256(&bytes)))
+    Ok(Some(bytes))
 }
 
 /// Services reloaded by the run get the restored config the same way: test, then reload

@@ -130,7 +130,54 @@ fn settle(record: &mut RunRecord, entries: &[Entry]) {
     }
 }
 
-/// A run by id, or the most recent one that changed something.
+/// Whether a run still has changes on the host: not rolled back, and its journal holds
+/// actions that began and were neither undone nor failed (a failed run that undid
+/// itself has none).
+pub fn still_applied(state_dir: &Dir, record: &RunRecord) -> Result<bool> {
+    if record.outcome == "rolled-back" {
+        return Ok(false);
+    }
+    let dir = run_dir(state_dir, &record.id)?;
+    Ok(!super::journal::pending(&super::journal::read(&dir)?).is_empty())
+}
+
+/// A run after another that is still applied, with the files its journal says it
+/// changed and did not undo.
+pub struct Later {
+    pub record: RunRecord,
+    pub files: Vec<String>,
+}
+
+/// The runs started after `record` that are still applied, oldest first.
+pub fn later_still_applied(state_dir: &Dir, record: &RunRecord, live: bool) -> Result<Vec<Later>> {
+    let runs = list(state_dir, live)?;
+    let Some(at) = runs.iter().position(|r| r.id == record.id) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for later in runs.into_iter().skip(at + 1) {
+        if later.outcome == "rolled-back" {
+            continue;
+        }
+        let dir = run_dir(state_dir, &later.id)?;
+        let files: Vec<String> = super::journal::pending(&super::journal::read(&dir)?)
+            .into_iter()
+            .filter_map(|(_, a)| match a {
+                JournalAction::Write { file, .. } => Some(file),
+                _ => None,
+            })
+            .collect();
+        if !files.is_empty() {
+            out.push(Later {
+                record: later,
+                files,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A run by id, or the newest one still applied (see `still_applied`).
 pub fn find(state_dir: &Dir, id: Option<&str>, live: bool) -> Result<RunRecord> {
     let runs = list(state_dir, live)?;
     match id {
@@ -141,13 +188,16 @@ pub fn find(state_dir: &Dir, id: Option<&str>, live: bool) -> Result<RunRecord> 
             )
         }),
         None => {
-            let Some(last) = runs.into_iter().rev().find(RunRecord::changed_something) else {
-                bail!(
-                    "no run that changed something in {}; see `runbook history`",
-                    state_dir.path().display()
-                );
-            };
-            Ok(last)
+            for run in runs.into_iter().rev() {
+                if still_applied(state_dir, &run)? {
+                    return Ok(run);
+                }
+            }
+            bail!(
+                "no run that changed something is still applied in {} (each was rolled back, \
+                 or undid its changes when it failed); see `runbook history`",
+                state_dir.path().display()
+            );
         }
     }
 }

@@ -108,7 +108,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
                 println!(
                     "Undo with: runbook rollback {}{}",
                     applied.run_id,
-                    root_flag(opts.host)
+                    host_flags(opts.host, &host_opts)
                 );
             }
             Ok(if opts.detailed_exitcode { pending } else { 0 })
@@ -156,11 +156,29 @@ fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result
 }
 
 fn root_flag(host: &HostArgs) -> String {
-    if host.root == std::path::Path::new("/") {
+    if host.root == Path::new("/") {
         String::new()
     } else {
         format!(" --root {}", host.root.display())
     }
+}
+
+/// The `--root` and `--state-dir` this apply used, for the commands it suggests (both
+/// resolved: the suggestion works from any directory), shell-quoted.
+fn host_flags(args: &HostArgs, opts: &super::host_opts::HostOpts) -> String {
+    let mut words = Vec::new();
+    if args.root != Path::new("/") {
+        words.push("--root".to_string());
+        words.push(opts.host.root().display().to_string());
+    }
+    if args.state_dir.is_some() {
+        words.push("--state-dir".to_string());
+        words.push(opts.state_path().display().to_string());
+    }
+    if words.is_empty() {
+        return String::new();
+    }
+    format!(" {}", crate::report::plan::quoted(&words))
 }
 
 fn print(plan: &Plan, output: Output) -> Result<()> {

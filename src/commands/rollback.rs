@@ -1,25 +1,36 @@
-//! `runbook rollback [RUN_ID | --last]`.
+//! `runbook rollback [RUN_ID | --last] [--dry-run]`.
 
 use anyhow::{Result, bail};
 
 use super::confirm;
 use crate::apply::{lock, rollback, state};
-use crate::cli::{HostArgs, Output};
+use crate::cli::{Output, RollbackArgs};
+use crate::report::escape::{escape, escape_text};
+use crate::report::plan::quoted;
+use crate::report::style::Style;
 
 pub fn run(
     run_id: Option<&str>,
     yes: bool,
     force: bool,
-    host_args: &HostArgs,
+    args: &RollbackArgs,
     output: Output,
 ) -> Result<u8> {
-    let opts = super::host_opts::resolve(host_args)?;
+    let opts = super::host_opts::resolve(&args.host)?;
     let Some(state_dir) = opts.state_dir(false)? else {
         bail!(
             "no run that changed something in {} (no runs yet); see `runbook history`",
             opts.state_path().display()
         );
     };
+    if args.dry_run {
+        let plan = rollback::plan(&opts.host, &state_dir, run_id, force)?;
+        match output {
+            Output::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+            Output::Human => print!("{}", render_plan(&plan, Style::detect())),
+        }
+        return Ok(0);
+    }
     if !yes {
         let record = state::find(&state_dir, run_id, lock::held(&state_dir)?)?;
         let question = format!(
@@ -43,7 +54,7 @@ pub fn run(
                 println!("  restored {file}");
             }
             for cmd in &done.commands {
-                println!("  ran {}", crate::report::plan::quoted(cmd));
+                println!("  ran {}", quoted(cmd));
             }
             for service in &done.reloaded {
                 println!("  reloaded {service}");
@@ -54,4 +65,44 @@ pub fn run(
         }
     }
     Ok(0)
+}
+
+/// `rollback --dry-run` for people: each file's diff (now → backup), the undo commands.
+fn render_plan(plan: &rollback::RollbackPlan, style: Style) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Rollback of run {} ({}) would, newest first:",
+        escape(&plan.run_id),
+        escape(&plan.runbook)
+    );
+    for restore in &plan.restores {
+        let _ = writeln!(out, "  restore {}", escape(&restore.file));
+        let lines: Vec<String> = restore.diff.split('\n').map(escape_text).collect();
+        for line in style.diff(&lines.join("\n")).lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    for cmd in &plan.commands {
+        let _ = writeln!(out, "  run {}", quoted(cmd));
+    }
+    for service in &plan.reloads {
+        let _ = writeln!(
+            out,
+            "  test and reload {} again (if running)",
+            escape(service)
+        );
+    }
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "  warning: {}", escape(warning));
+    }
+    if plan.restores.is_empty() && plan.commands.is_empty() {
+        let _ = writeln!(
+            out,
+            "  nothing to restore: the files already hold their backups"
+        );
+    }
+    let _ = writeln!(out, "Dry run: nothing was changed.");
+    out
 }

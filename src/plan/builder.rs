@@ -16,7 +16,7 @@ use crate::facts::Facts;
 use crate::host::Host;
 use crate::runbook::catalog::Catalog;
 use crate::runbook::model::Runbook;
-use crate::runbook::params::ParamType;
+use crate::runbook::params::{self, ParamType};
 use crate::runbook::steps::service_reload::ServiceReload;
 use crate::runbook::template::{Escape, Template};
 
@@ -178,6 +178,46 @@ impl State<'_> {
             .collect()
     }
 
+    /// Params with `one_of` must hold a value the host's facts list (or their default):
+    /// a param meant to name a php.ini found cannot name `/etc/passwd`.
+    fn check_one_of(&self, runbook: &Runbook, params: &IndexMap<String, Value>) -> Result<()> {
+        for (name, param) in &runbook.params {
+            let (Some(one_of), Some(value)) = (&param.one_of, params.get(name)) else {
+                continue;
+            };
+            if param.default.as_ref() == Some(value) {
+                continue;
+            }
+            let (fact, _) = params::one_of_parts(one_of);
+            let known = params::one_of_values(one_of, self.facts.get(fact)).unwrap_or_default();
+            let text = value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(value.to_string());
+            if !known.contains(&text) {
+                let secret = param.kind == ParamType::Secret;
+                let shown = if secret {
+                    "the secret value".to_string()
+                } else {
+                    format!("`{text}`")
+                };
+                let listed = if known.is_empty() {
+                    "the host has none".to_string()
+                } else if secret {
+                    format!("{} known", known.len())
+                } else {
+                    format!("known: {}", known.join(", "))
+                };
+                return Err(PlanError::InvalidParam {
+                    name: name.clone(),
+                    reason: format!("{shown} is not one of {one_of} on this host ({listed})"),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
     fn plan_runbook(
         &mut self,
         runbook: &Runbook,
@@ -185,14 +225,17 @@ impl State<'_> {
         prefix: &str,
         chain: &mut Vec<String>,
     ) -> Result<()> {
+        self.check_one_of(runbook, params)?;
         let shown = self.shown(runbook, params);
         let mut local_checks = HashMap::new();
         let no_checks = HashMap::new();
+        let mut local_changed: HashMap<String, bool> = HashMap::new();
         let check_ctx = Context {
             facts: self.facts,
             params,
             shown_params: &shown,
             checks: &no_checks,
+            changed: &no_checks,
             item: None,
         };
         for check in &runbook.checks {
@@ -236,7 +279,9 @@ impl State<'_> {
                 commands: Vec::new(),
                 manual: Vec::new(),
                 notify: step.notify.clone(),
+                depends_on: Vec::new(),
                 outcome: None,
+                output: Vec::new(),
                 work: Vec::new(),
             };
             let mut chosen_why = Vec::new();
@@ -248,6 +293,7 @@ impl State<'_> {
                     params,
                     shown_params: &shown,
                     checks: &local_checks,
+                    changed: &local_changed,
                     item: item.as_ref(),
                 };
                 let label = item.as_ref().map(item_label);
@@ -302,6 +348,16 @@ impl State<'_> {
                 &skipped_why,
             );
             describe_work(&mut planned, &self.redactor);
+            if planned.chosen
+                && let Some(when) = &step.when
+            {
+                planned.depends_on = when
+                    .changed_steps()
+                    .into_iter()
+                    .map(|s| format!("{prefix}{s}"))
+                    .collect();
+            }
+            let changes = planned.changes();
             self.steps.push(planned);
             for rendered in includes {
                 self.plan_include(
@@ -314,6 +370,13 @@ impl State<'_> {
                     chain,
                 )?;
             }
+            // An include changes what the steps it brought in change.
+            let inner = format!("{id}/");
+            let included = self
+                .steps
+                .iter()
+                .any(|s| s.id.starts_with(&inner) && s.changes());
+            local_changed.insert(step.id.clone(), changes || included);
         }
         Ok(())
     }

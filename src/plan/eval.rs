@@ -18,6 +18,8 @@ pub struct Context<'a> {
     /// Params shown in messages (secrets masked).
     pub shown_params: &'a IndexMap<String, Value>,
     pub checks: &'a HashMap<String, bool>,
+    /// Whether each earlier step of the runbook changes the host (by its own id).
+    pub changed: &'a HashMap<String, bool>,
     pub item: Option<&'a Value>,
 }
 
@@ -107,6 +109,10 @@ fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Ve
                 .map(Value::Bool)
                 .unwrap_or(Value::Null),
         ),
+        Subject::Changed(id) => (
+            format!("step {id}"),
+            Value::Bool(ctx.changed.get(*id).copied().unwrap_or(false)),
+        ),
         Subject::Item("") => ("item".into(), ctx.item.cloned().unwrap_or(Value::Null)),
         Subject::Item(field) => (
             format!("item.{field}"),
@@ -126,12 +132,14 @@ fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Ve
     let shown = match subject {
         Subject::Check(_) if value == Value::Bool(true) => format!("{label} passed"),
         Subject::Check(_) => format!("{label} failed"),
+        Subject::Changed(_) if value == Value::Bool(true) => format!("{label} changes something"),
+        Subject::Changed(_) => format!("{label} changes nothing"),
         _ => format!("{label} = {}", short(&value)),
     };
     let why = match (holds, &comparison) {
         (true, _) => shown,
         (false, Some(c)) => format!("{shown}, not {}", describe(c)),
-        (false, None) if matches!(subject, Subject::Check(_)) => shown,
+        (false, None) if matches!(subject, Subject::Check(_) | Subject::Changed(_)) => shown,
         (false, None) => format!("{shown}, not set"),
     };
     Verdict { holds, why }

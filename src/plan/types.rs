@@ -70,9 +70,17 @@ pub struct PlannedStep {
     pub manual: Vec<ManualItem>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<String>,
+    /// Ids (as in `steps[].id`) of the steps its condition's `changed:` names: after an
+    /// apply, when none of them is still `changed`, this step is `undone` and its
+    /// checklist items are dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// After an apply: `changed`, `unchanged`, `skipped`, `failed`, `undone`, `not-run`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// After an apply: what each command the step ran printed (the last lines, redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output: Vec<CommandOutput>,
     #[serde(skip)]
     pub work: Vec<Work>,
 }
@@ -82,6 +90,17 @@ impl PlannedStep {
     pub fn changes(&self) -> bool {
         self.chosen && self.work.iter().any(Work::changes)
     }
+}
+
+/// What a command run by an apply printed: the last lines of each stream, secrets masked.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommandOutput {
+    /// The argv as shown (secrets redacted).
+    pub command: Vec<String>,
+    /// The exit status; `null` when it was killed (a signal, the timeout).
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

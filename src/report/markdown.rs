@@ -28,6 +28,9 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
             if !p.values.is_empty() {
                 kind = format!("{kind}: {}", p.values.join(", "));
             }
+            if let Some(one_of) = &p.one_of {
+                kind = format!("{kind}, one of `{one_of}`");
+            }
             let _ = writeln!(
                 out,
                 "| `{name}` | {kind} | {default} | {} |",
@@ -112,11 +115,13 @@ pub fn condition(c: &Condition) -> String {
                 Subject::Fact(f) => format!("fact `{f}`"),
                 Subject::Param(p) => format!("param `{p}`"),
                 Subject::Check(c) => format!("check `{c}` passed"),
+                Subject::Changed(s) => format!("step `{s}` changed something"),
                 Subject::Item("") => "the item".into(),
                 Subject::Item(i) => format!("item `{i}`"),
             };
             match cmp {
                 Some(cmp) => format!("{subject} {}", describe(&cmp)),
+                None if subject.starts_with("step ") => subject,
                 None => format!("{subject} is set"),
             }
         }

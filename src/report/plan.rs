@@ -126,6 +126,29 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
     for cmd in &step.commands {
         let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
     }
+    for run in &step.output {
+        let status = match run.status {
+            Some(code) => format!("exit status {code}"),
+            None => "killed".to_string(),
+        };
+        // The command is on the `runs:` line above; name it again only among several.
+        let of = if step.output.len() > 1 {
+            format!(" of {}", quoted(&run.command))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "      {}",
+            style.dim(&format!("output{of} ({status}):"))
+        );
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            // Line by line, escaped: a program's output is host data.
+            for line in text.split('\n').filter(|_| !text.is_empty()) {
+                let _ = writeln!(out, "        {stream}| {}", escape(line));
+            }
+        }
+    }
     for item in &step.manual {
         let _ = writeln!(
             out,
@@ -172,6 +195,7 @@ fn outcome_mark(outcome: &str, style: Style) -> String {
         "changed" => style.green("+"),
         "unchanged" | "skipped" => style.dim("="),
         "failed" => style.red("!"),
+        "undone" => style.yellow("<"),
         _ => style.dim("-"),
     }
 }
@@ -201,6 +225,14 @@ fn summary(plan: &Plan) -> String {
         .map(|s| s.manual.len())
         .sum();
     let handlers = plan.handlers.iter().filter(|h| h.fires).count();
+    if let (Mode::Apply, Some(outcome), false) = (plan.mode, &plan.outcome, plan.changes)
+        && outcome != "applied"
+    {
+        return format!(
+            "Run {}: {outcome}; nothing it did is left changed.",
+            plan.run_id.as_deref().unwrap_or("-")
+        );
+    }
     if !plan.changes && manual == 0 {
         return "No changes: the host is already as this runbook wants it.".into();
     }

@@ -150,6 +150,13 @@ with_comparison! {
         /// Field of the current `for_each` item (`""` for the item itself), e.g. `sapi`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub item: Option<String>,
+        /// Id of an earlier step of this runbook: true when it changes the host (in a dry
+        /// run: would change it). After an apply, a step chosen through `changed:` whose
+        /// steps named there ended not changed (undone, failed, not run) is shown as
+        /// `undone` without its checklist items: an item that states a result (`mail()
+        /// is now disabled`) appears only when the result holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub changed: Option<String>,
     }
 }
 
@@ -160,6 +167,7 @@ pub enum Subject<'a> {
     Param(&'a str),
     Check(&'a str),
     Item(&'a str),
+    Changed(&'a str),
 }
 
 /// The shape of a condition once validated.
@@ -183,6 +191,7 @@ impl Condition {
             (self.param.is_some(), "param"),
             (self.check.is_some(), "check"),
             (self.item.is_some(), "item"),
+            (self.changed.is_some(), "changed"),
         ] {
             if set {
                 keys.push(key);
@@ -216,6 +225,21 @@ impl Condition {
         if let Some(c) = &self.check {
             return leaf(Subject::Check(c));
         }
+        if let Some(s) = &self.changed {
+            return leaf(Subject::Changed(s));
+        }
         self.item.as_deref().and_then(|i| leaf(Subject::Item(i)))
+    }
+
+    /// The step ids its `changed:` subjects name, anywhere inside it.
+    pub fn changed_steps(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.changed.as_deref().into_iter().collect();
+        for list in [&self.all, &self.any].into_iter().flatten() {
+            out.extend(list.iter().flat_map(Condition::changed_steps));
+        }
+        if let Some(not) = &self.not {
+            out.extend(not.changed_steps());
+        }
+        out
     }
 }

@@ -41,6 +41,36 @@ pub struct Param {
     /// Allowed values of a `choice`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    /// The value must be one the host's facts list, checked when planning:
+    /// `FACT[].FIELD`, a field of each item of a list fact (`php.ini_files[].path`: a
+    /// php.ini that was found), or `FACT`, a list of strings. The default is always
+    /// allowed (an empty default meaning "all of them", say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<String>,
+}
+
+/// A param's `one_of`, split: the list fact and the field of its items, if any.
+pub fn one_of_parts(one_of: &str) -> (&str, Option<&str>) {
+    match one_of.split_once("[].") {
+        Some((fact, field)) => (fact, Some(field)),
+        None => (one_of, None),
+    }
+}
+
+/// The values a `one_of` allows, from the list fact's value (`None`: not a list).
+pub fn one_of_values(one_of: &str, list: Option<&Value>) -> Option<Vec<String>> {
+    let (_, field) = one_of_parts(one_of);
+    let items = list?.as_array()?;
+    Some(
+        items
+            .iter()
+            .filter_map(|item| match field {
+                Some(f) => item.get(f)?.as_str(),
+                None => item.as_str(),
+            })
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
@@ -157,6 +187,7 @@ mod tests {
             default: None,
             pattern: None,
             values: vec![],
+            one_of: None,
         }
     }
 

@@ -50,6 +50,8 @@ const ANY_ITEM: &[&str] = &["*"];
 pub(crate) struct Scope<'a> {
     /// Item fields of the step's `for_each` fact, when it has one.
     item: Option<&'a [&'static str]>,
+    /// How many steps come before this place: the ones `changed:` may name.
+    steps_before: usize,
 }
 
 impl<'a> Validator<'a> {
@@ -119,6 +121,9 @@ impl<'a> Validator<'a> {
                     format!("invalid regular expression: {e}"),
                 );
             }
+            if let Some(one_of) = &param.one_of {
+                self.one_of(&format!("{path}.one_of"), one_of);
+            }
             let undecidable = param.kind == ParamType::Choice && param.values.is_empty();
             if let Some(default) = &param.default
                 && !undecidable
@@ -145,7 +150,14 @@ impl<'a> Validator<'a> {
                 );
             }
             self.fact(&format!("{path}.fact"), &check.fact);
-            self.comparisons(&path, &check.comparisons(), &Scope { item: None });
+            self.comparisons(
+                &path,
+                &check.comparisons(),
+                &Scope {
+                    item: None,
+                    steps_before: 0,
+                },
+            );
         }
     }
 
@@ -161,7 +173,10 @@ impl<'a> Validator<'a> {
                 );
             }
             let item = self.for_each(&path, step);
-            let scope = Scope { item };
+            let scope = Scope {
+                item,
+                steps_before: i,
+            };
             if let Some(when) = &step.when {
                 self.condition(&format!("{path}.when"), when, &scope);
             }
@@ -248,6 +263,7 @@ impl<'a> Validator<'a> {
                     // A handler runs for whichever item notified it, so any item field may appear.
                     let scope = Scope {
                         item: Some(ANY_ITEM),
+                        steps_before: 0,
                     };
                     self.template(
                         &format!("{path}.service_reload.service"),
@@ -334,6 +350,24 @@ impl<'a> Validator<'a> {
         if let Some(field) = &cond.item {
             self.item(&format!("{path}.item"), field, scope);
         }
+        if let Some(step) = &cond.changed {
+            let earlier = &self.rb.steps[..scope.steps_before.min(self.rb.steps.len())];
+            if !earlier.iter().any(|s| &s.id == step) {
+                let later = self.rb.steps.iter().any(|s| &s.id == step);
+                let names: Vec<&str> = earlier.iter().map(|s| s.id.as_str()).collect();
+                self.value_suggest(
+                    &format!("{path}.changed"),
+                    Code::UndefinedCheck,
+                    if later {
+                        format!("step `{step}` does not come before this one: `changed` names an earlier step")
+                    } else {
+                        format!("step `{step}` is not defined in `steps` before this one")
+                    },
+                    step,
+                    names.into_iter(),
+                );
+            }
+        }
         self.comparisons(path, &comparisons, scope);
     }
 
@@ -356,6 +390,28 @@ impl<'a> Validator<'a> {
             for text in c.texts() {
                 self.template(&format!("{path}.{}", c.key()), text, scope);
             }
+        }
+    }
+
+    /// A param's `one_of`: a list fact, and a field its items have.
+    fn one_of(&mut self, path: &str, one_of: &str) {
+        let (fact, field) = super::params::one_of_parts(one_of);
+        match (spec(fact), field) {
+            (None, _) => self.fact(path, fact),
+            (Some(s), _) if s.kind != FactKind::List => self.value(
+                path,
+                Code::UnknownFact,
+                format!("fact `{fact}` is not a list"),
+            ),
+            (Some(s), Some(field)) if !s.item_fields.contains(&field) => self.value(
+                path,
+                Code::UnknownFact,
+                format!(
+                    "the items of `{fact}` have no field `{field}` (they have: {})",
+                    s.item_fields.join(", ")
+                ),
+            ),
+            _ => {}
         }
     }
 
@@ -596,7 +652,10 @@ impl<'a> Validator<'a> {
                 Some(s) if s.kind == FactKind::List => s.item_fields,
                 _ => ANY_ITEM, // the bad fact is reported once, by `for_each`
             });
-            let scope = Scope { item };
+            let scope = Scope {
+                item,
+                steps_before: i,
+            };
             let (p, argv, stdin, env) = if let Some(a) = &step.run {
                 let mut argv: Vec<(String, &str)> = a
                     .argv

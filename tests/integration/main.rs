@@ -18,6 +18,7 @@ mod real_exim;
 mod real_roots;
 mod rollback;
 mod rootfs;
+mod runs_ux;
 mod safety;
 mod secrets;
 mod support;
