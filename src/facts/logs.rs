@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::failure_class::{self, ByClass};
+use super::journal::Journal;
 use super::mta::{LogEvent, Mta};
 use crate::chase::open_regular;
 use crate::host::Host;
@@ -20,6 +21,8 @@ use crate::host::Host;
 pub struct LogFacts {
     /// The MTA's log file that was read
     pub file: Option<String>,
+    /// The systemd journal read instead, where no log file exists (`/var/log/journal` under --root)
+    pub journal: Option<String>,
     /// Lines read
     pub lines: Option<u64>,
     /// Lines longer than 64 KiB, passed over unread
@@ -55,23 +58,65 @@ impl LogFacts {
 const SAMPLES: usize = 3;
 const TOP: usize = 10;
 
+/// Where the MTA's log is: a file, or (no file, an MTA that logs through syslog) the
+/// journal.
+pub enum LogSource {
+    File(&'static str),
+    Journal(Journal),
+}
+
+impl LogSource {
+    pub fn find(host: &Host, mta: &dyn Mta) -> Option<LogSource> {
+        if let Some(file) = log_file(host, mta) {
+            return Some(LogSource::File(file));
+        }
+        mta.logs_to_journal()
+            .then(|| Journal::find(host))
+            .flatten()
+            .map(LogSource::Journal)
+    }
+
+    /// Its lines, and their size in bytes where known (for progress).
+    fn open(&self, host: &Host) -> std::io::Result<(Box<dyn BufRead>, Option<u64>)> {
+        match self {
+            LogSource::File(file) => {
+                let f = open_regular(&host.resolve(file)?)?;
+                let size = f.metadata().map(|m| m.len()).ok();
+                Ok((Box::new(BufReader::with_capacity(1 << 20, f)), size))
+            }
+            LogSource::Journal(journal) => Ok((Box::new(journal.mail_lines()?), None)),
+        }
+    }
+}
+
 /// The `log` group for the host's MTA (none when the host has no MTA runbook knows).
 pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
     let Some(mta) = mta else {
         return LogFacts::error(None, "no mail server found".into());
     };
-    let Some(file) = log_file(host, mta) else {
+    let Some(source) = LogSource::find(host, mta) else {
         let looked = mta.log_files().join(", ");
         let kind = mta.name();
-        return LogFacts::error(None, format!("no {kind} log found (looked in {looked})"));
+        let journal = if mta.logs_to_journal() {
+            " or a systemd journal"
+        } else {
+            ""
+        };
+        return LogFacts::error(
+            None,
+            format!("no {kind} log found (looked in {looked}{journal})"),
+        );
     };
     let passwd = Passwd::read(host);
-    match host.resolve(file).and_then(|p| open_regular(&p)) {
-        Ok(f) => {
-            let size = f.metadata().map_or(0, |m| m.len());
-            let progress = crate::progress::bar(size, 50_000_000, "reading the mail log", true);
+    let file = match &source {
+        LogSource::File(file) => Some(*file),
+        LogSource::Journal(_) => None,
+    };
+    match source.open(host) {
+        Ok((reader, size)) => {
+            let progress =
+                crate::progress::bar(size.unwrap_or(0), 50_000_000, "reading the mail log", true);
             let mut scan = Scan::new(Some(mta), passwd);
-            let reader = BufReader::with_capacity(1 << 20, f);
             // Counting every line costs a clock read each: only when someone watches.
             if progress.is_hidden() {
                 scan.read(reader);
@@ -79,9 +124,13 @@ pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
                 scan.read(progress.wrap_read(reader));
             }
             progress.finish_and_clear();
-            scan.facts(file)
+            let mut facts = scan.facts(file);
+            if let LogSource::Journal(journal) = &source {
+                facts.journal = Some(journal.describe());
+            }
+            facts
         }
-        Err(e) => LogFacts::error(Some(file), e.to_string()),
+        Err(e) => LogFacts::error(file, e.to_string()),
     }
 }
 
@@ -196,7 +245,7 @@ impl Scan {
         }
     }
 
-    pub fn facts(&self, file: &str) -> LogFacts {
+    pub fn facts(&self, file: Option<&str>) -> LogFacts {
         let mut failures = ByClass::default();
         let mut samples: ByClass<Vec<String>> = ByClass::default();
         for (class, n) in &self.failures {
@@ -209,7 +258,8 @@ impl Scan {
         arrivals.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         arrivals.truncate(TOP);
         LogFacts {
-            file: Some(file.to_string()),
+            file: file.map(str::to_string),
+            journal: None,
             lines: Some(self.lines),
             skipped_lines: Some(self.skipped_lines),
             failures: Some(failures),
@@ -314,10 +364,9 @@ pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<&'static str> {
 
 /// Read the whole log (for the minutes of its failures).
 pub fn scan(host: &Host, mta: &'static dyn Mta) -> Option<Scan> {
-    let file = log_file(host, mta)?;
-    let f = open_regular(&host.resolve(file).ok()?).ok()?;
+    let (reader, _) = LogSource::find(host, mta)?.open(host).ok()?;
     let mut scan = Scan::new(Some(mta), Passwd::default());
-    scan.read(BufReader::with_capacity(1 << 20, f));
+    scan.read(reader);
     Some(scan)
 }
 

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod apache_files;
 pub mod exim_spool;
 pub mod failure_class;
+pub mod journal;
 pub mod locate;
 pub mod logs;
 pub mod message;

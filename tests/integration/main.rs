@@ -10,6 +10,7 @@ mod failure;
 mod faults;
 mod hostile_output;
 mod injection;
+mod journal;
 mod lint;
 mod pipe;
 mod plan_file;

@@ -83,6 +83,10 @@ impl Mta for Exim {
         ]
     }
 
+    fn logs_to_journal(&self) -> bool {
+        false
+    }
+
     fn log_line<'a>(&self, body: &'a [u8], _raw: &'a [u8]) -> Option<LogEvent<'a>> {
         // Plain mainlog lines start with the date and time; relayed ones with the id.
         let body = strip_exim_time(body);

@@ -93,6 +93,11 @@ pub trait Mta: Sync {
     }
     /// Where it logs, most usual first.
     fn log_files(&self) -> &'static [&'static str];
+    /// Whether its log may be in the systemd journal when no log file exists (it logs
+    /// through syslog). exim writes its own mainlog.
+    fn logs_to_journal(&self) -> bool {
+        true
+    }
     /// What a log line means; `body` is `raw` without a syslog prefix.
     fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>>;
     /// Process names whose connections to remote port 25 are its own deliveries.
