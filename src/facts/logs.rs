@@ -33,9 +33,22 @@ pub struct LogFacts {
     pub samples: Option<ByClass<Vec<String>>>,
     /// Messages submitted per local (or SMTP AUTH) user
     pub arrivals_by_user: Option<Vec<UserCount>>,
+    /// Working directories local submissions were made from, with the directory's owner (exim with log_selector +arguments: names the sending site when the script header is off)
+    pub submission_dirs: Option<Vec<DirCount>>,
+    /// Whether the log records submissions' directories (exim's +arguments); null for an MTA that cannot
+    pub arguments_logged: Option<bool>,
     /// Why no log was read (absent when one was)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DirCount {
+    /// Host path of the directory
+    pub dir: String,
+    /// Its owner on the host (null where it is gone)
+    pub user: Option<String>,
+    pub count: u64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -125,6 +138,7 @@ pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
             }
             progress.finish_and_clear();
             let mut facts = scan.facts(file);
+            facts.submission_dirs = Some(scan.submission_dirs(host));
             if let LogSource::Journal(journal) = &source {
                 facts.journal = Some(journal.describe());
             }
@@ -186,6 +200,8 @@ pub struct Scan {
     pub failures: HashMap<&'static str, u64>,
     samples: HashMap<&'static str, Vec<String>>,
     pub arrivals: HashMap<String, u64>,
+    /// Directories of local submissions (`cwd=` lines), bounded as arrivals are.
+    pub submission_dirs: HashMap<String, u64>,
     /// Minutes of the year (see [`minute_of_year`]) in which deliveries failed.
     pub failure_minutes: std::collections::BTreeSet<u32>,
 }
@@ -200,6 +216,7 @@ impl Scan {
             failures: HashMap::new(),
             samples: HashMap::new(),
             arrivals: HashMap::new(),
+            submission_dirs: HashMap::new(),
             failure_minutes: Default::default(),
         }
     }
@@ -218,6 +235,11 @@ impl Scan {
             Some(LogEvent::Failure(reply)) => self.failure(reply, raw),
             Some(LogEvent::Arrival(user)) => self.arrival(user),
             Some(LogEvent::ArrivalUid(uid)) => self.arrival(self.passwd.user(&uid)),
+            Some(LogEvent::SubmittedFrom(dir)) => {
+                let mut dir = String::from_utf8_lossy(dir).into_owned();
+                truncate_name(&mut dir);
+                count_bounded(&mut self.submission_dirs, dir);
+            }
             None => {}
         }
     }
@@ -227,10 +249,7 @@ impl Scan {
     /// ones; arrivals past that count under [`OTHER_USERS`].
     fn arrival(&mut self, mut user: String) {
         truncate_name(&mut user);
-        if self.arrivals.len() >= USERS_MAX && !self.arrivals.contains_key(&user) {
-            user = OTHER_USERS.to_string();
-        }
-        *self.arrivals.entry(user).or_default() += 1;
+        count_bounded(&mut self.arrivals, user);
     }
 
     fn failure(&mut self, reply: &[u8], raw: &[u8]) {
@@ -273,9 +292,41 @@ impl Scan {
                     })
                     .collect(),
             ),
+            submission_dirs: Some(Vec::new()),
+            arguments_logged: self
+                .mta
+                .filter(|m| m.logs_submission_dirs())
+                .map(|_| !self.submission_dirs.is_empty()),
             error: None,
         }
     }
+
+    /// The submission directories, most first, with their owners on the host.
+    pub fn submission_dirs(&self, host: &Host) -> Vec<DirCount> {
+        use std::os::unix::fs::MetadataExt;
+        let mut dirs: Vec<(&String, &u64)> = self.submission_dirs.iter().collect();
+        dirs.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        dirs.truncate(TOP);
+        dirs.into_iter()
+            .map(|(dir, count)| DirCount {
+                user: host
+                    .resolve(dir)
+                    .and_then(std::fs::symlink_metadata)
+                    .ok()
+                    .map(|m| self.passwd.user(&m.uid().to_string())),
+                dir: dir.clone(),
+                count: *count,
+            })
+            .collect()
+    }
+}
+
+/// Add one to `key`, or to [`OTHER_USERS`] when the map already holds [`USERS_MAX`] others.
+fn count_bounded(map: &mut HashMap<String, u64>, mut key: String) {
+    if map.len() >= USERS_MAX && !map.contains_key(&key) {
+        key = OTHER_USERS.to_string();
+    }
+    *map.entry(key).or_default() += 1;
 }
 
 /// Distinct users counted in `arrivals_by_user`; more than a real server has.

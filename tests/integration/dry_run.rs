@@ -149,6 +149,7 @@ fn spam_diagnosis_of_the_exim_outbreak() {
             "form-script",
             "random-script",
             "no-script-header",
+            "arguments-selector-off",
             "local-submitters",
             "posts-around-failures",
             "rejected-as-spam",

@@ -3,6 +3,7 @@
 mod agent_cli;
 mod apply;
 mod cli;
+mod diagnose;
 mod dry_run;
 mod errors;
 mod facts;
@@ -12,6 +13,7 @@ mod hostile_output;
 mod injection;
 mod journal;
 mod lint;
+mod log_arguments;
 mod pipe;
 mod plan_file;
 mod real_apache;

@@ -87,6 +87,10 @@ impl Mta for Exim {
         false
     }
 
+    fn logs_submission_dirs(&self) -> bool {
+        true
+    }
+
     fn log_line<'a>(&self, body: &'a [u8], _raw: &'a [u8]) -> Option<LogEvent<'a>> {
         // Plain mainlog lines start with the date and time; relayed ones with the id.
         let body = strip_exim_time(body);
@@ -98,6 +102,11 @@ impl Mta for Exim {
             }
             None => body,
         };
+        // `cwd=DIR N args: ARGV` (exim.c, log_selector +arguments), logged before the
+        // message has an id.
+        if let Some(line) = body.strip_prefix(b"cwd=") {
+            return submission_dir(line).map(LogEvent::SubmittedFrom);
+        }
         let rest = [16, 23].into_iter().find_map(|len| {
             let id = std::str::from_utf8(body.get(..len)?).ok()?;
             (body.get(len) == Some(&b' ') && exim_spool::is_message_id(id))
@@ -145,6 +154,28 @@ pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
         }
         Ok(exim_spool::parse(buf)?)
     })
+}
+
+/// The directory of a `cwd=` line (after `cwd=`), unless it is noise: exim's own
+/// processes (run from its spool), cron and root's shell (`/`, `/root`), a failed
+/// getcwd, the panels' own notices.
+fn submission_dir(line: &[u8]) -> Option<&[u8]> {
+    static ARGS: std::sync::LazyLock<regex::bytes::Regex> =
+        std::sync::LazyLock::new(|| regex::bytes::Regex::new(r" [0-9]+ args:").expect("valid"));
+    let dir = &line[..ARGS.find(line)?.start()];
+    const NOISE: &[&[u8]] = &[b"/", b"/root", b" (failed)", b""];
+    const NOISE_UNDER: &[&[u8]] = &[
+        b"/var/spool/exim",
+        b"/usr/local/mgr5",
+        b"/usr/local/ispmgr",
+        b"/usr/local/cpanel",
+        b"/var/cpanel",
+        b"/usr/local/psa",
+    ];
+    let noise = NOISE.contains(&dir)
+        || NOISE_UNDER.iter().any(|n| dir.starts_with(n))
+        || !dir.starts_with(b"/");
+    (!noise).then_some(dir)
 }
 
 /// The value in `exim -bP NAME` output (`spool_directory = /var/spool/exim4`).

@@ -58,6 +58,9 @@ pub enum LogEvent<'a> {
     Arrival(String),
     /// A message was submitted on the host by this uid.
     ArrivalUid(String),
+    /// A local submission was made from this working directory (exim's
+    /// `log_selector = +arguments`: `cwd=/home/USER/public_html 3 args: ...`).
+    SubmittedFrom(&'a [u8]),
 }
 
 /// What one `Received:` header of a queued message says of who submitted it.
@@ -93,6 +96,11 @@ pub trait Mta: Sync {
     }
     /// Where it logs, most usual first.
     fn log_files(&self) -> &'static [&'static str];
+    /// Whether it can log the working directory of local submissions (and does when
+    /// its log shows any): exim's `+arguments`.
+    fn logs_submission_dirs(&self) -> bool {
+        false
+    }
     /// Whether its log may be in the systemd journal when no log file exists (it logs
     /// through syslog). exim writes its own mainlog.
     fn logs_to_journal(&self) -> bool {
