@@ -28,3 +28,17 @@ fn dns_deferrals_point_at_the_resolver_not_the_mailing_list() {
     assert_eq!(step("unknown-users")["chosen"], false);
     assert_eq!(step("connection-failures")["chosen"], false);
 }
+
+/// A count is never followed by a plural noun in the built-in runbooks' texts ("sent 1
+/// queued messages"): templates have no plural forms, so counts stand after a colon.
+#[test]
+fn counts_in_the_checklists_read_right_in_the_singular() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks");
+    let plural = regex::Regex::new(r"\{\{[\w.]*count\}\}\s+(\w+\s+)?\w+s\b").unwrap();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let unfolded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let found: Vec<&str> = plural.find_iter(&unfolded).map(|m| m.as_str()).collect();
+        assert!(found.is_empty(), "{}: {found:?}", entry.path().display());
+    }
+}
