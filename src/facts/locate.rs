@@ -73,6 +73,27 @@ pub fn add_locations(
     }
 }
 
+/// The site a file belongs to: the name of the virtual host whose document root holds
+/// it (the deepest one), else the domain the hosting panel's layout puts in the path:
+/// ISPmanager's `/var/www/USER/data/www/DOMAIN/`, Plesk's `/var/www/vhosts/DOMAIN/`.
+pub fn site_of(path: &str, sites: &[(String, String)]) -> Option<String> {
+    let inside = |root: &str| path.starts_with(&format!("{root}/"));
+    if let Some((_, name)) = sites
+        .iter()
+        .filter(|(root, _)| inside(root))
+        .max_by_key(|(root, _)| root.len())
+    {
+        return Some(name.clone());
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let domain = match parts.as_slice() {
+        ["", "var", "www", _, "data", "www", domain, _, ..] => *domain,
+        ["", "var", "www", "vhosts", domain, _, ..] if *domain != "system" => *domain,
+        _ => return None,
+    };
+    domain.contains('.').then(|| domain.to_ascii_lowercase())
+}
+
 fn walk(
     host: &Host,
     dir: &Path,
@@ -116,5 +137,43 @@ fn walk(
                 mtime: meta.mtime(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_of;
+
+    #[test]
+    fn a_file_belongs_to_the_deepest_document_root_or_the_panels_path() {
+        let sites = vec![
+            ("/var/www/shop".to_string(), "shop.example".to_string()),
+            (
+                "/var/www/shop/blog".to_string(),
+                "blog.shop.example".to_string(),
+            ),
+        ];
+        assert_eq!(
+            site_of("/var/www/shop/tools.php", &sites).as_deref(),
+            Some("shop.example")
+        );
+        assert_eq!(
+            site_of("/var/www/shop/blog/x.php", &sites).as_deref(),
+            Some("blog.shop.example")
+        );
+        assert_eq!(site_of("/var/www/shopping/x.php", &sites), None);
+        assert_eq!(
+            site_of("/var/www/bob/data/www/Bob-Shop.ru/wp/x.php", &[]).as_deref(),
+            Some("bob-shop.ru")
+        );
+        assert_eq!(
+            site_of("/var/www/vhosts/shop.example/httpdocs/x.php", &[]).as_deref(),
+            Some("shop.example")
+        );
+        assert_eq!(
+            site_of("/var/www/vhosts/system/shop.example/x.php", &[]),
+            None
+        );
+        assert_eq!(site_of("/home/shop/public_html/x.php", &[]), None);
     }
 }

@@ -176,6 +176,20 @@ impl Facts {
         }
     }
 
+    /// (DocumentRoot, ServerName) of every virtual host that has both.
+    fn sites(&self) -> Vec<(String, String)> {
+        let vhosts = self.get("web.vhosts").and_then(Value::as_array);
+        vhosts
+            .into_iter()
+            .flatten()
+            .filter_map(|h| {
+                let root = h["document_root"].as_str()?;
+                let name = h["names"].get(0)?.as_str()?;
+                Some((root.trim_end_matches('/').to_string(), name.to_string()))
+            })
+            .collect()
+    }
+
     /// The MTA the host runs, if runbook knows it.
     fn mta(&self) -> Option<&'static dyn Mta> {
         self.get("mta.kind")
@@ -215,6 +229,13 @@ impl Facts {
         }
         if let Some(scripts) = &mut queue.top_scripts {
             locate::add_locations(&self.host, scripts, &roots, &passwd);
+            let sites = self.sites();
+            for script in scripts.iter_mut() {
+                script.site = script
+                    .locations
+                    .first()
+                    .and_then(|l| locate::site_of(&l.path, &sites));
+            }
         }
         queue
     }

@@ -68,6 +68,8 @@ pub struct ScriptCount {
     pub class: String,
     /// Files of that name under the document roots, /var/www and /home (at most five)
     pub locations: Vec<Location>,
+    /// The site the first of them belongs to: the ServerName of the virtual host whose DocumentRoot holds it, else the domain an ISPmanager or Plesk path names; null when unknown
+    pub site: Option<String>,
 }
 
 /// A file found on the host.
@@ -364,6 +366,7 @@ impl Summary {
                 uid,
                 count,
                 locations: Vec::new(),
+                site: None,
             })
             .collect();
         let senders = top(&self.senders)

@@ -42,3 +42,28 @@ fn counts_in_the_checklists_read_right_in_the_singular() {
         assert!(found.is_empty(), "{}: {found:?}", entry.path().display());
     }
 }
+
+/// The form script's site is known from its path (the virtual host whose DocumentRoot
+/// holds it): the checklist gives the command to run with `-p domain=` filled in.
+#[test]
+fn the_form_scripts_site_is_filled_in() {
+    let test = Test::example("exim-outbreak").file(
+        "/etc/apache2/apache2.conf",
+        "<VirtualHost *:80>\n  ServerName Shop.Example\n  DocumentRoot /var/www/shop/public\n</VirtualHost>\n",
+    );
+    let out = test.run_args(&["facts", "--only", "queue", "--output", "json"]);
+    let scripts = out.json()["queue"]["top_scripts"].clone();
+    assert_eq!(scripts[0]["script"], "tools.php");
+    assert_eq!(scripts[0]["site"], "shop.example", "{scripts}");
+    let out = test.run_args(&["apply", "spam-diagnose", "--dry-run", "--no-pager"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    crate::assert_contains!(
+        out.stdout,
+        "`runbook apply php-blank-sendmail-path -p domain=shop.example` (this site only)"
+    );
+    assert!(
+        !out.stdout.contains("-p domain=SITE` (one site)"),
+        "{}",
+        out.stdout
+    );
+}
