@@ -168,7 +168,7 @@ pub struct FileEdit {
     pub after: Vec<u8>,
 }
 
-/// Run a command (argv, no shell; a `shell` step is `/bin/sh -c SCRIPT`).
+/// Run a command (argv, no shell; a `shell` step is `/bin/sh -e -c SCRIPT`).
 #[derive(Clone)]
 pub struct CommandWork {
     pub argv: Vec<String>,

@@ -172,14 +172,6 @@ fn on_a_terminal(test: &Test, answer: &str) -> String {
 
 #[test]
 fn on_a_terminal_apply_asks_first() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: needs `script` (util-linux)");
-        return;
-    }
     let test = php_host();
     let before = test.snapshot();
     let declined = on_a_terminal(&test, "n\n");

@@ -67,3 +67,44 @@ fn the_form_scripts_site_is_filled_in() {
         out.stdout
     );
 }
+
+/// 6,000 queued messages: on a terminal the agent sees the queue being read instead of
+/// seconds of silence; through a pipe stderr stays clean for scripts.
+#[test]
+fn spam_diagnose_shows_progress_on_long_scans_on_a_terminal_only() {
+    let test = Test::new().file("/usr/sbin/exim4", "");
+    let bin = env!("CARGO_BIN_EXE_runbook");
+    let spool = test.path("/var/spool/exim4");
+    let made = std::process::Command::new(bin)
+        .args(["dev", "exim-spool"])
+        .arg(&spool)
+        .args(["--messages", "6000"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let root = test.root();
+    let cmd = format!(
+        "{bin} apply spam-diagnose --dry-run --no-pager --root {}",
+        root.display()
+    );
+    // `script` (util-linux) gives the command a terminal as every agent's ssh does.
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("reading the queue ["), "{shown}");
+    assert!(shown.contains("/6000"), "{shown}");
+
+    let piped = test.run_args(&["apply", "spam-diagnose", "--dry-run"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(
+        !piped.stderr.contains("reading the queue"),
+        "{}",
+        piped.stderr
+    );
+}

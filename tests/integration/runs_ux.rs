@@ -602,3 +602,37 @@ steps:
         ]
     );
 }
+
+const STOPS_EARLY: &str = r#"# yaml-language-server: $schema=x
+id: stops-early
+title: A script whose middle line fails
+steps:
+  - id: script
+    title: Fail in the middle, then succeed
+    shell:
+      script: |
+        echo before
+        sed-that-is-missing -i s/a/b/ /tmp/x
+        echo after > /tmp/after
+      mutating: true
+"#;
+
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn point_2_a_shell_script_stops_at_its_first_failing_command() {
+    let test = chroot_host().runbook(STOPS_EARLY);
+    let out = test.run_args(&["apply", "stops-early", "--yes"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "  ! script [shell] failed\n");
+    assert_contains!(
+        out.stdout,
+        "output (exit status 127):\n        stdout| before\n"
+    );
+    assert!(
+        !test.path("/tmp/after").exists(),
+        "the line after the failing one ran"
+    );
+}

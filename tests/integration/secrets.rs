@@ -47,7 +47,7 @@ steps:
   - id: fail
     title: Fails loudly
     shell:
-      script: 'echo "out: got $PASSWORD"; read line; echo "err: bad password $PASSWORD / $line" >&2; exit 3'
+      script: 'echo "out: got $PASSWORD"; read line || :; echo "err: bad password $PASSWORD / $line" >&2; exit 3'
       env: { PASSWORD: "{{params.password}}" }
       stdin: "{{params.password}}"
       mutating: true
@@ -71,9 +71,13 @@ fn assert_received(test: &Test, prefix: &str) {
     let read = |suffix: &str| fs::read(format!("{prefix}.{suffix}")).unwrap();
     assert_eq!(read("env"), SECRET.as_bytes());
     assert_eq!(read("stdin"), SECRET.as_bytes());
-    for cmdline in ["env-cmdline", "stdin-cmdline"] {
+    // A `run` argv as written; a `shell` step runs under `sh -e`.
+    for (cmdline, shell) in [
+        ("env-cmdline", "/bin/sh -c "),
+        ("stdin-cmdline", "/bin/sh -e -c "),
+    ] {
         let argv = String::from_utf8_lossy(&read(cmdline)).replace('\0', " ");
-        assert!(argv.starts_with("/bin/sh -c "), "{cmdline}: {argv}");
+        assert!(argv.starts_with(shell), "{cmdline}: {argv}");
         assert!(
             !argv.contains(SECRET),
             "the secret is in a program's argv: {argv}"

@@ -1,4 +1,4 @@
-//! Step `shell`: a script run by `/bin/sh -c`, its values shell-quoted.
+//! Step `shell`: a script run by `/bin/sh -e -c`, its values shell-quoted.
 
 use anyhow::Result;
 use indexmap::IndexMap;
@@ -13,7 +13,8 @@ use crate::runbook::validate::{Scope, Validator};
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shell {
-    /// Script for `/bin/sh -c`; every `{{value}}` is inserted shell-quoted.
+    /// Script for `/bin/sh -e -c`: it stops at the first command that fails. Every
+    /// `{{value}}` is inserted shell-quoted.
     pub script: String,
     pub mutating: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,7 +47,7 @@ pub(crate) fn lint(a: &Shell, v: &mut Validator, p: &str, scope: &Scope) {
     v.duration(&format!("{p}.timeout"), a.timeout.as_deref());
 }
 
-/// Planning: `/bin/sh -c` with the script, its values shell-quoted.
+/// Planning: `/bin/sh -e -c` with the script, its values shell-quoted.
 pub fn plan<P: Planning>(a: &Shell, p: &mut P) -> Result<P::Out> {
     let script = p.render_with(&a.script, Escape::Shell)?;
     let undo = match &a.undo {
@@ -63,6 +64,8 @@ pub fn plan<P: Planning>(a: &Shell, p: &mut P) -> Result<P::Out> {
     })
 }
 
+/// `-e`: a script whose middle line fails must fail the step, not be reported as changed
+/// because its last line happened to succeed.
 fn sh(script: String) -> Vec<String> {
-    vec!["/bin/sh".into(), "-c".into(), script]
+    vec!["/bin/sh".into(), "-e".into(), "-c".into(), script]
 }
