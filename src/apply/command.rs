@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use crate::edit::installer::Installer;
 use crate::host::Host;
 use crate::plan::types::CommandWork;
 use crate::process::{Finished, spawn};
@@ -21,6 +22,22 @@ pub fn run_work(host: &Host, work: &CommandWork) -> Result<Finished> {
         stderr: work.redactor.redact(&finished.stderr),
         ..finished
     })
+}
+
+/// Give `content` to the program that installs `installer`'s file (`crontab -u USER -`).
+pub fn install(host: &Host, installer: &Installer, content: &str) -> Result<Finished> {
+    spawn(
+        host,
+        &installer.program(),
+        crate::plan::actions::DEFAULT_TIMEOUT,
+        Some(content),
+        &[],
+    )
+}
+
+/// The content of `installer`'s file as its program lists it now (`None`: no such file).
+pub fn installed_now(host: &Host, installer: &Installer) -> Result<Option<(String, String)>> {
+    crate::plan::actions::read_installed(host, installer, &std::collections::HashMap::new())
 }
 
 /// How many lines of each stream of a command's output are kept (shown, journaled).

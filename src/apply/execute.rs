@@ -13,9 +13,12 @@ use super::lock;
 use super::state::{self, RunRecord};
 use super::state_dir::Dir;
 use crate::chase::{Chased, Policy};
+use crate::edit::installer::Installer;
 use crate::host::Host;
 use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
-use crate::plan::types::{CommandOutput, CommandWork, FileEdit, Plan, ReloadWork, Work};
+use crate::plan::types::{
+    CommandOutput, CommandWork, FileEdit, InstallWork, Plan, ReloadWork, Work,
+};
 use crate::process::{self, interrupted};
 
 /// Something done that can be reversed, newest last.
@@ -29,6 +32,13 @@ enum Done {
         backup: Vec<u8>,
         ownership: Ownership,
     },
+    Install {
+        seq: u64,
+        step: String,
+        file: String,
+        installer: Installer,
+        before: String,
+    },
     Command {
         seq: u64,
         step: String,
@@ -40,7 +50,9 @@ enum Done {
 impl Done {
     fn step(&self) -> &str {
         match self {
-            Done::Write { step, .. } | Done::Command { step, .. } => step,
+            Done::Write { step, .. } | Done::Install { step, .. } | Done::Command { step, .. } => {
+                step
+            }
         }
     }
 }
@@ -99,7 +111,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
     drop_unheld_results(plan);
     for done in &run.done {
         match done {
-            Done::Write { file, .. } if !record.changed_files.contains(file) => {
+            Done::Write { file, .. } | Done::Install { file, .. }
+                if !record.changed_files.contains(file) =>
+            {
                 record.changed_files.push(file.clone())
             }
             Done::Command { argv, .. } => record.commands.push(argv.clone()),
@@ -243,6 +257,7 @@ impl Run<'_> {
                 }
                 let result = match work {
                     Work::Write(edit) => self.write(&step.id, edit),
+                    Work::Install(install) => self.install(&step.id, install, &mut step.output),
                     Work::Command(cmd) => self.command(&step.id, cmd, &mut step.output),
                     Work::Reload(reload) => self.reload(&step.id, reload).map(|_| ()),
                     Work::Manual(text) => self.journal.write(&Entry::Manual {
@@ -338,6 +353,74 @@ impl Run<'_> {
         self.journal.write(&Entry::Done { seq, at: now() })?;
         hook::point("after-done");
         Ok(())
+    }
+
+    /// Change a file through its program: check it still lists what the plan read, back
+    /// that up, journal, give the program the new content, check it lists that now.
+    fn install(
+        &mut self,
+        step: &str,
+        work: &InstallWork,
+        outputs: &mut Vec<CommandOutput>,
+    ) -> Result<()> {
+        let file = &work.file;
+        match command::installed_now(self.host, &work.installer)? {
+            Some((found, now)) if found == *file && now == work.before => {}
+            _ => bail!("{file} changed since the plan was made; run the plan again"),
+        }
+        let seq = self.journal.seq();
+        let backup = journal::backup(self.run_dir, seq, work.before.as_bytes())?;
+        let program = work.installer.program();
+        self.journal.write(&Entry::Begin {
+            seq,
+            at: now(),
+            step: step.to_string(),
+            action: JournalAction::Install {
+                file: file.clone(),
+                installer: work.installer.clone(),
+                backup,
+                before_sha256: crate::digest::sha256(work.before.as_bytes()),
+                after_sha256: crate::digest::sha256(work.after.as_bytes()),
+            },
+        })?;
+        let finished = match command::install(self.host, &work.installer, &work.after) {
+            Ok(finished) => finished,
+            Err(e) => return Err(self.failed(seq, format!("{e:#}"))),
+        };
+        let output = CommandOutput {
+            command: program.clone(),
+            status: finished.code,
+            stdout: command::tail(&finished.stdout),
+            stderr: command::tail(&finished.stderr),
+        };
+        self.journal.write(&Entry::Output {
+            seq,
+            at: now(),
+            status: output.status,
+            stdout: output.stdout.clone(),
+            stderr: output.stderr.clone(),
+        })?;
+        outputs.push(output);
+        if !finished.success() {
+            let error = format!("`{}` {}", program.join(" "), finished.summary());
+            return Err(self.failed(seq, error));
+        }
+        // Installed: from here on the change is undone by reinstalling the old content.
+        self.push(Done::Install {
+            seq,
+            step: step.to_string(),
+            file: file.clone(),
+            installer: work.installer.clone(),
+            before: work.before.clone(),
+        });
+        match command::installed_now(self.host, &work.installer)? {
+            Some((_, now)) if now == work.after => {}
+            _ => bail!(
+                "`{}` ran, but {file} does not hold what the plan said",
+                program.join(" ")
+            ),
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })
     }
 
     fn push(&mut self, done: Done) {
@@ -473,6 +556,26 @@ impl Run<'_> {
                         atomic::write_at(&target.dir, &target.name, &temp, backup, *ownership)
                             .map(|_| format!("restored {file}"))
                             .with_context(|| format!("cannot restore {file}"));
+                    (*seq, result)
+                }
+                Done::Install {
+                    seq,
+                    file,
+                    installer,
+                    before,
+                    ..
+                } => {
+                    let result = command::install(self.host, installer, before).and_then(|f| {
+                        if f.success() {
+                            Ok(format!("reinstalled {file}"))
+                        } else {
+                            Err(anyhow!(
+                                "`{}` {}",
+                                installer.program().join(" "),
+                                f.summary()
+                            ))
+                        }
+                    });
                     (*seq, result)
                 }
                 Done::Command {

@@ -81,6 +81,16 @@ pub enum JournalAction {
         before_sha256: Option<String>,
         after_sha256: String,
     },
+    /// A file changed through the program that owns it, given the new content on stdin;
+    /// undone by giving it the backup.
+    Install {
+        file: String,
+        installer: crate::edit::installer::Installer,
+        /// The content as the program listed it before, relative to the run dir.
+        backup: String,
+        before_sha256: String,
+        after_sha256: String,
+    },
     Command {
         /// As shown (secrets redacted).
         argv: Vec<String>,
@@ -88,6 +98,16 @@ pub enum JournalAction {
         undo: Option<Vec<String>>,
         mutating: bool,
     },
+}
+
+impl JournalAction {
+    /// The host file the action changes, if it changes one.
+    pub fn file(&self) -> Option<&String> {
+        match self {
+            JournalAction::Write { file, .. } | JournalAction::Install { file, .. } => Some(file),
+            JournalAction::Command { .. } => None,
+        }
+    }
 }
 
 pub struct Journal {

@@ -10,6 +10,7 @@ use super::execute::{self, test_config};
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, Pending, now};
 use super::lock;
+use super::reinstall;
 use super::state;
 use super::state_dir::Dir;
 use crate::chase::{self, Chased, Policy};
@@ -52,6 +53,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
     let record = state::find(state_dir, id, live)?;
     let (run_dir, pending) = checked(host, state_dir, &record, force, live)?;
     let restores = check_files(host, &run_dir, &pending, force)?;
+    let reinstalls = reinstall::check(host, &run_dir, &pending, force)?;
     let mut out = RollbackPlan {
         run_id: record.id.clone(),
         runbook: record.runbook.clone(),
@@ -63,8 +65,37 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
     };
     // Newest first, as rollback goes; a file's final content is its oldest backup.
     let mut last: Vec<(String, &Restore)> = Vec::new();
+    let mut last_installs: Vec<&reinstall::Reinstall> = Vec::new();
     for p in pending.iter().rev() {
         match &p.action {
+            JournalAction::Install { file, .. } => {
+                let r = reinstalls
+                    .iter()
+                    .find(|r| r.seq == p.seq)
+                    .expect("every pending install was checked");
+                // The newest install's "now" is the file's; its oldest backup is the end.
+                let now = last_installs
+                    .iter()
+                    .find(|l| l.file == *file)
+                    .map(|l| l.now.clone())
+                    .unwrap_or_else(|| r.now.clone());
+                last_installs.retain(|l| l.file != *file);
+                if let Some(old) = &r.old
+                    && *old != now
+                {
+                    out.restores.retain(|d| d.file != *file);
+                    out.restores.push(crate::plan::types::FileDiff {
+                        diff: crate::edit::diff::unified(
+                            file,
+                            Some(now.as_bytes()),
+                            old.as_bytes(),
+                        ),
+                        file: file.clone(),
+                    });
+                }
+                out.commands.push(r.installer.program());
+                last_installs.push(r);
+            }
             JournalAction::Write { file, .. } => {
                 let restore = restores
                     .iter()
@@ -147,13 +178,7 @@ fn checked(
         );
     }
     if !force {
-        let files: Vec<&String> = pending
-            .iter()
-            .filter_map(|p| match &p.action {
-                JournalAction::Write { file, .. } => Some(file),
-                _ => None,
-            })
-            .collect();
+        let files: Vec<&String> = pending.iter().filter_map(|p| p.action.file()).collect();
         for later in state::later_still_applied(state_dir, record, live)? {
             let mut touched: Vec<&String> = files
                 .iter()
@@ -195,6 +220,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
     let (run_dir, pending) = checked(host, state_dir, &record, force, false)?;
     let entries = journal::read(&run_dir)?;
     let restores = check_files(host, &run_dir, &pending, force)?;
+    let reinstalls = reinstall::check(host, &run_dir, &pending, force)?;
 
     let mut journal = Journal::create(&run_dir)?;
     journal.write(&Entry::RollbackBegin {
@@ -220,6 +246,17 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                     .expect("every pending write was checked");
                 restore.apply()?;
                 hook::point("rollback-after-restore");
+                if !out.restored.contains(file) {
+                    out.restored.push(file.clone());
+                }
+            }
+            JournalAction::Install { file, .. } => {
+                let r = reinstalls
+                    .iter()
+                    .find(|r| r.seq == p.seq)
+                    .expect("every pending install was checked");
+                r.apply(host)?;
+                out.commands.push(r.installer.program());
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
                 }

@@ -162,10 +162,7 @@ pub fn later_still_applied(state_dir: &Dir, record: &RunRecord, live: bool) -> R
         let dir = run_dir(state_dir, &later.id)?;
         let files: Vec<String> = super::journal::pending(&super::journal::read(&dir)?)
             .into_iter()
-            .filter_map(|(_, a)| match a {
-                JournalAction::Write { file, .. } => Some(file),
-                _ => None,
-            })
+            .filter_map(|(_, a)| a.file().cloned())
             .collect();
         if !files.is_empty() {
             out.push(Later {

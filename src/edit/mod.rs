@@ -2,9 +2,11 @@
 //! lines; and the unified diffs that show them.
 
 pub mod apache;
+pub mod crontab;
 pub mod diff;
 pub mod error;
 pub mod ini;
+pub mod installer;
 pub mod line;
 #[cfg(test)]
 mod testgen;

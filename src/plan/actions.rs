@@ -11,7 +11,8 @@ use indexmap::IndexMap;
 use super::error::PlanError;
 use super::eval::Context;
 use super::redact::Redactor;
-use super::types::{CommandWork, FileEdit, ManualItem, ReloadWork, Work};
+use super::types::{CommandWork, FileEdit, InstallWork, ManualItem, ReloadWork, Work};
+use crate::edit::installer::Installer;
 use crate::runbook::services::{ServiceCommands, known_service};
 use nix::sys::stat::FileStat;
 
@@ -33,6 +34,8 @@ const MIN_SECRET_IN_ARGV: usize = 6;
 #[derive(Default)]
 pub struct Overlay {
     files: HashMap<String, Vec<u8>>,
+    /// Tables changed through their program, as it lists them (`Planning::install`).
+    installed: HashMap<String, Vec<u8>>,
 }
 
 impl Overlay {
@@ -76,6 +79,38 @@ pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat
         bail!("{file} holds a NUL byte (offset {at}): not a text file runbook edits");
     }
     Ok((bytes, st))
+}
+
+/// The file `installer` keeps and its content as the program lists it, as earlier
+/// steps of the plan leave it (`planned`, by host path); `None` when there is none.
+pub fn read_installed(
+    host: &Host,
+    installer: &Installer,
+    planned: &HashMap<String, Vec<u8>>,
+) -> Result<Option<(String, String)>> {
+    for file in installer.files() {
+        if let Some(content) = planned.get(&file) {
+            return Ok(Some((file, String::from_utf8_lossy(content).into_owned())));
+        }
+        // Read only: the file is the user's (a site user's table is attacker data) and
+        // is never written by runbook, so a plain bounded read of a regular file is all.
+        let Some(bytes) = host
+            .read_max(&file, EDIT_MAX)
+            .with_context(|| format!("cannot read {file}"))?
+        else {
+            continue;
+        };
+        if memchr::memchr(0, &bytes).is_some() {
+            bail!(
+                "{file} holds a NUL byte: not a table {} installs",
+                installer.program()[0]
+            );
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to change it"))?;
+        return Ok(Some((file, installer.listed(&text).to_string())));
+    }
+    Ok(None)
 }
 
 /// What planning one action produced.
@@ -143,6 +178,44 @@ impl Planner<'_> {
             target: found,
             owner,
             before: Some(before),
+            after,
+        })])
+    }
+
+    /// Plan a change of a file through the program that installs it: the file read as
+    /// the program lists it (after earlier steps' changes), the new content from it.
+    fn install(
+        &mut self,
+        installer: Installer,
+        change: impl FnOnce(&str) -> Result<String>,
+    ) -> Result<Vec<Work>> {
+        let Installer::Crontab { user } = &installer;
+        // The name becomes part of a path: it must be a user of this host.
+        user_id(self.host, user)?;
+        let program = installer.program();
+        if self.host.find_program(&program[0]).is_none() {
+            return Err(PlanError::MissingProgram {
+                program: program[0].clone(),
+                path: crate::host::SEARCH_PATH.to_string(),
+                root: self.host.root().display().to_string(),
+            }
+            .into());
+        }
+        let Some((file, before)) = read_installed(self.host, &installer, &self.overlay.installed)?
+        else {
+            return Ok(Vec::new());
+        };
+        let after = change(&before).with_context(|| format!("cannot change {file}"))?;
+        if after == before {
+            return Ok(Vec::new());
+        }
+        self.overlay
+            .installed
+            .insert(file.clone(), after.clone().into_bytes());
+        Ok(vec![Work::Install(InstallWork {
+            file,
+            installer,
+            before,
             after,
         })])
     }
@@ -222,6 +295,15 @@ impl Planning for Bound<'_, '_, '_> {
         change: impl FnOnce(&str) -> Result<String>,
     ) -> Result<Produced> {
         let work = self.planner.edit(file, owner, self.ctx, change)?;
+        Ok(Produced { work, manual: None })
+    }
+
+    fn install(
+        &mut self,
+        installer: Installer,
+        change: impl FnOnce(&str) -> Result<String>,
+    ) -> Result<Produced> {
+        let work = self.planner.install(installer, change)?;
         Ok(Produced { work, manual: None })
     }
 

@@ -471,6 +471,17 @@ pub fn describe_work(step: &mut PlannedStep, redactor: &Redactor) {
                     &edit.after,
                 )),
             }),
+            Work::Install(install) => {
+                step.diffs.push(super::types::FileDiff {
+                    file: install.file.clone(),
+                    diff: redactor.redact(&crate::edit::diff::unified(
+                        &install.file,
+                        Some(install.before.as_bytes()),
+                        install.after.as_bytes(),
+                    )),
+                });
+                step.commands.push(install.installer.program());
+            }
             Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
             Work::Reload(r) => {
                 step.commands.push(r.test.clone());

@@ -11,10 +11,10 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::actions::read_edited;
+use super::actions::{read_edited, read_installed};
 use super::builder::{changes, describe_work};
 use super::redact::Redactor;
-use super::types::{CommandWork, FileEdit, Mode, Plan, ReloadWork, Work};
+use super::types::{CommandWork, FileEdit, InstallWork, Mode, Plan, ReloadWork, Work};
 use crate::chase::Policy;
 use crate::digest::sha256;
 use crate::host::Host;
@@ -59,6 +59,14 @@ pub enum SavedWork {
         /// plan edits too: of what that step leaves).
         before_sha256: String,
         /// The new content.
+        after: String,
+    },
+    Install {
+        /// The file the program keeps, as the plan's diff names it.
+        file: String,
+        installer: crate::edit::installer::Installer,
+        /// SHA-256 (hex) of the content as the program listed it when planned.
+        before_sha256: String,
         after: String,
     },
     Command {
@@ -120,6 +128,12 @@ fn save_work(work: &Work) -> Result<SavedWork> {
             ),
             after: String::from_utf8(edit.after.clone())
                 .map_err(|_| anyhow!("the new content of {} is not UTF-8 text", edit.file))?,
+        },
+        Work::Install(install) => SavedWork::Install {
+            file: install.file.clone(),
+            installer: install.installer.clone(),
+            before_sha256: sha256(install.before.as_bytes()),
+            after: install.after.clone(),
         },
         Work::Command(cmd) => SavedWork::Command {
             argv: cmd.argv.clone(),
@@ -261,6 +275,33 @@ fn load_work(host: &Host, item: SavedWork, planned: &mut HashMap<String, Vec<u8>
                 target,
                 owner,
                 before: Some(before),
+                after,
+            })
+        }
+        SavedWork::Install {
+            file,
+            installer,
+            before_sha256,
+            after,
+        } => {
+            // Keyed apart from written files: these hold the listed table, not the file.
+            let key = format!("install:{file}");
+            let earlier = planned.insert(key, after.clone().into_bytes());
+            let before = match earlier {
+                Some(content) => String::from_utf8_lossy(&content).into_owned(),
+                None => match read_installed(host, &installer, &HashMap::new())? {
+                    Some((found, listed)) if found == file => listed,
+                    _ => bail!("{file} is gone or moved since the plan was saved"),
+                },
+            };
+            let now = sha256(before.as_bytes());
+            if now != before_sha256 {
+                bail!("{file} changed (SHA-256 {now}; the plan read {before_sha256})");
+            }
+            Work::Install(InstallWork {
+                file,
+                installer,
+                before,
                 after,
             })
         }

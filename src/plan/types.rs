@@ -137,6 +137,7 @@ pub struct PlannedHandler {
 #[derive(Debug, Clone)]
 pub enum Work {
     Write(FileEdit),
+    Install(InstallWork),
     Command(CommandWork),
     Reload(ReloadWork),
     Manual(String),
@@ -146,6 +147,7 @@ impl Work {
     pub fn changes(&self) -> bool {
         match self {
             Work::Write(edit) => edit.before.as_deref() != Some(edit.after.as_slice()),
+            Work::Install(install) => install.before != install.after,
             Work::Command(cmd) => cmd.mutating,
             Work::Reload(reload) => reload.installed,
             Work::Manual(_) => false,
@@ -166,6 +168,19 @@ pub struct FileEdit {
     /// Content expected on disk just before this edit (`None`: the file does not exist).
     pub before: Option<Vec<u8>>,
     pub after: Vec<u8>,
+}
+
+/// Replace a file's content through the program that owns it (`crontab -u USER -`),
+/// which reads the new content on stdin.
+#[derive(Debug, Clone)]
+pub struct InstallWork {
+    /// Host path of the file the program keeps: shown in the diff, read again to check
+    /// that it still holds what the plan read.
+    pub file: String,
+    pub installer: crate::edit::installer::Installer,
+    /// The content as the program lists it, before and after.
+    pub before: String,
+    pub after: String,
 }
 
 /// Run a command (argv, no shell; a `shell` step is `/bin/sh -e -c SCRIPT`).

@@ -127,6 +127,10 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
         let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
     }
     for run in &step.output {
+        // A command that succeeded quietly has nothing to show.
+        if run.status == Some(0) && run.stdout.is_empty() && run.stderr.is_empty() {
+            continue;
+        }
         let status = match run.status {
             Some(code) => format!("exit status {code}"),
             None => "killed".to_string(),

@@ -3,6 +3,7 @@
 mod agent_cli;
 mod apply;
 mod cli;
+mod cron_disable;
 mod diagnose;
 mod dry_run;
 mod errors;

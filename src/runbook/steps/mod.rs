@@ -112,6 +112,8 @@ step_types! {
     apache_directive: ApacheDirective(ApacheDirective),
     /// Ensure a line is present or absent, or replace by regex.
     line: Line(LineEdit),
+    /// Comment out a user's cron jobs that match, installed with `crontab -u USER -`.
+    cron_disable: CronDisable(CronDisable),
     /// Run a program (argv, no shell).
     run: Run(Run),
     /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
@@ -160,6 +162,14 @@ pub trait Planning {
         &mut self,
         file: &str,
         owner: Option<&str>,
+        change: impl FnOnce(&str) -> anyhow::Result<String>,
+    ) -> anyhow::Result<Self::Out>;
+    /// A change of the file `installer` keeps, made through its program: `change` turns
+    /// the content as the program lists it into the new content. A user without such a
+    /// file has nothing to change.
+    fn install(
+        &mut self,
+        installer: crate::edit::installer::Installer,
         change: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<Self::Out>;
     /// A command with its argv rendered (`stdin` and `env` are templates).
