@@ -54,8 +54,8 @@ fn exim_queue_counts_senders_and_scripts() {
         assert_eq!(
             q["top_scripts"],
             serde_json::json!([
-                { "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [], "site": null },
-                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": "1001", "count": 1, "class": "random", "locations": [], "site": null },
+                { "script": "tools.php", "uid": 1001, "count": 3, "class": "form", "locations": [], "site": null },
+                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": 1001, "count": 1, "class": "random", "locations": [], "site": null },
             ])
         );
         assert_eq!(
@@ -243,7 +243,7 @@ fn postfix_queue_and_mail_log() {
     );
     assert_eq!(
         q["top_scripts"][0],
-        serde_json::json!({ "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [], "site": null })
+        serde_json::json!({ "script": "tools.php", "uid": 1001, "count": 3, "class": "form", "locations": [], "site": null })
     );
     assert_eq!(q["without_script_header"], 2);
     // Deferred because the lookup failed for now (dsn=4.4.3, "Host not found, try
@@ -372,4 +372,38 @@ fn broken_postfix_and_qmail_files_are_listed_not_fatal() {
         q["unreadable"][0]["reason"].as_str().unwrap(),
         "no sender (info)"
     );
+}
+
+/// Every field named `uid`, in every group on every example host, is a number (or null
+/// where unknown): `queue.top_scripts[].uid` was once the header's text.
+#[test]
+fn the_same_json_type_for_a_field_everywhere() {
+    fn uids(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let here = format!("{path}.{k}");
+                    if k == "uid" && !(v.is_u64() || v.is_null()) {
+                        out.push(format!("{here} = {v}"));
+                    }
+                    uids(v, &here, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    uids(item, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut wrong = Vec::new();
+    for host in ["exim-outbreak", "postfix-mailserver", "plesk-qmail"] {
+        let out = Test::example(host).run_args(&["facts", "--output", "json"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let json = out.json();
+        assert!(json["queue"]["top_scripts"][0]["uid"].is_u64(), "{host}");
+        uids(&json, host, &mut wrong);
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
 }
