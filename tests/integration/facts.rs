@@ -553,3 +553,21 @@ fn a_last_line_naming_the_runbook_that_fits_this_host() {
         "next: runbook apply spam-diagnose --root [ROOT] --dry-run (exim: 6 messages queued, 11 failed deliveries in the log)"
     );
 }
+
+/// Records read down the page: flat ones as columns under a header, ones holding lists
+/// as indented blocks (their null fields left out), never `key=value` runs on one line.
+#[test]
+fn records_read_as_tables_and_indented_blocks() {
+    let out = Test::example("ispmanager-apache").run_args(&["facts", "--only", "php,web"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.stdout.contains('='),
+        "{}",
+        out.stdout
+            .lines()
+            .filter(|l| l.contains('='))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    insta::assert_snapshot!(out.stdout);
+}

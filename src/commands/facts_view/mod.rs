@@ -42,8 +42,11 @@ const NULLS: &[(&str, &str)] = &[
     ("mta.config", "none found"),
     ("mta.spool", "none found"),
     ("mta.running", "unknown (no processes under --root)"),
+    ("queue.oldest", "none (the queue is empty)"),
+    ("queue.newest", "none (the queue is empty)"),
     ("log.file", "none (the journal was read)"),
     ("log.journal", "none (a log file was read)"),
+    ("log.arguments_logged", "unknown (only exim logs it)"),
     (
         "php.sendmail_path.",
         "not set (PHP's default: sendmail -t -i)",
