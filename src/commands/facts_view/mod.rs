@@ -64,19 +64,16 @@ pub fn render(tree: &Map<String, Value>, view: &View, next: Option<String>) -> S
     for (group, value) in tree {
         let name = view.style.bold(&escape(group));
         match value {
-            Value::Object(map) if reason(map).is_some() => {
+            Value::Object(map) => match reason(map) {
                 // A group that could not be read at all: why, on one line.
-                out.push(format!(
-                    "{name}: unknown ({})",
-                    escape(reason(map).unwrap_or(""))
-                ));
-            }
-            Value::Object(map) if !map.is_empty() => {
-                out.push(name);
-                for (key, v) in map {
-                    field(&mut out, &format!("{group}.{key}"), key, v, 1, view);
+                Some(why) => out.push(format!("{name}: unknown ({})", escape(why))),
+                None => {
+                    out.push(name);
+                    for (key, v) in map {
+                        field(&mut out, &format!("{group}.{key}"), key, v, 1, view);
+                    }
                 }
-            }
+            },
             other => out.push(format!("{name}: {}", scalar(group, "", other, None, view))),
         }
     }
@@ -164,9 +161,11 @@ fn block(
             )),
         }
     }
-    if let Some(first) = out.get_mut(start) {
-        let indent = "  ".repeat(depth);
-        *first = format!("{indent}- {}", &first[indent.len() + 2..]);
+    let indent = "  ".repeat(depth);
+    match out.get_mut(start) {
+        // Every line above starts with the field indentation, `indent` and two spaces.
+        Some(first) => *first = format!("{indent}- {}", &first[indent.len() + 2..]),
+        None => out.push(format!("{indent}- none")),
     }
 }
 
