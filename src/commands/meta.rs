@@ -180,6 +180,11 @@ The pager for long output on a terminal (\fBshow\fR, dry\-run plans, \fBfacts\fR
 \fBhistory\fR), run with \fB/bin/sh \-c\fR; \fBRUNBOOK_PAGER\fR first, then
 \fBPAGER\fR, else \fBless\fR. Empty or \fBcat\fR: no pager. \fB\-\-no\-pager\fR turns it off.
 .TP
+\fBRUNBOOK_NOW\fR
+The time to take as now (RFC 3339, \fB2026\-11\-26T00:11:00Z\fR) where \fBfacts\fR
+says how long ago something was (a queued message, a script's change); unset, the
+system clock. For tests and reproducible examples.
+.TP
 \fBLESS\fR, \fBLV\fR
 Given to the pager as \fBFRX\fR and \fB\-c\fR when unset, as git does.
 .SH FILES

@@ -3,6 +3,7 @@
 mod apply;
 mod confirm;
 mod facts;
+mod facts_view;
 mod history;
 mod host_opts;
 mod lint;

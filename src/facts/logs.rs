@@ -183,6 +183,11 @@ impl Passwd {
             .unwrap_or_else(|| format!("uid {uid}"))
     }
 
+    /// The user name of a uid, when the host's passwd has it.
+    pub fn name(&self, uid: &str) -> Option<&str> {
+        self.0.get(uid).map(|(name, _)| name.as_str())
+    }
+
     /// The home directory (on Plesk and ISPmanager it names the site).
     pub fn home(&self, uid: &str) -> Option<String> {
         self.0.get(uid).map(|(_, home)| home.clone())

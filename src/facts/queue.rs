@@ -61,8 +61,8 @@ pub struct SenderCount {
 pub struct ScriptCount {
     /// The script's name as the header gives it
     pub script: String,
-    /// The uid the header gives
-    pub uid: String,
+    /// The uid the header gives; null when it gives none, or no number
+    pub uid: Option<u32>,
     pub count: u64,
     /// form, random, cron (empty name) or unknown
     pub class: String,
@@ -236,7 +236,7 @@ struct Summary {
     senders: HashMap<String, u64>,
     /// Who submitted: the login the MTA recorded, or the uid to look up.
     submitters: HashMap<(String, Option<u32>), u64>,
-    scripts: HashMap<(String, String), u64>,
+    scripts: HashMap<(String, Option<u32>), u64>,
     domains: HashMap<String, u64>,
     unreadable: Vec<Unreadable>,
 }
@@ -289,8 +289,9 @@ impl Summary {
         count(&mut self.senders, sender, 1);
         match &m.php_script {
             Some((uid, name)) => {
-                let mut uid = uid.clone();
-                truncate_to(&mut uid, KEY_MAX);
+                // A number, as every other uid fact: the header is the sender's text,
+                // and a uid that is none is no uid.
+                let uid = uid.trim().parse().ok();
                 count_pair(&mut self.scripts, (name.clone(), uid), 1);
             }
             None => self.without_script_header += 1,
@@ -429,6 +430,26 @@ mod tests {
             assert!(read_head(&path, 3 * READ_SIZE as u64, longer, &mut buf).unwrap());
             assert_eq!(buf.len(), 3 * READ_SIZE);
         }
+    }
+
+    #[test]
+    fn a_script_uid_is_a_number_or_null() {
+        let mut summary = Summary::default();
+        for uid in ["1001", "", "www"] {
+            summary.add(&Message {
+                id: String::new(),
+                login: String::new(),
+                uid: None,
+                sender: String::new(),
+                recipients: Vec::new(),
+                received: 0,
+                frozen: false,
+                php_script: Some((uid.into(), "a.php".into())),
+            });
+        }
+        let scripts = summary.facts(&Passwd::default()).top_scripts.unwrap();
+        let uids: Vec<_> = scripts.iter().map(|s| (s.uid, s.count)).collect();
+        assert_eq!(uids, [(None, 2), (Some(1001), 1)]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Rendering for people (coloured text, Markdown) and machines (JSON).
 
+pub mod clock;
 pub mod escape;
 pub mod markdown;
 pub mod plan;

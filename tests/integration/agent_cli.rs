@@ -183,6 +183,7 @@ fn exit_codes_man_page_has_environment_and_files() {
         "RUNBOOK_PAGER",
         "PAGER",
         "LESS",
+        "RUNBOOK_NOW",
     ] {
         crate::assert_contains!(env, format!("\\fB{var}\\fR"));
     }

@@ -54,8 +54,8 @@ fn exim_queue_counts_senders_and_scripts() {
         assert_eq!(
             q["top_scripts"],
             serde_json::json!([
-                { "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [], "site": null },
-                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": "1001", "count": 1, "class": "random", "locations": [], "site": null },
+                { "script": "tools.php", "uid": 1001, "count": 3, "class": "form", "locations": [], "site": null },
+                { "script": "gsdjkjhkll.php(2) : eval()'d code", "uid": 1001, "count": 1, "class": "random", "locations": [], "site": null },
             ])
         );
         assert_eq!(
@@ -243,7 +243,7 @@ fn postfix_queue_and_mail_log() {
     );
     assert_eq!(
         q["top_scripts"][0],
-        serde_json::json!({ "script": "tools.php", "uid": "1001", "count": 3, "class": "form", "locations": [], "site": null })
+        serde_json::json!({ "script": "tools.php", "uid": 1001, "count": 3, "class": "form", "locations": [], "site": null })
     );
     assert_eq!(q["without_script_header"], 2);
     // Deferred because the lookup failed for now (dsn=4.4.3, "Host not found, try
@@ -372,4 +372,202 @@ fn broken_postfix_and_qmail_files_are_listed_not_fatal() {
         q["unreadable"][0]["reason"].as_str().unwrap(),
         "no sender (info)"
     );
+}
+
+/// Every field named `uid`, in every group on every example host, is a number (or null
+/// where unknown): `queue.top_scripts[].uid` was once the header's text.
+#[test]
+fn the_same_json_type_for_a_field_everywhere() {
+    fn uids(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let here = format!("{path}.{k}");
+                    if k == "uid" && !(v.is_u64() || v.is_null()) {
+                        out.push(format!("{here} = {v}"));
+                    }
+                    uids(v, &here, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    uids(item, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut wrong = Vec::new();
+    for host in ["exim-outbreak", "postfix-mailserver", "plesk-qmail"] {
+        let out = Test::example(host).run_args(&["facts", "--output", "json"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let json = out.json();
+        assert!(json["queue"]["top_scripts"][0]["uid"].is_u64(), "{host}");
+        uids(&json, host, &mut wrong);
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+/// The time `runbook facts` takes as now in the tests below: three days after the
+/// fixtures' messages were queued.
+const NOW: &str = "2026-11-26T00:11:00Z";
+
+/// The exim fixture host with the site user of the queued scripts in /etc/passwd.
+fn exim_host_with_users() -> Test {
+    exim_host(false).env("RUNBOOK_NOW", NOW).file(
+        "/etc/passwd",
+        "root:x:0:0::/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nsiteuser:x:1001:1001::/var/www/site:/bin/sh\n",
+    )
+}
+
+/// The human output's line that starts with `start` (after its indentation).
+fn line<'a>(out: &'a str, start: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.trim_start().starts_with(start))
+        .unwrap_or_else(|| panic!("no line `{start}` in:\n{out}"))
+}
+
+#[test]
+fn times_as_dates_with_their_age() {
+    let test = exim_host_with_users().file("/var/www/site/tools.php", "<?php mail();\n");
+    let script = fs::File::options()
+        .write(true)
+        .open(test.path("/var/www/site/tools.php"))
+        .unwrap();
+    let changed: jiff::Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    script
+        .set_modified(std::time::SystemTime::from(changed))
+        .unwrap();
+    let out = test.run_args(&["facts", "--only", "queue"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let q = &queue(&test)["queue"];
+    let at = |t: &str| jiff::Timestamp::from_second(q[t].as_i64().unwrap()).unwrap();
+    // The fixtures' arrival times, in the JSON as they were: Unix seconds.
+    assert_eq!(at("oldest").to_string(), "2026-11-22T23:59:11Z");
+    assert_eq!(at("newest").to_string(), "2026-11-22T23:59:11Z");
+    assert_eq!(
+        line(&out.stdout, "oldest:"),
+        "  oldest: 2026-11-22 23:59 UTC, 3 days ago"
+    );
+    assert_eq!(
+        line(&out.stdout, "newest:"),
+        "  newest: 2026-11-22 23:59 UTC, 3 days ago"
+    );
+    let location = line(&out.stdout, "/var/www/site/tools.php");
+    assert!(
+        location.ends_with("  2026-11-20 10:00 UTC, 5 days ago"),
+        "{location}"
+    );
+    assert_eq!(
+        q["top_scripts"][0]["locations"][0]["mtime"],
+        changed.as_second()
+    );
+
+    let wrong = test
+        .env("RUNBOOK_NOW", "yesterday")
+        .run_args(&["facts", "--only", "queue"]);
+    assert_eq!(wrong.code, 1);
+    crate::assert_contains!(
+        wrong.stderr,
+        "RUNBOOK_NOW=\"yesterday\" is not an RFC 3339 time"
+    );
+}
+
+/// Scripts, submitters and file owners with their user; records as columns, or as
+/// indented blocks where they hold lists.
+#[test]
+fn user_names_beside_uids() {
+    let out = exim_host_with_users().run_args(&["facts", "--only", "queue"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(line(&out.stdout, "uid:"), "      uid: 1001 (siteuser)");
+    insta::assert_snapshot!(out.stdout);
+}
+
+/// A fact not known says so, and why where its group knows; a group not read at all is
+/// one line; empty lists and maps are `none`.
+#[test]
+fn unknown_reason_instead_of_null() {
+    let out = Test::new()
+        .file("/etc/php/8.2/cli/php.ini", "")
+        .run_args(&["facts"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("null"), "{}", out.stdout);
+    assert!(!out.stdout.contains("[]"), "{}", out.stdout);
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn log_samples_one_per_line() {
+    let mut log = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/exim-relay-mainlog"
+    ))
+    .unwrap();
+    // A rejection whose text (the receiver's, or a forged one) hides a terminal escape.
+    log.push_str("Jun 25 01:30:00 vh84 splogger[19950]: 1joDq1-0002mn-9z ** a@mail.ru R=dnslookup T=remote_smtp: SMTP error from remote mail server after end of data: 550 spam message rejected\x1b[2J\rAll clear\n");
+    let test = Test::new()
+        .file("/usr/sbin/exim", "")
+        .file("/var/log/exim/mainlog", &log);
+    let out = test.run_args(&["facts", "--only", "log"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains('\x1b'), "{}", out.stdout);
+    crate::assert_contains!(out.stdout, r"550 spam message rejected\x1b[2J\rAll clear");
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn a_last_line_naming_the_runbook_that_fits_this_host() {
+    let last = |test: &Test, args: &[&str]| {
+        let out = test.run_args(args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout.lines().last().unwrap_or_default().to_string()
+    };
+    let outbreak = Test::example("exim-outbreak");
+    assert_eq!(
+        last(&outbreak, &["facts"]),
+        "next: runbook apply spam-diagnose --root [ROOT] --dry-run (exim: 6 messages queued, 11 failed deliveries in the log)"
+    );
+    // Without the groups it reads, no guess.
+    assert_eq!(
+        last(&outbreak, &["facts", "--only", "queue"]),
+        "  unreadable: none"
+    );
+    assert_eq!(
+        last(&Test::new(), &["facts"]),
+        "next: runbook apply spam-diagnose --root [ROOT] --dry-run (no mail server found)"
+    );
+    // The form script's site is served here: its mail is stopped at that site.
+    let vhost = |name: &str| {
+        Test::example("exim-outbreak").file(
+            "/etc/apache2/apache2.conf",
+            &format!("<VirtualHost *:80>\n  ServerName {name}\n  DocumentRoot /var/www/shop/public\n</VirtualHost>\n"),
+        )
+    };
+    assert_eq!(
+        last(&vhost("Shop.Example"), &["facts"]),
+        "next: runbook apply php-blank-sendmail-path -p domain=shop.example --root [ROOT] --dry-run (tools.php, a form or mailer of shop.example, queued 3 of 6 messages)"
+    );
+    // A name that is no plain domain is never pasted into a command line.
+    assert_eq!(
+        last(&vhost("shop.example;reboot"), &["facts"]),
+        "next: runbook apply spam-diagnose --root [ROOT] --dry-run (exim: 6 messages queued, 11 failed deliveries in the log)"
+    );
+}
+
+/// Records read down the page: flat ones as columns under a header, ones holding lists
+/// as indented blocks (their null fields left out), never `key=value` runs on one line.
+#[test]
+fn records_read_as_tables_and_indented_blocks() {
+    let out = Test::example("ispmanager-apache").run_args(&["facts", "--only", "php,web"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.stdout.contains('='),
+        "{}",
+        out.stdout
+            .lines()
+            .filter(|l| l.contains('='))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    insta::assert_snapshot!(out.stdout);
 }

@@ -111,7 +111,7 @@ fn php_mail_is_traced_stopped_and_restored(suite: &Suite) {
     assert_eq!(q["total"], 4);
     assert_eq!(q["top_scripts"][0]["script"], "tools.php");
     assert_eq!(
-        q["top_scripts"][0]["uid"], "1001",
+        q["top_scripts"][0]["uid"], 1001,
         "the owner of the script file"
     );
     assert_eq!(q["top_scripts"][0]["class"], "form");
