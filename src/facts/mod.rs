@@ -1,5 +1,6 @@
 //! Facts about the host, read without changing anything.
 
+pub mod account;
 pub mod activity;
 pub mod apache_files;
 pub mod exim_spool;

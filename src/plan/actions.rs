@@ -307,15 +307,20 @@ impl Planning for Bound<'_, '_, '_> {
         Ok(Produced { work, manual: None })
     }
 
-    fn command(&mut self, c: StepCommand<'_>) -> Result<Produced> {
-        let input = Input::render(c.stdin, c.env, self.ctx)?;
-        let work = self
-            .planner
-            .command(c.argv, c.undo, c.timeout, c.mutating, input)?;
-        Ok(Produced {
-            work: vec![work],
-            manual: None,
-        })
+    fn account(&self, user: &str) -> Result<crate::facts::account::Account> {
+        crate::facts::account::read(self.planner.host, user)
+    }
+
+    fn commands(&mut self, commands: Vec<StepCommand<'_>>) -> Result<Produced> {
+        let mut work = Vec::new();
+        for c in commands {
+            let input = Input::render(c.stdin, c.env, self.ctx)?;
+            work.push(
+                self.planner
+                    .command(c.argv, c.undo, c.timeout, c.mutating, input)?,
+            );
+        }
+        Ok(Produced { work, manual: None })
     }
 
     fn manual(&mut self, text: String, facts: &[String]) -> Result<Produced> {

@@ -114,6 +114,8 @@ step_types! {
     line: Line(LineEdit),
     /// Comment out a user's cron jobs that match, installed with `crontab -u USER -`.
     cron_disable: CronDisable(CronDisable),
+    /// Lock a user's password and expire it, so it must be changed (reversible).
+    lock_user: LockUser(LockUser),
     /// Run a program (argv, no shell).
     run: Run(Run),
     /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
@@ -172,8 +174,14 @@ pub trait Planning {
         installer: crate::edit::installer::Installer,
         change: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<Self::Out>;
+    /// The host's account of `user` (uid, lock, password age).
+    fn account(&self, user: &str) -> anyhow::Result<crate::facts::account::Account>;
     /// A command with its argv rendered (`stdin` and `env` are templates).
-    fn command(&mut self, command: Command<'_>) -> anyhow::Result<Self::Out>;
+    fn command(&mut self, command: Command<'_>) -> anyhow::Result<Self::Out> {
+        self.commands(vec![command])
+    }
+    /// Several commands, run in order (none: the step has nothing to do).
+    fn commands(&mut self, commands: Vec<Command<'_>>) -> anyhow::Result<Self::Out>;
     /// A checklist item with its rendered text and the facts shown as evidence.
     fn manual(&mut self, text: String, facts: &[String]) -> anyhow::Result<Self::Out>;
     /// A service reload with its service name rendered.
