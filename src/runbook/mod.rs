@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod condition;
 pub mod diagnostic;
+pub mod fact_types;
 pub mod load;
 pub mod model;
 pub mod params;

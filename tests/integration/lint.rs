@@ -288,3 +288,104 @@ fn lint_reads_long_runs_of_backslashes() {
     let out = Test::new().runbook(&rb).run_args(&["lint"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+/// The lines of a lint's JSON report as `CODE line:column message (help)`.
+fn lint_lines(test: &Test) -> Vec<String> {
+    let dir = test.runbooks_dir().display().to_string();
+    let report = test.run_args(&["lint", "--output", "json", &dir]).json();
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] != "RB050")
+        .map(|d| {
+            let help = d["help"]
+                .as_str()
+                .map(|h| format!(" (help: {h})"))
+                .unwrap_or_default();
+            format!(
+                "{} {}:{} {}{help}",
+                d["code"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// A comparison whose operand has another type than the fact never holds: lint says so
+/// (RB027), pointing at the operand; comparisons of the right type stay clean.
+#[test]
+fn point_3_a_comparison_with_a_value_of_another_type_than_the_fact_is_an_error() {
+    let rb = r#"id: types
+title: Comparisons of the wrong type
+checks:
+  - id: kind-big
+    title: Text is not a number
+    fact: mta.kind
+    gt: 3
+  - id: fine
+    title: Right types
+    fact: queue.total
+    ge: 10
+steps:
+  - id: yes
+    title: yes is text under strict booleans
+    when: { fact: php.add_x_header, eq: yes }
+    manual: { text: a }
+  - id: quoted
+    title: a quoted boolean
+    when: { fact: php.add_x_header, ne: "true" }
+    manual: { text: a }
+  - id: number
+    title: a number for a boolean
+    when: { fact: php.add_x_header, eq: 1 }
+    manual: { text: a }
+  - id: ordered
+    title: gt on a boolean
+    when: { fact: php.add_x_header, gt: 0 }
+    manual: { text: a }
+  - id: word
+    title: text for a number
+    when: { fact: queue.total, eq: many }
+    manual: { text: a }
+  - id: one-of
+    title: a quoted number in a list
+    when: { not: { fact: queue.total, in: [1, "2"] } }
+    manual: { text: a }
+  - id: contains
+    title: contains on a boolean
+    when: { fact: php.add_x_header, contains: x }
+    manual: { text: a }
+  - id: right
+    title: every comparison of the right type
+    when: { all: [ { fact: php.add_x_header, eq: false }, { fact: queue.total, gt: 5 }, { fact: mta.kind, in: [exim, postfix] }, { fact: php.ini_files, gt: 0 }, { fact: mta.running, eq: null } ] }
+    manual: { text: a }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
+
+/// `changed:` naming a later or unknown step has its own code, RB028.
+#[test]
+fn point_4_changed_naming_an_unknown_or_later_step_has_its_own_code() {
+    let rb = r#"id: changed
+title: Changed
+checks:
+  - id: a
+    title: A
+    fact: queue.total
+steps:
+  - id: first
+    title: First
+    when: { changed: second }
+    manual: { text: one }
+  - id: second
+    title: Second
+    when: { any: [ { changed: frist }, { check: b } ] }
+    manual: { text: two }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
