@@ -793,7 +793,7 @@ fn leads_back<'a>(id: &str, origin: &str, resolve: &Resolve<'a>, chain: &mut Vec
 }
 
 /// The most similar name, if any is close enough to be a likely typo.
-fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+pub(crate) fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
     names
         .map(|n| (strsim::jaro_winkler(wrong, n), n))
         .filter(|(score, _)| *score > 0.8)

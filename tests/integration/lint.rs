@@ -389,3 +389,57 @@ steps:
     let test = Test::new().runbook(rb);
     insta::assert_snapshot!(lint_lines(&test).join("\n"));
 }
+
+/// Three misspelled keys in three steps, and a step with two: every one is reported with
+/// its own file:line:column, not only the first the parser meets.
+#[test]
+fn point_1_every_shape_error_in_a_file_is_reported() {
+    let rb = r#"# yaml-language-server: $schema=x
+id: typos
+title: Three steps, three typos
+steps:
+  - id: one
+    title: One
+    ini_set: { file: /etc/php.ini, kee: mail.add_x_header, value: "Off" }
+  - id: two
+    titel: Two
+    manual: { text: two }
+  - id: three
+    title: Three
+    run: { argv: [/bin/true], mutating: false, timout: 5s }
+  - id: four
+    title: Four
+    shell: { script: "echo 1", mutating: yes, undoo: "echo 0" }
+    notify: reload
+"#;
+    let test = Test::new().runbook(rb);
+    let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stdout);
+}
+
+/// A misspelled key, and a misspelled step type, get a "did you mean" from the fields
+/// that exist there; an unknown key with no close name in a step lists the actions.
+#[test]
+fn point_2_misspelled_keys_and_step_types_get_did_you_mean() {
+    let rb = r#"id: did-you-mean
+title: Did you mean
+params:
+  domain: { tpye: domain }
+steps:
+  - id: key
+    title: kee for key
+    ini_set: { file: /etc/php.ini, kee: mail.add_x_header, value: "Off" }
+  - id: step-type
+    title: a misspelled step type
+    ini_sett: { file: /etc/php.ini, key: k, value: v }
+  - id: no-such-action
+    title: nothing close
+    restart_everything: { now: true }
+handlers:
+  reload:
+    service_relaod: { service: apache2 }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
