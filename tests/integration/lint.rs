@@ -443,3 +443,31 @@ handlers:
     let test = Test::new().runbook(rb);
     insta::assert_snapshot!(lint_lines(&test).join("\n"));
 }
+
+/// YAML errors say what to do: a tab used for indentation (the caret on the tab), a line
+/// indented wrongly, and a string or list where a step type wants a mapping (the help
+/// shows the mapping with the step type's real fields).
+#[test]
+fn point_5_yaml_errors_say_what_to_do() {
+    let tab = "# yaml-language-server: $schema=x\nid: tab\ntitle: Tab\nsteps:\n  - id: a\n\ttitle: A\n    manual: { text: a }\n";
+    let indent = "# yaml-language-server: $schema=x\nid: indent\ntitle: Indent\nsteps:\n  - id: a\n    title: A\n  manual: { text: a }\n";
+    let shapes = r#"# yaml-language-server: $schema=x
+id: shapes
+title: Strings and lists where mappings belong
+steps:
+  - id: shell
+    title: a string for a shell step
+    shell: "echo hi"
+  - id: run
+    title: a list for a run step
+    run: [/bin/true]
+  - id: argv
+    title: a string for argv
+    run: { argv: /bin/true, mutating: false }
+  - a string for a step
+"#;
+    let test = Test::new().runbook(tab).runbook(indent).runbook(shapes);
+    let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stdout);
+}
