@@ -55,6 +55,13 @@ pub fn diagnostic(
             message,
             unknown_field_help(spans, offset, field, expected),
         ),
+        serde_saphyr::Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (
+            token(text, offset),
+            message,
+            meant(variant, expected).map(|best| format!("did you mean `{best}`?")),
+        ),
         serde_saphyr::Error::InvalidBooleanStrict { .. } => (
             token(text, offset),
             message,

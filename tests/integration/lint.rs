@@ -419,13 +419,15 @@ steps:
 }
 
 /// A misspelled key, and a misspelled step type, get a "did you mean" from the fields
-/// that exist there; an unknown key with no close name in a step lists the actions.
+/// that exist there (a misspelled choice such as a param's type, from the choices); an
+/// unknown key with no close name in a step lists the actions.
 #[test]
 fn point_2_misspelled_keys_and_step_types_get_did_you_mean() {
     let rb = r#"id: did-you-mean
 title: Did you mean
 params:
   domain: { tpye: domain }
+  count: { type: integr }
 steps:
   - id: key
     title: kee for key
