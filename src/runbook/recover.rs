@@ -133,14 +133,13 @@ fn dash_before(text: &str, start: usize) -> Option<usize> {
 
 /// Spaces over `range` (as many as each character's bytes; line ends kept), `filler` first.
 fn blank(text: &mut String, range: Range<usize>, filler: &str) {
-    let blanked: String = text[range.clone()]
+    let mut blanked: String = text[range.clone()]
         .chars()
         .map(|c| match c {
             '\n' | '\r' => c.to_string(),
             _ => " ".repeat(c.len_utf8()),
         })
         .collect();
-    let mut blanked = blanked;
     if filler.len() <= blanked.len() && !blanked[..filler.len()].contains('\n') {
         blanked.replace_range(..filler.len(), filler);
     }
