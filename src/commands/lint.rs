@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::Output;
 use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
-use crate::runbook::diagnostic::{Code, Diagnostic};
+use crate::runbook::diagnostic::Diagnostic;
 use crate::runbook::validate::validate;
 
 pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
@@ -30,15 +30,16 @@ pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
     });
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    // Files that loaded, and those that did not (a file has one or more errors then).
+    let files = target.entries.len()
+        + target
+            .diagnostics
+            .iter()
+            .map(|d| &d.file)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
     match output {
         Output::Json => {
-            let files = target.entries.len()
-                + target
-                    .diagnostics
-                    .iter()
-                    .map(|d| &d.file)
-                    .collect::<std::collections::HashSet<_>>()
-                    .len();
             let report = json!({ "diagnostics": diagnostics, "errors": errors, "warnings": warnings, "files": files });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
@@ -47,12 +48,6 @@ pub fn run(extra: &[PathBuf], paths: &[PathBuf], output: Output) -> Result<u8> {
             for d in &diagnostics {
                 println!("{}\n", d.render(style.color));
             }
-            let files = target.entries.len()
-                + target
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.code == Code::YamlSyntax)
-                    .count();
             println!(
                 "{errors} error{}, {warnings} warning{} in {files} runbook file{}",
                 s(errors),

@@ -111,7 +111,7 @@ impl Catalog {
     fn add(&mut self, source: SourceFile, origin: &'static str) {
         let loaded = match parse(source) {
             Ok(loaded) => loaded,
-            Err(diagnostic) => return self.diagnostics.push(*diagnostic),
+            Err(diagnostics) => return self.diagnostics.extend(diagnostics),
         };
         if let Some(first) = self.get(&loaded.runbook.id) {
             let message = format!(

@@ -59,6 +59,10 @@ pub enum Code {
     UndefinedCheck,
     /// RB026
     UnknownItem,
+    /// RB027
+    ConditionType,
+    /// RB028
+    UndefinedChangedStep,
     /// RB030
     TemplateSyntax,
     /// RB031
@@ -108,6 +112,8 @@ impl Code {
         Code::IncludeCycle,
         Code::UndefinedCheck,
         Code::UnknownItem,
+        Code::ConditionType,
+        Code::UndefinedChangedStep,
         Code::TemplateSyntax,
         Code::TemplateUnresolved,
         Code::TemplateTripleBrace,
@@ -143,6 +149,8 @@ impl Code {
             Code::IncludeCycle => "RB024",
             Code::UndefinedCheck => "RB025",
             Code::UnknownItem => "RB026",
+            Code::ConditionType => "RB027",
+            Code::UndefinedChangedStep => "RB028",
             Code::TemplateSyntax => "RB030",
             Code::TemplateUnresolved => "RB031",
             Code::TemplateTripleBrace => "RB032",
@@ -181,6 +189,12 @@ impl Code {
             Code::IncludeCycle => "include cycle",
             Code::UndefinedCheck => "undefined check",
             Code::UnknownItem => "`item` used outside a `for_each` step, or an unknown item field",
+            Code::ConditionType => {
+                "a comparison of a fact with a value of another type, which never holds (`eq: \"true\"` on a boolean fact, `gt` on text)"
+            }
+            Code::UndefinedChangedStep => {
+                "`changed:` names a step that is not defined before this one"
+            }
             Code::TemplateSyntax => {
                 "template syntax error, or a helper/block (only `{{name}}` is allowed)"
             }

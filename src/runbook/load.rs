@@ -1,11 +1,11 @@
 //! Parse one runbook file with serde-saphyr (strict booleans, leading zeros kept as text).
+//! A file that does not deserialize is read again for every error (`recover`).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use regex::Regex;
-
-use super::diagnostic::{Code, Diagnostic, SourceFile, offset_of};
+use super::diagnostic::{Code, Diagnostic, SourceFile};
 use super::model::Runbook;
+use super::recover;
 use super::spans::SpanIndex;
 
 /// A parsed runbook with its source and the positions of its keys and values.
@@ -38,64 +38,41 @@ impl Loaded {
     }
 }
 
-static LOCATION_SUFFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r" at line \d+, column \d+$").unwrap());
-
-/// Parse a runbook; a syntax or shape error becomes one located diagnostic.
-pub fn parse(source: SourceFile) -> Result<Loaded, Box<Diagnostic>> {
+/// Parse a runbook; a syntax error becomes one located diagnostic, shape errors one each.
+pub fn parse(source: SourceFile) -> Result<Loaded, Vec<Diagnostic>> {
     let source = Arc::new(source);
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        with_snippet: false,
-    };
-    match serde_saphyr::from_str_with_options::<Runbook>(&source.text, options) {
+    match strict(&source.text) {
         Ok(runbook) => Ok(Loaded {
             spans: SpanIndex::build(&source.text),
             runbook,
             source,
         }),
-        Err(err) => Err(Box::new(to_diagnostic(&source, &err))),
+        Err(err) => Err(recover::shape_errors(&source, err)),
     }
 }
 
-fn to_diagnostic(source: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
-    let full = err.to_string();
-    let message = LOCATION_SUFFIX
-        .replace(full.lines().next().unwrap_or(""), "")
-        .into_owned();
-    let code = if message.starts_with("unknown field") {
-        Code::UnknownField
-    } else if message.starts_with("missing field") {
-        Code::MissingField
-    } else if matches!(err, serde_saphyr::Error::ExternalMessage { .. }) {
-        Code::YamlSyntax
-    } else {
-        Code::InvalidValue
+/// The runbook in `text`, deserialized as the format says: strict booleans (`yes` is
+/// text), leading zeros kept as text (`0644`).
+pub fn strict(text: &str) -> Result<Runbook, serde_saphyr::Error> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
     };
-    let start = err
-        .location()
-        .map(|l| offset_of(&source.text, l.line() as usize, l.column() as usize))
-        .unwrap_or(0);
-    // Underline the token at the location: up to the next space, colon or line end.
-    let rest = &source.text[start..];
-    let len = rest
-        .find([':', '\n', ',', '}', ']'])
-        .unwrap_or(rest.len())
-        .max(1)
-        .min(rest.len());
-    Diagnostic::at(source, start..start + len, code, message)
+    serde_saphyr::from_str_with_options::<Runbook>(text, options)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The first diagnostic of a text that does not load.
     fn load(text: &str) -> Result<Loaded, Box<Diagnostic>> {
         parse(SourceFile {
             name: "t.yaml".into(),
             text: text.into(),
         })
+        .map_err(|mut all| Box::new(all.remove(0)))
     }
 
     #[test]

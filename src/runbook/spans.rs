@@ -6,6 +6,10 @@ use std::ops::Range;
 
 use serde_saphyr::granit_parser::{Event, Parser, Span};
 
+/// The top-level fields whose entries are items of their own (a step, a param): errors
+/// in one do not hide the others'.
+pub const ITEM_COLLECTIONS: &[&str] = &["params", "checks", "steps", "handlers"];
+
 /// Byte ranges of keys and values, by dotted path (`steps.2.when.param`).
 #[derive(Debug, Default, Clone)]
 pub struct SpanIndex {
@@ -49,6 +53,63 @@ impl SpanIndex {
     /// The key at `path` (falls back to its value, then to enclosing entries).
     pub fn key(&self, path: &str) -> Option<Range<usize>> {
         self.find(path, |p| self.keys.get(p).or_else(|| self.values.get(p)))
+    }
+
+    /// The key at exactly `path` (no fallback), if it is a mapping key.
+    pub fn key_exact(&self, path: &str) -> Option<Range<usize>> {
+        self.keys.get(path).cloned()
+    }
+
+    /// The value at exactly `path` (no fallback).
+    pub fn value_exact(&self, path: &str) -> Option<Range<usize>> {
+        self.values.get(path).cloned()
+    }
+
+    /// The path of the key that starts at byte `offset`.
+    pub fn key_starting_at(&self, offset: usize) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|(_, r)| r.start == offset)
+            .map(|(p, _)| p.as_str())
+    }
+
+    /// The deepest value that starts at byte `offset`.
+    pub fn value_starting_at(&self, offset: usize) -> Option<&str> {
+        self.values
+            .iter()
+            .filter(|(_, r)| r.start == offset)
+            .map(|(p, _)| p.as_str())
+            .max_by_key(|p| p.matches('.').count())
+    }
+
+    /// The item of a top-level list or map (`steps.2`, `params.domain`) whose text holds
+    /// byte `offset`.
+    pub fn item_at(&self, offset: usize) -> Option<&str> {
+        self.values
+            .iter()
+            .filter(|(p, r)| {
+                r.start <= offset
+                    && offset <= r.end
+                    && p.split_once('.').is_some_and(|(top, rest)| {
+                        ITEM_COLLECTIONS.contains(&top) && !rest.contains('.')
+                    })
+            })
+            .map(|(p, _)| p.as_str())
+            .next()
+    }
+
+    /// How many entries or elements the mapping or list at `path` has.
+    pub fn children(&self, path: &str) -> usize {
+        self.values
+            .keys()
+            .filter(|p| match path {
+                "" => !p.is_empty() && !p.contains('.'),
+                _ => p
+                    .strip_prefix(path)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|rest| !rest.contains('.')),
+            })
+            .count()
     }
 
     fn find<'a>(

@@ -6,6 +6,7 @@ use regex::Regex;
 
 use super::condition::{Comparison, Condition};
 use super::diagnostic::{Code, Diagnostic};
+use super::fact_types;
 use super::load::Loaded;
 use super::model::{Action, Runbook, Step};
 use super::params::{ParamType, parse_duration};
@@ -150,6 +151,7 @@ impl<'a> Validator<'a> {
                 );
             }
             self.fact(&format!("{path}.fact"), &check.fact);
+            self.fact_comparisons(&path, &check.fact, &check.comparisons());
             self.comparisons(
                 &path,
                 &check.comparisons(),
@@ -337,6 +339,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(fact) = &cond.fact {
             self.fact(&format!("{path}.fact"), fact);
+            self.fact_comparisons(path, fact, &comparisons);
         }
         if let Some(check) = &cond.check
             && !self.rb.checks.iter().any(|c| &c.id == check)
@@ -357,7 +360,7 @@ impl<'a> Validator<'a> {
                 let names: Vec<&str> = earlier.iter().map(|s| s.id.as_str()).collect();
                 self.value_suggest(
                     &format!("{path}.changed"),
-                    Code::UndefinedCheck,
+                    Code::UndefinedChangedStep,
                     if later {
                         format!("step `{step}` does not come before this one: `changed` names an earlier step")
                     } else {
@@ -390,6 +393,27 @@ impl<'a> Validator<'a> {
             for text in c.texts() {
                 self.template(&format!("{path}.{}", c.key()), text, scope);
             }
+        }
+    }
+
+    /// Comparisons of a fact with an operand of another type, which never hold (RB027).
+    fn fact_comparisons(&mut self, path: &str, fact: &str, comparisons: &[Comparison]) {
+        let Some(spec) = spec(fact) else {
+            return; // reported by `fact`
+        };
+        for c in comparisons {
+            let Some(m) = fact_types::mismatch(spec, c) else {
+                continue;
+            };
+            let at = match m.index {
+                Some(i) => format!("{path}.{}.{i}", c.key()),
+                None => format!("{path}.{}", c.key()),
+            };
+            let mut d = self.loaded.at_value(&at, Code::ConditionType, m.message);
+            if let Some(help) = m.help {
+                d = d.help(help);
+            }
+            self.out.push(d);
         }
     }
 
@@ -769,7 +793,7 @@ fn leads_back<'a>(id: &str, origin: &str, resolve: &Resolve<'a>, chain: &mut Vec
 }
 
 /// The most similar name, if any is close enough to be a likely typo.
-fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+pub(crate) fn closest<'n>(wrong: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
     names
         .map(|n| (strsim::jaro_winkler(wrong, n), n))
         .filter(|(score, _)| *score > 0.8)

@@ -288,3 +288,188 @@ fn lint_reads_long_runs_of_backslashes() {
     let out = Test::new().runbook(&rb).run_args(&["lint"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+/// The lines of a lint's JSON report as `CODE line:column message (help)`.
+fn lint_lines(test: &Test) -> Vec<String> {
+    let dir = test.runbooks_dir().display().to_string();
+    let report = test.run_args(&["lint", "--output", "json", &dir]).json();
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] != "RB050")
+        .map(|d| {
+            let help = d["help"]
+                .as_str()
+                .map(|h| format!(" (help: {h})"))
+                .unwrap_or_default();
+            format!(
+                "{} {}:{} {}{help}",
+                d["code"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// A comparison whose operand has another type than the fact never holds: lint says so
+/// (RB027), pointing at the operand; comparisons of the right type stay clean.
+#[test]
+fn point_3_a_comparison_with_a_value_of_another_type_than_the_fact_is_an_error() {
+    let rb = r#"id: types
+title: Comparisons of the wrong type
+checks:
+  - id: kind-big
+    title: Text is not a number
+    fact: mta.kind
+    gt: 3
+  - id: fine
+    title: Right types
+    fact: queue.total
+    ge: 10
+steps:
+  - id: yes
+    title: yes is text under strict booleans
+    when: { fact: php.add_x_header, eq: yes }
+    manual: { text: a }
+  - id: quoted
+    title: a quoted boolean
+    when: { fact: php.add_x_header, ne: "true" }
+    manual: { text: a }
+  - id: number
+    title: a number for a boolean
+    when: { fact: php.add_x_header, eq: 1 }
+    manual: { text: a }
+  - id: ordered
+    title: gt on a boolean
+    when: { fact: php.add_x_header, gt: 0 }
+    manual: { text: a }
+  - id: word
+    title: text for a number
+    when: { fact: queue.total, eq: many }
+    manual: { text: a }
+  - id: one-of
+    title: a quoted number in a list
+    when: { not: { fact: queue.total, in: [1, "2"] } }
+    manual: { text: a }
+  - id: contains
+    title: contains on a boolean
+    when: { fact: php.add_x_header, contains: x }
+    manual: { text: a }
+  - id: right
+    title: every comparison of the right type
+    when: { all: [ { fact: php.add_x_header, eq: false }, { fact: queue.total, gt: 5 }, { fact: mta.kind, in: [exim, postfix] }, { fact: php.ini_files, gt: 0 }, { fact: mta.running, eq: null } ] }
+    manual: { text: a }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
+
+/// `changed:` naming a later or unknown step has its own code, RB028.
+#[test]
+fn point_4_changed_naming_an_unknown_or_later_step_has_its_own_code() {
+    let rb = r#"id: changed
+title: Changed
+checks:
+  - id: a
+    title: A
+    fact: queue.total
+steps:
+  - id: first
+    title: First
+    when: { changed: second }
+    manual: { text: one }
+  - id: second
+    title: Second
+    when: { any: [ { changed: frist }, { check: b } ] }
+    manual: { text: two }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
+
+/// Three misspelled keys in three steps, and a step with two: every one is reported with
+/// its own file:line:column, not only the first the parser meets.
+#[test]
+fn point_1_every_shape_error_in_a_file_is_reported() {
+    let rb = r#"# yaml-language-server: $schema=x
+id: typos
+title: Three steps, three typos
+steps:
+  - id: one
+    title: One
+    ini_set: { file: /etc/php.ini, kee: mail.add_x_header, value: "Off" }
+  - id: two
+    titel: Two
+    manual: { text: two }
+  - id: three
+    title: Three
+    run: { argv: [/bin/true], mutating: false, timout: 5s }
+  - id: four
+    title: Four
+    shell: { script: "echo 1", mutating: yes, undoo: "echo 0" }
+    notify: reload
+"#;
+    let test = Test::new().runbook(rb);
+    let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stdout);
+}
+
+/// A misspelled key, and a misspelled step type, get a "did you mean" from the fields
+/// that exist there (a misspelled choice such as a param's type, from the choices); an
+/// unknown key with no close name in a step lists the actions.
+#[test]
+fn point_2_misspelled_keys_and_step_types_get_did_you_mean() {
+    let rb = r#"id: did-you-mean
+title: Did you mean
+params:
+  domain: { tpye: domain }
+  count: { type: integr }
+steps:
+  - id: key
+    title: kee for key
+    ini_set: { file: /etc/php.ini, kee: mail.add_x_header, value: "Off" }
+  - id: step-type
+    title: a misspelled step type
+    ini_sett: { file: /etc/php.ini, key: k, value: v }
+  - id: no-such-action
+    title: nothing close
+    restart_everything: { now: true }
+handlers:
+  reload:
+    service_relaod: { service: apache2 }
+"#;
+    let test = Test::new().runbook(rb);
+    insta::assert_snapshot!(lint_lines(&test).join("\n"));
+}
+
+/// YAML errors say what to do: a tab used for indentation (the caret on the tab), a line
+/// indented wrongly, and a string or list where a step type wants a mapping (the help
+/// shows the mapping with the step type's real fields).
+#[test]
+fn point_5_yaml_errors_say_what_to_do() {
+    let tab = "# yaml-language-server: $schema=x\nid: tab\ntitle: Tab\nsteps:\n  - id: a\n\ttitle: A\n    manual: { text: a }\n";
+    let indent = "# yaml-language-server: $schema=x\nid: indent\ntitle: Indent\nsteps:\n  - id: a\n    title: A\n  manual: { text: a }\n";
+    let shapes = r#"# yaml-language-server: $schema=x
+id: shapes
+title: Strings and lists where mappings belong
+steps:
+  - id: shell
+    title: a string for a shell step
+    shell: "echo hi"
+  - id: run
+    title: a list for a run step
+    run: [/bin/true]
+  - id: argv
+    title: a string for argv
+    run: { argv: /bin/true, mutating: false }
+  - a string for a step
+"#;
+    let test = Test::new().runbook(tab).runbook(indent).runbook(shapes);
+    let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stdout);
+}

@@ -597,8 +597,8 @@ steps:
     assert_eq!(
         messages,
         [
-            "RB025 7:22 step `second` does not come before this one: `changed` names an earlier step",
-            "RB025 11:51 step `frist-typo` is not defined in `steps` before this one",
+            "RB028 7:22 step `second` does not come before this one: `changed` names an earlier step",
+            "RB028 11:51 step `frist-typo` is not defined in `steps` before this one",
         ]
     );
 }
