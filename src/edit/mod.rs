@@ -6,5 +6,6 @@ pub mod diff;
 pub mod error;
 pub mod ini;
 pub mod line;
+pub mod postfix;
 #[cfg(test)]
 mod testgen;
