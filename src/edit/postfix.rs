@@ -347,7 +347,7 @@ pub fn list_remove(
     loop {
         let cf = MainCf::new(&text);
         let d = cf.effective(name).expect("still defined");
-        match remove_from(&cf, d, item) {
+        match remove_from(&cf, d, item)? {
             Some(next) => text = next,
             None => return Ok(text),
         }
@@ -427,10 +427,42 @@ fn one_item_per_line(d: &Definition) -> bool {
 
 /// The file with the first occurrence of `item` in `d` removed, or `None` when there is
 /// none.
-fn remove_from(cf: &MainCf, d: &Definition, item: &str) -> Option<String> {
+fn remove_from(cf: &MainCf, d: &Definition, item: &str) -> Result<Option<String>, PostfixError> {
     let items = d.items();
-    let k = items.iter().position(|r| &d.joined[r.clone()] == item)?;
-    let (line, at) = d.on_line(&items[k])?;
+    let Some(k) = items.iter().position(|r| &d.joined[r.clone()] == item) else {
+        return Ok(None);
+    };
+    let changes = match d.on_line(&items[k]) {
+        Some((line, at)) => cut(cf, d, &items, k, line, at),
+        None => None,
+    };
+    // A continuation line left starting with `#` would turn into a comment, taking
+    // the items after it along: then the whole definition is written on one line.
+    let first = d.pieces[0].0;
+    let safe = changes.as_ref().filter(|c| {
+        c.iter()
+            .all(|(l, new)| *l == first || new.as_deref().is_none_or(|t| !is_skipped(t)))
+    });
+    if let Some(changes) = safe {
+        return Ok(Some(cf.rebuild(changes)));
+    }
+    let sep = if d.uses_commas() { ", " } else { " " };
+    let kept: Vec<&str> = (0..items.len())
+        .filter(|&j| j != k)
+        .map(|j| &d.joined[items[j].clone()])
+        .collect();
+    set(cf.text, &d.name, &kept.join(sep)).map(Some)
+}
+
+/// The line edits that cut item `k` (at `at` of `line`) out of `d`'s list.
+fn cut(
+    cf: &MainCf,
+    d: &Definition,
+    items: &[Range<usize>],
+    k: usize,
+    line: usize,
+    at: Range<usize>,
+) -> Option<BTreeMap<usize, Option<String>>> {
     let text = cf.lines[line].text;
     let same_line = |j: usize| d.on_line(&items[j]).filter(|(l, _)| *l == line);
     let next = items.get(k + 1).and_then(|_| same_line(k + 1));
@@ -463,7 +495,7 @@ fn remove_from(cf: &MainCf, d: &Definition, item: &str) -> Option<String> {
             }
         }
     }
-    Some(cf.rebuild(&changes))
+    Some(changes)
 }
 
 /// A parameter name the edits take (also lint's check of a literal `param:`).

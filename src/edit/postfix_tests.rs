@@ -310,6 +310,8 @@ fn remove_item_from_a_continued_list() {
     assert_eq!(drop(text, "r", "c"), "r = a,\n    b\n# c\nx = 1\n");
     assert_eq!(drop(text, "r", "a"), "r =\n    b,\n# c\n    c\nx = 1\n");
     assert_eq!(get(&drop(text, "r", "a"), "r").as_deref(), Some("b,    c"));
+    // A line left starting with `#` would be a comment: one line instead.
+    assert_eq!(drop("r = a,\n\tx, #b, c\n", "r", "x"), "r = a, #b, c\n");
     // A list that ends in a comma keeps ending in one.
     assert_eq!(drop("r = a,\n  b,\n", "r", "b"), "r = a,\n");
     assert_eq!(drop("r = a,\n  b", "r", "b"), "r = a");
@@ -369,8 +371,8 @@ fn hostile_names_values_and_items_are_refused() {
 fn text_strategy() -> impl Strategy<Value = String> {
     let line = prop_oneof![
         Just(String::new()),
-        "[ab] ?= ?[xy, ]{0,6}",
-        "[ \t][xy,#]{1,4}",
+        "[ab] ?= ?[xy, #]{0,6}",
+        "[ \t][xy,# ]{1,5}",
         "#[ab =]{0,4}",
     ];
     super::super::testgen::file_of(line, 10)
