@@ -419,3 +419,47 @@ proptest! {
         prop_assert_eq!(list_remove(&out, name, item, default).unwrap(), out.clone());
     }
 }
+
+// ---- hostile values ----
+
+use super::super::testgen::hostile_value;
+
+/// Every parameter's effective value but `name`'s.
+fn others(text: &str, name: &str) -> Vec<(String, String)> {
+    MainCf::new(text)
+        .defs
+        .iter()
+        .filter(|d| d.name != name)
+        .map(|d| (d.name.clone(), get(text, &d.name).unwrap()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A value or item from a compromised site is refused with a message that shows no
+    /// control character, or lands as exactly that value or item, every other
+    /// parameter as it was.
+    #[test]
+    fn hostile_values_are_refused_or_land_as_given(v in hostile_value()) {
+        let control = |c: char| c.is_control() && c != '\t';
+        match set(DEBIAN, "mynetworks", &v) {
+            Err(e) => prop_assert!(!e.to_string().contains(control), "{:?}", e.to_string()),
+            Ok(out) => {
+                prop_assert_eq!(get(&out, "mynetworks"), Some(v.trim_matches([' ', '\t']).to_string()));
+                prop_assert_eq!(others(&out, "mynetworks"), others(DEBIAN, "mynetworks"));
+                prop_assert_eq!(out.lines().count(), DEBIAN.lines().count());
+            }
+        }
+        let r = "smtpd_relay_restrictions";
+        match list_add(DEBIAN, r, &v, None) {
+            Err(e) => prop_assert!(!e.to_string().contains(control), "{:?}", e.to_string()),
+            Ok(out) => {
+                let value = get(&out, r).unwrap();
+                prop_assert_eq!(value, format!("{} {v}", get(DEBIAN, r).unwrap()));
+                prop_assert_eq!(others(&out, r), others(DEBIAN, r));
+                prop_assert_eq!(list_remove(&out, r, &v, None).unwrap(), DEBIAN);
+            }
+        }
+    }
+}
