@@ -306,7 +306,8 @@ pub fn remove(text: &str, name: &str) -> Result<String, PostfixError> {
 
 /// Add `item` to the list value of `name` when it is not there, after the last item
 /// and in the list's style: `, item` in a comma list, ` item` in a whitespace list, a
-/// line of its own where every continuation line holds one item.
+/// line of its own where every continuation line holds one item. `$name` items are
+/// not expanded: an item one of them stands for is added all the same.
 ///
 /// When the file does not define `name`, its value is postfix's default, which only
 /// the caller can know: `default` is that list, written out with the item added; without
