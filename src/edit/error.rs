@@ -5,7 +5,7 @@
 //! operator's terminal or fake a second line of output.
 
 /// `text` with its control characters escaped and everything else as it is.
-fn shown(text: &str) -> String {
+pub(super) fn shown(text: &str) -> String {
     text.chars()
         .map(|c| match c.is_control() {
             true => c.escape_default().to_string(),

@@ -8,5 +8,6 @@ pub mod error;
 pub mod ini;
 pub mod installer;
 pub mod line;
+pub mod postfix;
 #[cfg(test)]
 mod testgen;

@@ -126,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn every_suite_has_an_apache_and_an_exim_root() {
+    fn every_suite_has_an_apache_an_exim_and_a_postfix_root() {
         let roots = roots(LIST).unwrap();
         let names: Vec<(String, String)> = roots.iter().map(|r| (r.variable(), r.cfg())).collect();
         let expected = [
@@ -135,8 +135,13 @@ mod tests {
                 "no_apache_rootfs_bookworm",
             ),
             ("RUNBOOK_EXIM_ROOTFS_BOOKWORM", "no_exim_rootfs_bookworm"),
+            (
+                "RUNBOOK_POSTFIX_ROOTFS_BOOKWORM",
+                "no_postfix_rootfs_bookworm",
+            ),
             ("RUNBOOK_APACHE_ROOTFS_TRIXIE", "no_apache_rootfs_trixie"),
             ("RUNBOOK_EXIM_ROOTFS_TRIXIE", "no_exim_rootfs_trixie"),
+            ("RUNBOOK_POSTFIX_ROOTFS_TRIXIE", "no_postfix_rootfs_trixie"),
         ];
         assert_eq!(names, expected.map(|(v, c)| (v.to_string(), c.to_string())));
     }
@@ -150,11 +155,16 @@ mod tests {
 
     /// What this build did: every cfg that ignores a real test, by name, as the tests
     /// use it. A root added to scripts/rootfs-packages needs its tests (and a line here).
-    const IGNORING: [(&str, bool); 4] = [
+    const IGNORING: [(&str, bool); 6] = [
         ("no_apache_rootfs_bookworm", cfg!(no_apache_rootfs_bookworm)),
         ("no_exim_rootfs_bookworm", cfg!(no_exim_rootfs_bookworm)),
+        (
+            "no_postfix_rootfs_bookworm",
+            cfg!(no_postfix_rootfs_bookworm),
+        ),
         ("no_apache_rootfs_trixie", cfg!(no_apache_rootfs_trixie)),
         ("no_exim_rootfs_trixie", cfg!(no_exim_rootfs_trixie)),
+        ("no_postfix_rootfs_trixie", cfg!(no_postfix_rootfs_trixie)),
     ];
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Suite {
     pub exim: &'static str,
     /// The length of exim's message ids: 16, or 23 from exim 4.97.
     pub exim_id_len: usize,
+    /// postfix's version (`postconf -h mail_version`, to the minor).
+    pub postfix: &'static str,
 }
 
 pub const BOOKWORM: Suite = Suite {
@@ -27,12 +29,14 @@ pub const BOOKWORM: Suite = Suite {
     php: "8.2",
     exim: "4.96",
     exim_id_len: 16,
+    postfix: "3.7.",
 };
 pub const TRIXIE: Suite = Suite {
     name: "trixie",
     php: "8.4",
     exim: "4.98",
     exim_id_len: 23,
+    postfix: "3.10.",
 };
 
 pub struct RootFs {

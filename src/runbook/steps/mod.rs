@@ -108,6 +108,8 @@ step_types! {
     ini_list_add: IniListAdd(IniList),
     /// Remove an item from a comma-separated ini value.
     ini_list_remove: IniListRemove(IniList),
+    /// Set or remove a parameter of postfix's main.cf, or add or remove an item of its list.
+    postfix_set: PostfixSet(PostfixSet),
     /// Set or remove a directive inside matching Apache `<VirtualHost>` blocks.
     apache_directive: ApacheDirective(ApacheDirective),
     /// Ensure a line is present or absent, or replace by regex.
