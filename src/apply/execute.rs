@@ -387,24 +387,7 @@ impl Run<'_> {
             Ok(finished) => finished,
             Err(e) => return Err(self.failed(seq, format!("{e:#}"))),
         };
-        let output = CommandOutput {
-            command: program.clone(),
-            status: finished.code,
-            stdout: command::tail(&finished.stdout),
-            stderr: command::tail(&finished.stderr),
-        };
-        self.journal.write(&Entry::Output {
-            seq,
-            at: now(),
-            status: output.status,
-            stdout: output.stdout.clone(),
-            stderr: output.stderr.clone(),
-        })?;
-        outputs.push(output);
-        if !finished.success() {
-            let error = format!("`{}` {}", program.join(" "), finished.summary());
-            return Err(self.failed(seq, error));
-        }
+        self.finished(seq, &program, &finished, outputs)?;
         // Installed: from here on the change is undone by reinstalling the old content.
         self.push(Done::Install {
             seq,
@@ -458,8 +441,29 @@ impl Run<'_> {
             Ok(finished) => finished,
             Err(e) => return Err(self.failed(seq, cmd.redactor.redact(&format!("{e:#}")))),
         };
+        self.finished(seq, &cmd.shown, &finished, outputs)?;
+        if cmd.mutating {
+            self.push(Done::Command {
+                seq,
+                step: step.to_string(),
+                argv: cmd.shown.clone(),
+                undo: cmd.undo.clone(),
+            });
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
+    /// Journal and keep what the program of action `seq` printed; a non-zero exit (or
+    /// a kill) fails the action.
+    fn finished(
+        &mut self,
+        seq: u64,
+        shown: &[String],
+        finished: &process::Finished,
+        outputs: &mut Vec<CommandOutput>,
+    ) -> Result<()> {
         let output = CommandOutput {
-            command: cmd.shown.clone(),
+            command: shown.to_vec(),
             status: if finished.timed_out {
                 None
             } else {
@@ -477,18 +481,10 @@ impl Run<'_> {
         })?;
         outputs.push(output);
         if !finished.success() {
-            let error = format!("`{}` {}", cmd.shown.join(" "), finished.summary());
+            let error = format!("`{}` {}", shown.join(" "), finished.summary());
             return Err(self.failed(seq, error));
         }
-        if cmd.mutating {
-            self.push(Done::Command {
-                seq,
-                step: step.to_string(),
-                argv: cmd.shown.clone(),
-                undo: cmd.undo.clone(),
-            });
-        }
-        self.journal.write(&Entry::Done { seq, at: now() })
+        Ok(())
     }
 
     /// Journal that action `seq` failed; the error to return.
