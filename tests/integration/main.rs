@@ -21,6 +21,7 @@ mod plan_file;
 mod postfix_set;
 mod real_accounts;
 mod real_apache;
+mod real_cron;
 mod real_exim;
 mod real_postfix;
 mod real_roots;
