@@ -50,26 +50,8 @@ fn lock_user_locks_expires_and_rolls_back_byte_for_byte(suite: &Suite) {
         &host,
         "useradd -m -u 2001 bob && echo 'bob:S3cret-pw' | chpasswd",
     );
-    let runbooks = host.path("/tmp/runbooks");
-    std::fs::create_dir_all(&runbooks).unwrap();
-    std::fs::write(runbooks.join("lock.yaml"), RUNBOOK).unwrap();
     let before = host.read("/etc/shadow");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
-            .args(args)
-            .arg("--root")
-            .arg(&host.root)
-            .env("RUNBOOK_PATH", &runbooks)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap(),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
-    };
+    let run = |args: &[&str]| host.runbook_with("lock", RUNBOOK, args);
 
     let (code, stdout, stderr) = run(&["apply", "lock", "--dry-run"]);
     assert_eq!(code, 0, "{stderr}");

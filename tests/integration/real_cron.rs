@@ -65,25 +65,7 @@ fn cron_disable_through_debians_crontab(suite: &Suite) {
     let listed = || chroot(&host, "crontab -u bob -l", "").1;
     assert_eq!(listed(), TABLE);
 
-    let runbooks = host.path("/tmp/runbooks");
-    std::fs::create_dir_all(&runbooks).unwrap();
-    std::fs::write(runbooks.join("cron-stop.yaml"), RUNBOOK).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
-            .args(args)
-            .arg("--root")
-            .arg(&host.root)
-            .env("RUNBOOK_PATH", &runbooks)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap(),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
-    };
+    let run = |args: &[&str]| host.runbook_with("cron-stop", RUNBOOK, args);
 
     let (code, stdout, stderr) = run(&["apply", "cron-stop", "--dry-run"]);
     assert_eq!(code, 0, "{stderr}");

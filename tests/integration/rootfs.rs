@@ -96,6 +96,28 @@ impl RootFs {
         )
     }
 
+    /// `runbook ARGS --root ROOT` with the runbook `yaml` (saved in the root's
+    /// /tmp/runbooks as ID.yaml) on RUNBOOK_PATH: exit code, stdout, stderr.
+    pub fn runbook_with(&self, id: &str, yaml: &str, args: &[&str]) -> (i32, String, String) {
+        let runbooks = self.path("/tmp/runbooks");
+        fs::create_dir_all(&runbooks).unwrap();
+        fs::write(runbooks.join(format!("{id}.yaml")), yaml).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
+            .args(args)
+            .arg("--root")
+            .arg(&self.root)
+            .env("RUNBOOK_PATH", &runbooks)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    }
+
     /// Run a program inside the root as `user` (chroot --userspec): exit code and stderr.
     pub fn chroot_as(&self, user: &str, argv: &[&str]) -> (i32, String) {
         let out = Command::new("chroot")
