@@ -383,6 +383,7 @@ impl Run<'_> {
                 after_sha256: crate::digest::sha256(work.after.as_bytes()),
             },
         })?;
+        hook::point("after-journal");
         let finished = match command::install(self.host, &work.installer, &work.after) {
             Ok(finished) => finished,
             Err(e) => return Err(self.failed(seq, format!("{e:#}"))),
@@ -396,6 +397,7 @@ impl Run<'_> {
             installer: work.installer.clone(),
             before: work.before.clone(),
         });
+        hook::point("after-install");
         match command::installed_now(self.host, &work.installer)? {
             Some((_, now)) if now == work.after => {}
             _ => bail!(

@@ -4,7 +4,8 @@
 //! passes POINT, do ACTION: `kill` (SIGKILL ourselves, as a crash would) or `run:PATH`
 //! (run the program PATH and wait, as an attacker racing us would). Points:
 //! `after-journal` (an action's journal line is synced), `after-temp` (the new file is
-//! written beside the old one), `after-rename` (it replaced the old one), `after-done`
+//! written beside the old one), `after-rename` (it replaced the old one), `after-install` (a file's own program
+//! installed the new content), `after-done`
 //! (the action is journaled done), `rollback-after-restore`.
 
 #[cfg(debug_assertions)]

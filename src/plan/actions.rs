@@ -83,29 +83,37 @@ pub fn read_edited(found: &Chased, policy: &Policy) -> Result<(Vec<u8>, FileStat
 
 /// The file `installer` keeps and its content as the program lists it, as earlier
 /// steps of the plan leave it (`planned`, by host path); `None` when there is none.
+///
+/// Walked and read as a file to edit, though runbook never writes it: the diff shows
+/// its content, so a symlink or hard link planted at its name (to /etc/shadow) must not
+/// make the plan print another file. It must be a regular file of one name, owned by
+/// root or the user, reached without following any link at its own name.
 pub fn read_installed(
     host: &Host,
     installer: &Installer,
     planned: &HashMap<String, Vec<u8>>,
 ) -> Result<Option<(String, String)>> {
+    let Installer::Crontab { user } = installer;
+    let policy = Policy::edit(Some(user_id(host, user)?));
     for file in installer.files() {
         if let Some(content) = planned.get(&file) {
             return Ok(Some((file, String::from_utf8_lossy(content).into_owned())));
         }
-        // Read only: the file is the user's (a site user's table is attacker data) and
-        // is never written by runbook, so a plain bounded read of a regular file is all.
-        let Some(bytes) = host
-            .read_max(&file, EDIT_MAX)
-            .with_context(|| format!("cannot read {file}"))?
-        else {
-            continue;
+        let found = match host.chase(&file, &policy) {
+            Ok(found) if found.stat.is_some() => found,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {file}")),
         };
-        if memchr::memchr(0, &bytes).is_some() {
+        if found.host_path != file {
             bail!(
-                "{file} holds a NUL byte: not a table {} installs",
-                installer.program()[0]
+                "{file} leads to {}: refusing to read a link as {}",
+                found.host_path,
+                installer.describe()
             );
         }
+        // Regular, one name, expected owner, bounded, no NUL.
+        let (bytes, _) = read_edited(&found, &policy)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow!("{file} is not UTF-8 text; refusing to change it"))?;
         return Ok(Some((file, installer.listed(&text).to_string())));
@@ -189,9 +197,7 @@ impl Planner<'_> {
         installer: Installer,
         change: impl FnOnce(&str) -> Result<String>,
     ) -> Result<Vec<Work>> {
-        let Installer::Crontab { user } = &installer;
-        // The name becomes part of a path: it must be a user of this host.
-        user_id(self.host, user)?;
+        // read_installed checks the user exists: the name becomes part of a path.
         let program = installer.program();
         if self.host.find_program(&program[0]).is_none() {
             return Err(PlanError::MissingProgram {

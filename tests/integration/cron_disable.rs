@@ -179,3 +179,60 @@ fn cron_disable_from_a_saved_plan_applies_alike_and_refuses_a_changed_table() {
         "/var/spool/cron/crontabs/bob changed (SHA-256"
     );
 }
+
+/// A link planted at the table's name (to /etc/shadow) must not put another file's
+/// content in the plan, nor have it installed as the user's table.
+#[test]
+fn cron_disable_refuses_a_link_planted_at_the_tables_name() {
+    let shadow = "root:$y$j9T$secret-hash:20000:0:99999:7:::\n*/5 * * * * mailer.php\n";
+    for hard in [false, true] {
+        let test = Test::new()
+            .runbook(RUNBOOK)
+            .file(
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\n",
+            )
+            .file("/etc/shadow", shadow)
+            .file("/usr/bin/crontab", "")
+            .mode("/usr/bin/crontab", 0o755);
+        fs::create_dir_all(test.path("/var/spool/cron/crontabs")).unwrap();
+        if hard {
+            fs::hard_link(test.path("/etc/shadow"), test.path(TABLE)).unwrap();
+        } else {
+            symlink("/etc/shadow", test.path(TABLE)).unwrap();
+        }
+        let before = test.host_only();
+        let out = test.run_args(&["apply", "cron-stop", "--dry-run", "--output", "json"]);
+        assert_eq!(out.code, 1, "hard link {hard}: {}", out.stdout);
+        assert!(!out.stdout.contains("secret-hash") && !out.stderr.contains("secret-hash"));
+        let expected = if hard {
+            "hard link"
+        } else {
+            "leads to /etc/shadow"
+        };
+        assert_contains!(out.stdout, expected);
+        assert!(before.changes(&test.host_only()).is_empty());
+    }
+}
+
+/// Killed after the journal line and after crontab installed the new table: rollback
+/// finds the table as the journal says and gives `crontab` the old one back.
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn cron_disable_killed_half_way_is_rolled_back() {
+    for point in ["after-journal", "after-install"] {
+        let test = cron_host().env("RUNBOOK_TEST_HOOK", &format!("{point}=kill"));
+        let out = test.run_args(&["apply", "cron-stop", "--yes"]);
+        assert_eq!(
+            out.code, -1,
+            "{point}: not killed: {}{}",
+            out.stdout, out.stderr
+        );
+        let back = test.run_args(&["rollback", "--last", "--yes"]);
+        assert_eq!(back.code, 0, "{point}: {}\n{}", back.stdout, back.stderr);
+        assert_eq!(test.read(TABLE), CRONTAB, "{point}");
+    }
+}
