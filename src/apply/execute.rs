@@ -10,6 +10,7 @@ use super::command;
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
+use super::quarantine;
 use super::state::{self, RunRecord};
 use super::state_dir::Dir;
 use crate::chase::{Chased, Policy};
@@ -17,7 +18,8 @@ use crate::edit::installer::Installer;
 use crate::host::Host;
 use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
 use crate::plan::types::{
-    CommandOutput, CommandWork, FileEdit, InstallWork, Plan, ReloadWork, Work,
+    CommandOutput, CommandWork, FileEdit, InstallWork, Plan, QueueAction, QueuePlan, QueueWork,
+    ReloadWork, Work,
 };
 use crate::process::{self, interrupted};
 
@@ -45,14 +47,21 @@ enum Done {
         argv: Vec<String>,
         undo: Option<Vec<String>>,
     },
+    Quarantine {
+        seq: u64,
+        step: String,
+        dir: std::path::PathBuf,
+        work: Box<QueueWork>,
+    },
 }
 
 impl Done {
     fn step(&self) -> &str {
         match self {
-            Done::Write { step, .. } | Done::Install { step, .. } | Done::Command { step, .. } => {
-                step
-            }
+            Done::Write { step, .. }
+            | Done::Install { step, .. }
+            | Done::Command { step, .. }
+            | Done::Quarantine { step, .. } => step,
         }
     }
 }
@@ -84,6 +93,7 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         params: plan.params.clone(),
         changed_files: Vec::new(),
         commands: Vec::new(),
+        queues: Vec::new(),
         outcome: "running".into(),
         error: None,
     };
@@ -117,6 +127,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
                 record.changed_files.push(file.clone())
             }
             Done::Command { argv, .. } => record.commands.push(argv.clone()),
+            Done::Quarantine { work, .. } if !record.queues.contains(&work.spool) => {
+                record.queues.push(work.spool.clone())
+            }
             _ => {}
         }
     }
@@ -251,6 +264,7 @@ impl Run<'_> {
                 continue;
             }
             let changes = step.changes();
+            let mut queues = step.queue.iter_mut();
             for work in &step.work {
                 if interrupted() {
                     bail!("interrupted");
@@ -259,6 +273,9 @@ impl Run<'_> {
                     Work::Write(edit) => self.write(&step.id, edit),
                     Work::Install(install) => self.install(&step.id, install, &mut step.output),
                     Work::Command(cmd) => self.command(&step.id, cmd, &mut step.output),
+                    Work::Queue(queue) => {
+                        self.queue(&step.id, queue, &mut step.output, queues.next())
+                    }
                     Work::Reload(reload) => self.reload(&step.id, reload).map(|_| ()),
                     Work::Manual(text) => self.journal.write(&Entry::Manual {
                         at: now(),
@@ -406,6 +423,83 @@ impl Run<'_> {
             ),
         }
         self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
+    /// Act on queued messages. A retry runs its commands (each journaled and undone as
+    /// any command). A purge creates the quarantine with its manifest, journals it, and
+    /// moves the messages; it is undone, after a failure half-way too, by putting back
+    /// whatever the quarantine holds.
+    fn queue(
+        &mut self,
+        step: &str,
+        work: &QueueWork,
+        outputs: &mut Vec<CommandOutput>,
+        view: Option<&mut QueuePlan>,
+    ) -> Result<()> {
+        if work.action == QueueAction::Retry {
+            for c in crate::plan::queue::commands(work) {
+                let cmd = CommandWork {
+                    shown: c.argv.clone(),
+                    argv: c.argv,
+                    undo_shown: c.undo.clone(),
+                    undo: c.undo,
+                    timeout: RETRY_TIMEOUT,
+                    mutating: true,
+                    stdin: None,
+                    env: Vec::new(),
+                    redactor: Default::default(),
+                };
+                self.command(step, &cmd, outputs)?;
+            }
+            if let Some(view) = view {
+                view.done = Some(work.messages.len());
+            }
+            return Ok(());
+        }
+        let seq = self.journal.seq();
+        let dir = quarantine::prepare(self.run_dir, seq, work)?;
+        self.journal.write(&Entry::Begin {
+            seq,
+            at: now(),
+            step: step.to_string(),
+            action: JournalAction::Quarantine {
+                mta: work.mta.clone(),
+                spool: work.spool.clone(),
+                binary: work.binary.clone(),
+                quarantine: quarantine::name(seq),
+                count: work.messages.len(),
+            },
+        })?;
+        hook::point("after-journal");
+        // Undone from here on, whatever moved before a failure: never journaled failed,
+        // which would leave moved messages to nobody.
+        self.push(Done::Quarantine {
+            seq,
+            step: step.to_string(),
+            dir: dir.clone(),
+            work: Box::new(work.clone()),
+        });
+        let purged = quarantine::purge(self.host, &dir, work);
+        let (status, stdout) = match &purged {
+            Ok(p) => (Some(0), purge_summary(p, work)),
+            Err(e) => (None, format!("{e:#}")),
+        };
+        self.journal.write(&Entry::Output {
+            seq,
+            at: now(),
+            status,
+            stdout: command::tail(&stdout),
+            stderr: String::new(),
+        })?;
+        let purged = purged?;
+        if let Some(view) = view {
+            view.quarantine = Some(dir.display().to_string());
+            view.done = Some(purged.moved);
+            view.skipped = purged.skipped;
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })?;
+        hook::point("after-done");
+        Ok(())
     }
 
     fn push(&mut self, done: Done) {
@@ -576,6 +670,11 @@ impl Run<'_> {
                     });
                     (*seq, result)
                 }
+                Done::Quarantine { seq, dir, work, .. } => {
+                    let result = quarantine::restore(self.host, dir, work)
+                        .map(|r| format!("requeued {} messages into {}", r.restored, work.spool));
+                    (*seq, result)
+                }
                 Done::Command {
                     seq, argv, undo, ..
                 } => {
@@ -607,6 +706,22 @@ impl Run<'_> {
         }
         report
     }
+}
+
+/// The longest a retry's command may run: a delivery attempt of 500 messages.
+const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What a purge did, in words, for the journal.
+fn purge_summary(p: &quarantine::Purged, work: &QueueWork) -> String {
+    let mut out = format!(
+        "quarantined {} of {} messages",
+        p.moved,
+        work.messages.len()
+    );
+    for s in &p.skipped {
+        out.push_str(&format!("\nleft {}: {}", s.id, s.reason));
+    }
+    out
 }
 
 /// Run the service's config test; failing it is an error naming the test's complaint.

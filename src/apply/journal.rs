@@ -91,6 +91,20 @@ pub enum JournalAction {
         before_sha256: String,
         after_sha256: String,
     },
+    /// Queued messages moved into the run's quarantine; undone by putting back what
+    /// it holds.
+    Quarantine {
+        /// The MTA's name (`mta.kind`).
+        mta: String,
+        /// Host path of its queue.
+        spool: String,
+        /// Its binary (exim's says where restored messages go).
+        binary: String,
+        /// The quarantine, relative to the run dir (`quarantine/SEQ`).
+        quarantine: String,
+        /// How many messages the plan selected.
+        count: usize,
+    },
     Command {
         /// As shown (secrets redacted).
         argv: Vec<String>,
@@ -105,7 +119,7 @@ impl JournalAction {
     pub fn file(&self) -> Option<&String> {
         match self {
             JournalAction::Write { file, .. } | JournalAction::Install { file, .. } => Some(file),
-            JournalAction::Command { .. } => None,
+            JournalAction::Command { .. } | JournalAction::Quarantine { .. } => None,
         }
     }
 }

@@ -10,6 +10,7 @@ use super::execute::{self, test_config};
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, Pending, now};
 use super::lock;
+use super::quarantine;
 use super::reinstall;
 use super::state;
 use super::state_dir::Dir;
@@ -27,6 +28,9 @@ pub struct RolledBack {
     pub restored: Vec<String>,
     pub commands: Vec<Vec<String>>,
     pub reloaded: Vec<String>,
+    /// Quarantined messages put back: `N messages into SPOOL`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requeued: Vec<String>,
     /// Things that could not be reversed (a command without undo).
     pub warnings: Vec<String>,
 }
@@ -43,6 +47,9 @@ pub struct RollbackPlan {
     pub commands: Vec<Vec<String>>,
     /// Services it would test and reload again if running.
     pub reloads: Vec<String>,
+    /// Quarantined messages it would put back: `N messages from DIR into SPOOL`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requeues: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -61,6 +68,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
         restores: Vec::new(),
         commands: Vec::new(),
         reloads: Vec::new(),
+        requeues: Vec::new(),
         warnings: Vec::new(),
     };
     // Newest first, as rollback goes; a file's final content is its oldest backup.
@@ -103,6 +111,23 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                     .expect("every pending write was checked");
                 last.retain(|(f, _)| f != file);
                 last.push((file.clone(), restore));
+            }
+            JournalAction::Quarantine {
+                mta,
+                spool,
+                quarantine: name,
+                ..
+            } => {
+                let dir = run_dir.path().join(name);
+                let kind = crate::facts::mta::by_name(mta)
+                    .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
+                    .kind();
+                let held = quarantine::held(&dir, kind)?;
+                out.requeues.push(format!(
+                    "{} messages from {} into {spool}",
+                    held.len(),
+                    dir.display()
+                ));
             }
             JournalAction::Command {
                 argv,
@@ -235,6 +260,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
         restored: Vec::new(),
         commands: Vec::new(),
         reloaded: Vec::new(),
+        requeued: Vec::new(),
         warnings: Vec::new(),
     };
     for p in pending.iter().rev() {
@@ -248,6 +274,31 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 hook::point("rollback-after-restore");
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
+                }
+            }
+            JournalAction::Quarantine {
+                mta,
+                spool,
+                binary,
+                quarantine: name,
+                ..
+            } => {
+                let work = crate::plan::types::QueueWork {
+                    action: crate::queue::QueueAction::Purge,
+                    mta: mta.clone(),
+                    spool: spool.clone(),
+                    binary: binary.clone(),
+                    messages: Vec::new(),
+                    unreadable: 0,
+                };
+                let done = quarantine::restore(host, &run_dir.path().join(name), &work)?;
+                out.requeued
+                    .push(format!("{} messages into {spool}", done.restored));
+                for id in done.collisions {
+                    out.warnings.push(format!(
+                        "message {id} stays in {}: the queue holds a message of that id again",
+                        run_dir.path().join(name).display()
+                    ));
                 }
             }
             JournalAction::Install { file, .. } => {

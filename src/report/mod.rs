@@ -1,7 +1,7 @@
 //! Rendering for people (coloured text, Markdown) and machines (JSON).
 
-pub mod clock;
 pub mod escape;
 pub mod markdown;
 pub mod plan;
+pub mod queue;
 pub mod style;

@@ -118,6 +118,10 @@ step_types! {
     cron_disable: CronDisable(CronDisable),
     /// Lock a user's password and expire it, so it must be changed (reversible).
     lock_user: LockUser(LockUser),
+    /// Move the queued messages that match into the run's quarantine (rollback requeues them).
+    queue_purge: QueuePurge(QueueSelector),
+    /// Release the queued messages that match (thaw, out of hold) and retry their delivery.
+    queue_retry: QueueRetry(QueueSelector),
     /// Run a program (argv, no shell).
     run: Run(Run),
     /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
@@ -186,6 +190,13 @@ pub trait Planning {
     fn commands(&mut self, commands: Vec<Command<'_>>) -> anyhow::Result<Self::Out>;
     /// A checklist item with its rendered text and the facts shown as evidence.
     fn manual(&mut self, text: String, facts: &[String]) -> anyhow::Result<Self::Out>;
+    /// The queued messages `selection` picks, quarantined (`Purge`) or retried, less
+    /// those earlier steps of the plan quarantine.
+    fn queue(
+        &mut self,
+        action: crate::queue::QueueAction,
+        selection: &crate::queue::select::Selection,
+    ) -> anyhow::Result<Self::Out>;
     /// A service reload with its service name rendered.
     fn reload(&mut self, reload: &service_reload::ServiceReload) -> anyhow::Result<Self::Out>;
 }
