@@ -53,6 +53,12 @@ enum Done {
         dir: std::path::PathBuf,
         work: Box<QueueWork>,
     },
+    Release {
+        seq: u64,
+        step: String,
+        work: Box<QueueWork>,
+        ids: Vec<String>,
+    },
 }
 
 impl Done {
@@ -61,7 +67,8 @@ impl Done {
             Done::Write { step, .. }
             | Done::Install { step, .. }
             | Done::Command { step, .. }
-            | Done::Quarantine { step, .. } => step,
+            | Done::Quarantine { step, .. }
+            | Done::Release { step, .. } => step,
         }
     }
 }
@@ -437,7 +444,13 @@ impl Run<'_> {
         view: Option<&mut QueuePlan>,
     ) -> Result<()> {
         if work.action == QueueAction::Retry {
-            for c in crate::plan::queue::commands(work) {
+            let (release, attempt): (Vec<_>, Vec<_>) = crate::plan::queue::commands(work)
+                .into_iter()
+                .partition(|c| c.undo.is_some());
+            if !release.is_empty() {
+                self.release(step, work, release, outputs)?;
+            }
+            for c in attempt {
                 let cmd = CommandWork {
                     shown: c.argv.clone(),
                     argv: c.argv,
@@ -500,6 +513,50 @@ impl Run<'_> {
         self.journal.write(&Entry::Done { seq, at: now() })?;
         hook::point("after-done");
         Ok(())
+    }
+
+    /// Release the frozen or held messages of a retry: one journaled action, undone by
+    /// holding again those still queued (a release command's own undo would fail on a
+    /// message delivered since, and stop the rollback).
+    fn release(
+        &mut self,
+        step: &str,
+        work: &QueueWork,
+        commands: Vec<crate::queue::RetryCommand>,
+        outputs: &mut Vec<CommandOutput>,
+    ) -> Result<()> {
+        let ids: Vec<String> = work
+            .messages
+            .iter()
+            .filter(|m| m.frozen)
+            .map(|m| m.id.clone())
+            .collect();
+        let seq = self.journal.seq();
+        self.journal.write(&Entry::Begin {
+            seq,
+            at: now(),
+            step: step.to_string(),
+            action: JournalAction::Release {
+                mta: work.mta.clone(),
+                spool: work.spool.clone(),
+                binary: work.binary.clone(),
+                ids: ids.clone(),
+            },
+        })?;
+        self.push(Done::Release {
+            seq,
+            step: step.to_string(),
+            work: Box::new(work.clone()),
+            ids,
+        });
+        for c in commands {
+            let finished = match process::run(self.host, &c.argv, RETRY_TIMEOUT) {
+                Ok(f) => f,
+                Err(e) => return Err(self.failed(seq, format!("{e:#}"))),
+            };
+            self.finished(seq, &c.argv, &finished, outputs)?;
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })
     }
 
     fn push(&mut self, done: Done) {
@@ -670,6 +727,11 @@ impl Run<'_> {
                     });
                     (*seq, result)
                 }
+                Done::Release { seq, work, ids, .. } => {
+                    let result = hold_again(self.host, work, ids)
+                        .map(|n| format!("held {n} messages again"));
+                    (*seq, result)
+                }
                 Done::Quarantine { seq, dir, work, .. } => {
                     let result = quarantine::restore(self.host, dir, work)
                         .map(|r| format!("requeued {} messages into {}", r.restored, work.spool));
@@ -710,6 +772,15 @@ impl Run<'_> {
 
 /// The longest a retry's command may run: a delivery attempt of 500 messages.
 const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Hold again the released messages still queued.
+pub fn hold_again(host: &Host, work: &QueueWork, ids: &[String]) -> Result<usize> {
+    let kind = crate::plan::queue::kind_of(work)?;
+    let spool = host
+        .resolve(&work.spool)
+        .with_context(|| format!("cannot reach the queue {}", work.spool))?;
+    crate::queue::hold_again(host, kind, &spool, &work.binary, ids)
+}
 
 /// What a purge did, in words, for the journal.
 fn purge_summary(p: &quarantine::Purged, work: &QueueWork) -> String {

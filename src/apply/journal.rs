@@ -105,6 +105,14 @@ pub enum JournalAction {
         /// How many messages the plan selected.
         count: usize,
     },
+    /// Frozen (exim) or held (postfix) messages released; undone by holding again
+    /// those still queued.
+    Release {
+        mta: String,
+        spool: String,
+        binary: String,
+        ids: Vec<String>,
+    },
     Command {
         /// As shown (secrets redacted).
         argv: Vec<String>,
@@ -119,7 +127,9 @@ impl JournalAction {
     pub fn file(&self) -> Option<&String> {
         match self {
             JournalAction::Write { file, .. } | JournalAction::Install { file, .. } => Some(file),
-            JournalAction::Command { .. } | JournalAction::Quarantine { .. } => None,
+            JournalAction::Command { .. }
+            | JournalAction::Quarantine { .. }
+            | JournalAction::Release { .. } => None,
         }
     }
 }

@@ -28,9 +28,10 @@ pub struct RolledBack {
     pub restored: Vec<String>,
     pub commands: Vec<Vec<String>>,
     pub reloaded: Vec<String>,
-    /// Quarantined messages put back: `N messages into SPOOL`.
+    /// What was done to queued messages: `requeued N messages into SPOOL`, `held N
+    /// messages again in SPOOL`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub requeued: Vec<String>,
+    pub queue: Vec<String>,
     /// Things that could not be reversed (a command without undo).
     pub warnings: Vec<String>,
 }
@@ -47,9 +48,10 @@ pub struct RollbackPlan {
     pub commands: Vec<Vec<String>>,
     /// Services it would test and reload again if running.
     pub reloads: Vec<String>,
-    /// Quarantined messages it would put back: `N messages from DIR into SPOOL`.
+    /// What it would do to queued messages: `requeue N messages from DIR into SPOOL`,
+    /// `hold again the N released messages still in SPOOL`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub requeues: Vec<String>,
+    pub queue: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -68,7 +70,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
         restores: Vec::new(),
         commands: Vec::new(),
         reloads: Vec::new(),
-        requeues: Vec::new(),
+        queue: Vec::new(),
         warnings: Vec::new(),
     };
     // Newest first, as rollback goes; a file's final content is its oldest backup.
@@ -112,6 +114,10 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                 last.retain(|(f, _)| f != file);
                 last.push((file.clone(), restore));
             }
+            JournalAction::Release { spool, ids, .. } => out.queue.push(format!(
+                "hold again those of the {} released messages still queued in {spool}",
+                ids.len()
+            )),
             JournalAction::Quarantine {
                 mta,
                 spool,
@@ -123,8 +129,8 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                     .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
                     .kind();
                 let held = quarantine::held(&dir, kind)?;
-                out.requeues.push(format!(
-                    "{} messages from {} into {spool}",
+                out.queue.push(format!(
+                    "requeue {} messages from {} into {spool}",
                     held.len(),
                     dir.display()
                 ));
@@ -260,7 +266,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
         restored: Vec::new(),
         commands: Vec::new(),
         reloaded: Vec::new(),
-        requeued: Vec::new(),
+        queue: Vec::new(),
         warnings: Vec::new(),
     };
     for p in pending.iter().rev() {
@@ -275,6 +281,24 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
                 }
+            }
+            JournalAction::Release {
+                mta,
+                spool,
+                binary,
+                ids,
+            } => {
+                let work = crate::plan::types::QueueWork {
+                    action: crate::queue::QueueAction::Retry,
+                    mta: mta.clone(),
+                    spool: spool.clone(),
+                    binary: binary.clone(),
+                    messages: Vec::new(),
+                    unreadable: 0,
+                };
+                let n = execute::hold_again(host, &work, ids)?;
+                out.queue
+                    .push(format!("held {n} messages again in {spool}"));
             }
             JournalAction::Quarantine {
                 mta,
@@ -292,8 +316,8 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                     unreadable: 0,
                 };
                 let done = quarantine::restore(host, &run_dir.path().join(name), &work)?;
-                out.requeued
-                    .push(format!("{} messages into {spool}", done.restored));
+                out.queue
+                    .push(format!("requeued {} messages into {spool}", done.restored));
                 for id in done.collisions {
                     out.warnings.push(format!(
                         "message {id} stays in {}: the queue holds a message of that id again",

@@ -125,7 +125,9 @@ fn settle(record: &mut RunRecord, entries: &[Entry]) {
             {
                 record.changed_files.push(file)
             }
-            JournalAction::Quarantine { spool, .. } if !record.queues.contains(&spool) => {
+            JournalAction::Quarantine { spool, .. } | JournalAction::Release { spool, .. }
+                if !record.queues.contains(&spool) =>
+            {
                 record.queues.push(spool)
             }
             JournalAction::Command {

@@ -59,8 +59,8 @@ pub fn run(
             for service in &done.reloaded {
                 println!("  reloaded {service}");
             }
-            for requeued in &done.requeued {
-                println!("  requeued {requeued}");
+            for line in &done.queue {
+                println!("  {line}");
             }
             for warning in &done.warnings {
                 eprintln!("warning: {warning}");
@@ -97,13 +97,13 @@ fn render_plan(plan: &rollback::RollbackPlan, style: Style) -> String {
             escape(service)
         );
     }
-    for requeue in &plan.requeues {
-        let _ = writeln!(out, "  requeue {}", escape(requeue));
+    for line in &plan.queue {
+        let _ = writeln!(out, "  {}", escape(line));
     }
     for warning in &plan.warnings {
         let _ = writeln!(out, "  warning: {}", escape(warning));
     }
-    if plan.restores.is_empty() && plan.commands.is_empty() && plan.requeues.is_empty() {
+    if plan.restores.is_empty() && plan.commands.is_empty() && plan.queue.is_empty() {
         let _ = writeln!(
             out,
             "  nothing to restore: the files already hold their backups"

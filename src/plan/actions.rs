@@ -315,6 +315,10 @@ impl Planning for Bound<'_, '_, '_> {
         Ok(Produced { work, manual: None })
     }
 
+    fn uid(&self, user: &str) -> Result<u32> {
+        user_id(self.planner.host, user)
+    }
+
     fn account(&self, user: &str) -> Result<crate::facts::account::Account> {
         crate::facts::account::read(self.planner.host, user)
     }

@@ -184,3 +184,11 @@ pub fn split(host: &Host, binary: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Whether message `id` is in the spool (its `-H`, flat or split).
+pub fn is_queued(spool: &Path, id: &str) -> bool {
+    exim_spool::is_message_id(id)
+        && [spool.join("input").join(subdir(id)), spool.join("input")]
+            .iter()
+            .any(|d| d.join(format!("{id}-H")).is_file())
+}

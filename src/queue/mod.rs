@@ -273,6 +273,41 @@ pub fn retry_commands(kind: MtaKind, binary: &str, messages: &[Queued]) -> Vec<R
     out
 }
 
+/// Put the messages of `ids` that are still queued back on hold (exim: frozen), the
+/// undo of a release. Messages delivered since are gone, and cannot be.
+pub fn hold_again(
+    host: &crate::host::Host,
+    kind: MtaKind,
+    spool: &Path,
+    binary: &str,
+    ids: &[String],
+) -> Result<usize> {
+    let still: Vec<Queued> = ids
+        .iter()
+        .filter(|id| match kind {
+            MtaKind::Exim => exim::is_queued(spool, id),
+            MtaKind::Postfix => postfix::is_queued(spool, id),
+            MtaKind::Qmail => false,
+        })
+        .map(|id| Queued {
+            id: id.clone(),
+            sender: String::new(),
+            script: None,
+            uid: None,
+            received: 0,
+            frozen: true,
+        })
+        .collect();
+    for c in retry_commands(kind, binary, &still) {
+        let Some(undo) = c.undo else { continue };
+        let out = crate::process::run(host, &undo, std::time::Duration::from_secs(600))?;
+        if !out.success() {
+            bail!("`{}` {}", undo.join(" "), out.summary());
+        }
+    }
+    Ok(still.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

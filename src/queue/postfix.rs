@@ -160,3 +160,11 @@ pub fn held_inode(spool: &Path, id: &str) -> Option<u64> {
     }
     find(spool, "hold", id).and_then(|f| fs::symlink_metadata(f).ok().map(|m| m.ino()))
 }
+
+/// Whether message `id` is in a queue directory postsuper can hold it from.
+pub fn is_queued(spool: &Path, id: &str) -> bool {
+    is_queue_id(id)
+        && ["incoming", "active", "deferred"]
+            .iter()
+            .any(|q| find(spool, q, id).is_some())
+}

@@ -132,6 +132,42 @@ impl RootFs {
         )
     }
 
+    /// Run a program chrooted in the root as root: exit code, stdout, stderr.
+    pub fn chroot(&self, argv: &[&str]) -> (i32, String, String) {
+        let out = Command::new("chroot")
+            .arg(&self.root)
+            .args(argv)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    }
+
+    /// Every file under `dir` (a host path) with its bytes.
+    pub fn snapshot(&self, dir: &str) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(path: &std::path::Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+            let Ok(entries) = fs::read_dir(path) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                let t = entry.file_type().unwrap();
+                if t.is_dir() {
+                    walk(&p, out);
+                } else if t.is_file() {
+                    out.insert(p.clone(), fs::read(&p).unwrap_or_default());
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(&self.path(dir), &mut out);
+        out
+    }
+
     pub fn read(&self, host_path: &str) -> String {
         fs::read_to_string(self.path(host_path)).unwrap()
     }

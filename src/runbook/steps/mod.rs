@@ -180,6 +180,8 @@ pub trait Planning {
         installer: crate::edit::installer::Installer,
         change: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<Self::Out>;
+    /// The uid of `user` (a name or a number) in the host's `/etc/passwd`.
+    fn uid(&self, user: &str) -> anyhow::Result<u32>;
     /// The host's account of `user` (uid, lock, password age).
     fn account(&self, user: &str) -> anyhow::Result<crate::facts::account::Account>;
     /// A command with its argv rendered (`stdin` and `env` are templates).

@@ -145,11 +145,7 @@ pub fn selection<P: Planning>(a: &QueueSelector, p: &P) -> Result<Selection> {
         None => None,
         Some(UserRef::Uid(n)) => Some(*n),
         Some(UserRef::Name(name)) => {
-            let name = p.render(name)?;
-            Some(match name.parse() {
-                Ok(n) => n,
-                Err(_) => p.account(&name)?.uid,
-            })
+            Some(p.uid(&p.render(name)?)?)
         }
     };
     let older_than = opt(&a.older_than)?
