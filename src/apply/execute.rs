@@ -469,6 +469,7 @@ impl Run<'_> {
             }
             return Ok(());
         }
+        quarantine::preflight(self.host, work)?;
         let seq = self.journal.seq();
         let dir = quarantine::prepare(self.run_dir, seq, work)?;
         self.journal.write(&Entry::Begin {

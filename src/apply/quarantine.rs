@@ -16,11 +16,19 @@ use crate::host::Host;
 use crate::plan::queue::kind_of;
 use crate::plan::types::{QueueWork, Skipped};
 use crate::process::interrupted;
-use crate::queue::{self, Queued, Restored, Taken, exim, postfix};
+use crate::queue::{self, Queued, Restored, Taken, exim, postfix, qmail};
 
 /// The quarantine of the action `seq`, relative to the run dir.
 pub fn name(seq: u64) -> String {
     format!("quarantine/{seq}")
+}
+
+/// What must hold before a purge journals anything: qmail-send can be stopped.
+pub fn preflight(host: &Host, work: &QueueWork) -> Result<()> {
+    if kind_of(work)? == MtaKind::Qmail {
+        qmail::runner(host)?;
+    }
+    Ok(())
 }
 
 /// Create the quarantine of action `seq` with its manifest; its real path.
@@ -36,7 +44,7 @@ pub fn prepare(run_dir: &Dir, seq: u64, work: &QueueWork) -> Result<PathBuf> {
     match kind_of(work)? {
         MtaKind::Exim => exim::quarantine_dirs(&path)?,
         MtaKind::Postfix => postfix::quarantine_dirs(&path)?,
-        MtaKind::Qmail => bail!("qmail queues cannot be purged yet"),
+        MtaKind::Qmail => qmail::quarantine_dirs(&path)?,
     }
     all.sync()?;
     Ok(path)
@@ -56,6 +64,12 @@ pub fn purge(host: &Host, dir: &Path, work: &QueueWork) -> Result<Purged> {
         .resolve(&work.spool)
         .with_context(|| format!("cannot reach the queue {}", work.spool))?;
     let kind = kind_of(work)?;
+    if kind == MtaKind::Qmail {
+        return with_qmail_stopped(host, || {
+            let split = qmail::split(&spool)?;
+            take_all(&spool, dir, work, |id| qmail::take(&spool, id, dir, split))
+        });
+    }
     if kind == MtaKind::Postfix {
         // Into hold first, where qmgr leaves them alone; those on hold already stay.
         let ids: Vec<String> = work
@@ -66,6 +80,34 @@ pub fn purge(host: &Host, dir: &Path, work: &QueueWork) -> Result<Purged> {
             .collect();
         postfix::hold(host, &ids)?;
     }
+    take_all(&spool, dir, work, |id| match kind {
+        MtaKind::Exim => exim::take(&spool, id, dir),
+        _ => postfix::take(&spool, id, dir),
+    })
+}
+
+/// qmail-send stopped around `f`, and started again whatever `f` did.
+fn with_qmail_stopped<T>(host: &Host, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let runner = qmail::runner(host)?;
+    qmail::stop(host, &runner)?;
+    let result = f();
+    let started = qmail::start(host, &runner);
+    match (result, started) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), Ok(())) => Err(e),
+        (Ok(_), Err(e)) => Err(e.context("the messages moved, but qmail-send did not start again")),
+        (Err(e), Err(s)) => Err(e.context(format!("and qmail-send did not start again: {s:#}"))),
+    }
+}
+
+/// Take each message with `take`, in order; then make the renames durable.
+fn take_all(
+    spool: &Path,
+    dir: &Path,
+    work: &QueueWork,
+    take: impl Fn(&str) -> std::io::Result<Taken>,
+) -> Result<Purged> {
+    let kind = kind_of(work)?;
     let mut out = Purged::default();
     for m in &work.messages {
         if interrupted() {
@@ -75,12 +117,7 @@ pub fn purge(host: &Host, dir: &Path, work: &QueueWork) -> Result<Purged> {
                 work.messages.len()
             );
         }
-        let taken = match kind {
-            MtaKind::Exim => exim::take(&spool, &m.id, dir),
-            MtaKind::Postfix => postfix::take(&spool, &m.id, dir),
-            MtaKind::Qmail => bail!("qmail queues cannot be purged yet"),
-        }
-        .with_context(|| format!("cannot quarantine message {}", m.id))?;
+        let taken = take(&m.id).with_context(|| format!("cannot quarantine message {}", m.id))?;
         match taken {
             Taken::Moved => {
                 out.moved += 1;
@@ -96,21 +133,33 @@ pub fn purge(host: &Host, dir: &Path, work: &QueueWork) -> Result<Purged> {
             }),
         }
     }
-    sync_dirs(&spool, dir, kind)?;
+    sync_dirs(spool, dir, kind)?;
     Ok(out)
 }
 
-/// Make the renames durable: both sides' directories.
-fn sync_dirs(spool: &Path, dir: &Path, kind: MtaKind) -> Result<()> {
-    let subdirs: &[&str] = match kind {
+/// The directories a quarantine and its queue have in common.
+fn subdirs(kind: MtaKind) -> &'static [&'static str] {
+    match kind {
         MtaKind::Exim => &["input", "msglog"],
-        _ => &["hold"],
-    };
-    for sub in subdirs {
+        MtaKind::Postfix => &["hold"],
+        MtaKind::Qmail => &["mess", "info", "local", "remote", "todo", "intd", "bounce"],
+    }
+}
+
+/// Make the renames durable: both sides' directories (and a split queue's subdirs).
+fn sync_dirs(spool: &Path, dir: &Path, kind: MtaKind) -> Result<()> {
+    for sub in subdirs(kind) {
         for base in [spool, dir] {
             let d = base.join(sub);
-            if d.is_dir() {
-                queue::sync_dir(&d).with_context(|| format!("cannot sync {}", d.display()))?;
+            if !d.is_dir() {
+                continue;
+            }
+            queue::sync_dir(&d).with_context(|| format!("cannot sync {}", d.display()))?;
+            for inner in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if inner.file_type().is_ok_and(|t| t.is_dir()) {
+                    queue::sync_dir(&inner.path())
+                        .with_context(|| format!("cannot sync {}", inner.path().display()))?;
+                }
             }
         }
     }
@@ -129,11 +178,7 @@ pub fn manifest(dir: &Path) -> Result<Vec<Queued>> {
 /// The ids of messages the quarantine still holds files of.
 pub fn held(dir: &Path, kind: MtaKind) -> Result<Vec<String>> {
     let mut ids = BTreeSet::new();
-    let subdirs: &[&str] = match kind {
-        MtaKind::Exim => &["input", "msglog"],
-        _ => &["hold"],
-    };
-    for sub in subdirs {
+    for sub in subdirs(kind) {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };
@@ -168,6 +213,10 @@ pub fn restore(host: &Host, dir: &Path, work: &QueueWork) -> Result<Requeued> {
         .with_context(|| format!("cannot reach the queue {}", work.spool))?;
     let kind = kind_of(work)?;
     let ids = held(dir, kind)?;
+    if ids.is_empty() && kind != MtaKind::Postfix {
+        // Nothing moved: no reason to stop qmail or ask exim anything.
+        return Ok(Requeued::default());
+    }
     let manifest = manifest(dir).unwrap_or_else(|_| work.messages.clone());
     let was_frozen = |id: &str| manifest.iter().any(|m| m.id == id && m.frozen);
     let mut out = Requeued::default();
@@ -212,7 +261,22 @@ pub fn restore(host: &Host, dir: &Path, work: &QueueWork) -> Result<Requeued> {
             }
             postfix::repair_and_release(host, &spool, &release)?;
         }
-        MtaKind::Qmail => bail!("qmail queues cannot be restored yet"),
+        MtaKind::Qmail => {
+            out = with_qmail_stopped(host, || {
+                let split = qmail::split(&spool)?;
+                let mut out = Requeued::default();
+                for id in &ids {
+                    match qmail::put_back(&spool, id, dir, split)
+                        .with_context(|| format!("cannot requeue message {id}"))?
+                    {
+                        Restored::Restored => out.restored += 1,
+                        Restored::Collides => out.collisions.push(id.clone()),
+                        Restored::Absent => {}
+                    }
+                }
+                Ok(out)
+            })?;
+        }
     }
     sync_dirs(&spool, dir, kind)?;
     Ok(out)

@@ -5,6 +5,7 @@
 
 pub mod exim;
 pub mod postfix;
+pub mod qmail;
 pub mod select;
 
 use std::fs;
@@ -13,6 +14,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+
 use serde::{Deserialize, Serialize};
 
 use crate::facts::message::Message;
@@ -90,7 +92,7 @@ pub fn list(kind: MtaKind, spool: &Path) -> Result<Listing> {
     match kind {
         MtaKind::Exim => exim::list(spool),
         MtaKind::Postfix => postfix::list(spool),
-        MtaKind::Qmail => bail!("queue_purge and queue_retry do not act on qmail queues yet"),
+        MtaKind::Qmail => qmail::list(spool),
     }
 }
 
