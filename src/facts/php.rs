@@ -192,6 +192,8 @@ fn scan(host: &Host, dir: &str, mut each: impl FnMut(&str, &str)) -> Result<(), 
         Err(e) if not_found(&e) => return Ok(()),
         Err(e) => return Err(format!("{dir}: {e}")),
     };
+    // Only names come from this listing: each file is then reached by the safe walk of
+    // its own host path, so a directory swapped meanwhile yields no file outside policy.
     let mut names = Vec::new();
     for entry in entries {
         let name = entry
