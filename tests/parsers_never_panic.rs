@@ -12,13 +12,13 @@ use runbook::facts::{
 const EXIM: &[u8] = include_bytes!("fixtures/exim4-spool/input/1xVHSh-0001Xe-1g-H");
 const POSTFIX: &[u8] = include_bytes!("fixtures/postfix-spool/deferred/F/F0020164004");
 const QMAIL_MESS: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/mess/4/2996950");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/mess/0/999764");
 const QMAIL_INFO: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/info/4/2996950");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/info/0/999764");
 const QMAIL_REMOTE: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/2996948");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/1006137");
 const QMAIL_TODO: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/2996951");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/1003667");
 
 /// Real files with bytes flipped, cut or inserted, plus pure noise.
 fn mangled(real: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {

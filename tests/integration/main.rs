@@ -25,6 +25,7 @@ mod real_apache;
 mod real_cron;
 mod real_exim;
 mod real_postfix;
+mod real_qmail;
 mod real_queue;
 mod real_roots;
 mod rollback;
