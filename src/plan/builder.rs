@@ -43,6 +43,7 @@ pub fn build(req: &Request) -> Result<Plan> {
         .collect::<Result<_>>()?;
     let params = resolve_params(runbook, given)?;
     let facts = Facts::new(req.host);
+    fits(req.catalog, runbook, &facts)?;
     let mut state = State {
         catalog: req.catalog,
         host: req.host,
@@ -72,6 +73,36 @@ pub fn build(req: &Request) -> Result<Plan> {
         outcome: None,
         has_secrets: state.redactor.has_secrets(),
     })
+}
+
+/// Refuse a runbook written for other hosts (`applies_to`), naming those written for
+/// this one's mail server and panel.
+fn fits(catalog: &Catalog, runbook: &Runbook, facts: &Facts) -> Result<()> {
+    let Some(applies) = &runbook.applies_to else {
+        return Ok(());
+    };
+    let text = |name: &str| facts.get(name).and_then(|v| v.as_str().map(str::to_string));
+    let (mta, panel) = (text("mta.kind"), text("panel"));
+    let Some(why) = applies.misfit(mta.as_deref(), panel.as_deref()) else {
+        return Ok(());
+    };
+    let fits = catalog
+        .entries
+        .iter()
+        .map(|e| &e.loaded.runbook)
+        .filter(|r| {
+            r.applies_to.as_ref().is_some_and(|a| {
+                !a.mta.is_empty() && a.misfit(mta.as_deref(), panel.as_deref()).is_none()
+            })
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    Err(PlanError::DoesNotApply {
+        runbook: runbook.id.clone(),
+        why,
+        fits,
+    }
+    .into())
 }
 
 fn unknown_runbook(catalog: &Catalog, id: &str) -> anyhow::Error {

@@ -35,6 +35,24 @@ pub enum PlanError {
     },
     #[error("include cycle: {}", chain.join(" -> "))]
     IncludeCycle { chain: Vec<String> },
+    #[error(
+        "runbook `{runbook}` does not fit this host: {why}; {}",
+        fits_text(fits)
+    )]
+    DoesNotApply {
+        runbook: String,
+        why: String,
+        fits: Vec<String>,
+    },
+}
+
+fn fits_text(fits: &[String]) -> String {
+    if fits.is_empty() {
+        "no runbook is written for it; `runbook apply spam-diagnose --dry-run` reads the host"
+            .into()
+    } else {
+        format!("runbooks written for it: {}", fits.join(", "))
+    }
 }
 
 impl PlanError {
@@ -48,6 +66,7 @@ impl PlanError {
             PlanError::MissingFile { .. } => "missing-file",
             PlanError::MissingProgram { .. } => "missing-program",
             PlanError::IncludeCycle { .. } => "include-cycle",
+            PlanError::DoesNotApply { .. } => "does-not-apply",
         }
     }
 

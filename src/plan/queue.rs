@@ -20,7 +20,10 @@ pub fn plan(
     quarantined: &mut std::collections::HashSet<String>,
 ) -> Result<Vec<Work>> {
     if selection.is_empty() {
-        bail!("no selector given: name one (`script`, `sender`, ...) or say `all: true`");
+        bail!(
+            "no selector given (a template that renders empty, as an unset param, selects nothing): \
+             name one (`script`, `sender`, `older_than`, ...) or say `all: true`"
+        );
     }
     let found = mta::gather(host);
     let (Some(kind), Some(spool)) = (found.kind.as_deref(), found.spool.as_deref()) else {

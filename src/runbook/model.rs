@@ -22,6 +22,10 @@ pub struct Runbook {
     /// Why and when to use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The hosts it is written for (mail servers, panels); absent: any host. Applying
+    /// it to another host is refused, naming the runbooks that fit that host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to: Option<AppliesTo>,
     /// Typed parameters, set with `-p KEY=VALUE`, `--param-file KEY=PATH` or
     /// `RUNBOOK_PARAM_KEY` (secrets never with `-p`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -35,6 +39,97 @@ pub struct Runbook {
     /// Actions run once after all steps, when some step that changed something notified them.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub handlers: IndexMap<String, Handler>,
+}
+
+/// Which hosts a runbook fits: every list given must name the host's.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppliesTo {
+    /// The mail servers (`mta.kind`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mta: Vec<MtaName>,
+    /// The hosting panels (`panel`); `none` for a host without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub panel: Vec<PanelName>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MtaName {
+    Exim,
+    Postfix,
+    Qmail,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PanelName {
+    Plesk,
+    Ispmanager,
+    None,
+}
+
+impl MtaName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MtaName::Exim => "exim",
+            MtaName::Postfix => "postfix",
+            MtaName::Qmail => "qmail",
+        }
+    }
+}
+
+impl PanelName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanelName::Plesk => "plesk",
+            PanelName::Ispmanager => "ispmanager",
+            PanelName::None => "none",
+        }
+    }
+}
+
+impl AppliesTo {
+    /// Why a host with this MTA and panel (`None`: none found) is not one it fits.
+    pub fn misfit(&self, mta: Option<&str>, panel: Option<&str>) -> Option<String> {
+        if !self.mta.is_empty() && !self.mta.iter().any(|m| Some(m.as_str()) == mta) {
+            let wanted: Vec<&str> = self.mta.iter().map(|m| m.as_str()).collect();
+            return Some(format!(
+                "it is written for {}, and {}",
+                wanted.join(" or "),
+                match mta {
+                    Some(m) => format!("this host runs {m}"),
+                    None => "no mail server was found on this host".to_string(),
+                }
+            ));
+        }
+        let panel = panel.unwrap_or("none");
+        if !self.panel.is_empty() && !self.panel.iter().any(|p| p.as_str() == panel) {
+            let wanted: Vec<&str> = self.panel.iter().map(|p| p.as_str()).collect();
+            return Some(format!(
+                "it is written for hosts with panel {}, and this host has {}",
+                wanted.join(" or "),
+                if panel == "none" {
+                    "none".to_string()
+                } else {
+                    panel.to_string()
+                }
+            ));
+        }
+        None
+    }
+
+    /// In words, for `runbook list`: `exim`, `qmail on plesk`; empty for any host.
+    pub fn describe(&self) -> String {
+        let mta: Vec<&str> = self.mta.iter().map(|m| m.as_str()).collect();
+        let panel: Vec<&str> = self.panel.iter().map(|p| p.as_str()).collect();
+        match (mta.is_empty(), panel.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => mta.join(", "),
+            (true, false) => format!("panel {}", panel.join(", ")),
+            (false, false) => format!("{} on {}", mta.join(", "), panel.join(", ")),
+        }
+    }
 }
 
 with_comparison! {

@@ -304,8 +304,8 @@ fn json_errors_include_usage_errors_when_json_is_asked_for() {
 
 // 3. Terminal: colour, pager, confirmation
 
-const LIST_FIRST: &str = "php-blank-sendmail-path  Block mail from one site's PHP scripts by replacing its sendmail_path  (builtin:php-blank-sendmail-path.yaml)";
-const LIST_FIRST_COLOURED: &str = "\x1b[1mphp-blank-sendmail-path\x1b[0m  Block mail from one site's PHP scripts by replacing its sendmail_path  \x1b[2m(builtin:php-blank-sendmail-path.yaml)\x1b[0m";
+const LIST_FIRST: &str = "cron-disable-job         any host              Stop a cron job that sends mail by commenting it out of its user's crontab  (builtin:cron-disable-job.yaml)";
+const LIST_FIRST_COLOURED: &str = "\x1b[1mcron-disable-job       \x1b[0m  \x1b[2many host            \x1b[0m  Stop a cron job that sends mail by commenting it out of its user's crontab  \x1b[2m(builtin:cron-disable-job.yaml)\x1b[0m";
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
@@ -509,29 +509,41 @@ fn bash_completes(words: &[&str]) -> Vec<String> {
 
 #[test]
 fn completions_offer_runbook_ids_and_param_names() {
-    let ids = [
-        "php-blank-sendmail-path",
-        "php-disable-mail",
-        "php-enable-x-header",
-        "spam-diagnose",
-    ];
+    // Every built-in runbook, as `runbook list` names them.
+    let listed = Test::new().run_args(&["list", "--output", "json"]).json();
+    let ids: Vec<String> = listed["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 4, "{ids:?}");
     assert_eq!(
         bash_completes(&["show", ""])
             .iter()
             .filter(|w| !w.starts_with('-'))
+            .cloned()
             .collect::<Vec<_>>(),
         ids
     );
-    assert_eq!(bash_completes(&["apply", "php-"]), &ids[..3]);
+    assert_eq!(
+        bash_completes(&["apply", "php-"]),
+        ["php-blank-sendmail-path", "php-disable-mail", "php-enable-x-header"]
+    );
     assert_eq!(bash_completes(&["show", "sp"]), ["spam-diagnose"]);
     assert_eq!(
         bash_completes(&["apply", "php-blank-sendmail-path", "-p", "d"]),
         ["domain="]
     );
-    assert_eq!(
-        bash_completes(&["apply", "x", "--param-file", ""]),
-        ["domain=", "ini=", "mode=", "sendmail_path="]
-    );
+    // Without a known runbook: every runbook's param names, once each, sorted.
+    let names = bash_completes(&["apply", "x", "--param-file", ""]);
+    for name in ["domain=", "ini=", "mode=", "sendmail_path=", "script=", "user="] {
+        assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(names, sorted);
     for shell in ["zsh", "fish"] {
         let script = Test::new().run_args(&["completions", shell]).stdout;
         crate::assert_contains!(script, ids.join(" "));

@@ -17,7 +17,8 @@ use crate::runbook::validate::{Scope, Validator};
 pub struct CronDisable {
     /// The user whose crontab it is (template, e.g. `{{params.user}}`).
     pub user: String,
-    /// Jobs whose line matches this regular expression are disabled.
+    /// Jobs whose line matches this regular expression are disabled (a template, such
+    /// as `{{params.pattern}}`, is the expression once rendered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// Jobs whose line contains this text are disabled (template, e.g. the mailing
@@ -43,7 +44,11 @@ pub fn describe(a: &CronDisable) -> String {
 pub(crate) fn lint(a: &CronDisable, v: &mut Validator, p: &str, scope: &Scope) {
     v.template(&format!("{p}.user"), &a.user, scope);
     v.opt_template(&format!("{p}.script"), a.script.as_deref(), scope);
-    v.regex(&format!("{p}.pattern"), a.pattern.as_deref());
+    match a.pattern.as_deref() {
+        // A template (`{{params.pattern}}`) is a regular expression once rendered.
+        Some(t) if t.contains("{{") => v.template(&format!("{p}.pattern"), t, scope),
+        other => v.regex(&format!("{p}.pattern"), other),
+    }
     if a.pattern.is_some() == a.script.is_some() {
         v.key(
             p,
@@ -58,7 +63,13 @@ pub(crate) fn lint(a: &CronDisable, v: &mut Validator, p: &str, scope: &Scope) {
 pub fn plan<P: Planning>(a: &CronDisable, p: &mut P) -> Result<P::Out> {
     let user = p.render(&a.user)?;
     let pattern = match (&a.pattern, &a.script) {
-        (Some(re), _) => Regex::new(re)?,
+        (Some(re), _) => {
+            let re = p.render(re)?;
+            if re.is_empty() {
+                bail!("`pattern` is empty: it would match every job");
+            }
+            Regex::new(&re).map_err(|e| anyhow::anyhow!("pattern `{re}`: {e}"))?
+        }
         (None, Some(script)) => {
             let script = p.render(script)?;
             if script.is_empty() {

@@ -2,7 +2,7 @@
 //! (in its state dir), so rollback can put them back; the plan gives their count, the
 //! first ids and who sent them. `queue_retry` selects with the same fields.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -132,38 +132,55 @@ pub(crate) fn lint(a: &QueueSelector, v: &mut Validator, p: &str, scope: &Scope)
     }
 }
 
-/// The selectors rendered and typed.
+/// The selectors rendered and typed. A template that renders empty (a param left
+/// unset) selects nothing by itself: it is as if not given. Given literally empty, a
+/// selector is refused (except `sender: ""`, the bounces' empty sender).
 pub fn selection<P: Planning>(a: &QueueSelector, p: &P) -> Result<Selection> {
-    let opt = |t: &Option<String>| t.as_deref().map(|t| p.render(t)).transpose();
-    let nonempty = |what: &str, v: Option<String>| match v {
-        Some(v) if v.trim().is_empty() && what != "sender" => {
-            Err(anyhow!("`{what}` is empty: it would match nothing the step means"))
+    let opt = |what: &str, t: &Option<String>| -> Result<Option<String>> {
+        let Some(t) = t else { return Ok(None) };
+        let v = p.render(t)?;
+        let empty = v.trim().is_empty();
+        if empty && t.contains("{{") {
+            return Ok(None);
         }
-        v => Ok(v),
+        if empty && what != "sender" {
+            bail!("`{what}` is empty: it would match nothing the step means");
+        }
+        Ok(Some(v))
     };
     let uid = match &a.uid {
         None => None,
         Some(UserRef::Uid(n)) => Some(*n),
-        Some(UserRef::Name(name)) => {
-            Some(p.uid(&p.render(name)?)?)
-        }
+        Some(UserRef::Name(name)) => match opt("uid", &Some(name.clone()))? {
+            Some(name) => Some(p.uid(&name)?),
+            None => None,
+        },
     };
-    let older_than = opt(&a.older_than)?
+    let older_than = opt("older_than", &a.older_than)?
         .map(|t| parse_duration(&t).map_err(|e| anyhow!("older_than `{t}`: {e}")))
         .transpose()?;
+    let ids = match &a.ids {
+        None => None,
+        Some(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                // A template may give several, separated by spaces or commas.
+                if let Some(v) = opt("ids", &Some(id.clone()))? {
+                    out.extend(v.split([' ', ',']).filter(|s| !s.is_empty()).map(String::from));
+                }
+            }
+            (!out.is_empty()).then_some(out)
+        }
+    };
     Ok(Selection {
         all: a.all == Some(true),
         frozen: a.frozen,
-        sender: nonempty("sender", opt(&a.sender)?)?,
-        recipient_domain: nonempty("recipient_domain", opt(&a.recipient_domain)?)?,
-        script: nonempty("script", opt(&a.script)?)?,
+        sender: opt("sender", &a.sender)?,
+        recipient_domain: opt("recipient_domain", &a.recipient_domain)?,
+        script: opt("script", &a.script)?,
         uid,
         older_than,
-        ids: a
-            .ids
-            .as_ref()
-            .map(|ids| ids.iter().map(|id| p.render(id)).collect::<Result<_>>())
-            .transpose()?,
+        ids,
     })
 }
 
