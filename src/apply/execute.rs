@@ -45,14 +45,21 @@ enum Done {
         argv: Vec<String>,
         undo: Option<Vec<String>>,
     },
+    /// Processes ended (`kill_sessions`): never undone.
+    Signal {
+        step: String,
+        user: String,
+        record: Vec<String>,
+    },
 }
 
 impl Done {
     fn step(&self) -> &str {
         match self {
-            Done::Write { step, .. } | Done::Install { step, .. } | Done::Command { step, .. } => {
-                step
-            }
+            Done::Write { step, .. }
+            | Done::Install { step, .. }
+            | Done::Command { step, .. }
+            | Done::Signal { step, .. } => step,
         }
     }
 }
@@ -116,7 +123,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
             {
                 record.changed_files.push(file.clone())
             }
-            Done::Command { argv, .. } => record.commands.push(argv.clone()),
+            Done::Command { argv, .. } | Done::Signal { record: argv, .. } => {
+                record.commands.push(argv.clone())
+            }
             _ => {}
         }
     }
@@ -265,6 +274,7 @@ impl Run<'_> {
                         step: step.id.clone(),
                         text: text.clone(),
                     }),
+                    Work::Signal(work) => self.signal(&step.id, work, &mut step.signals),
                 };
                 if let Err(e) = result {
                     step.outcome = Some("failed".into());
@@ -406,6 +416,44 @@ impl Run<'_> {
             ),
         }
         self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
+    /// End a user's processes (`apply::signal`); each one's result goes to `shown`, the
+    /// step's view of the work. A process that could not be ended fails the step.
+    fn signal(
+        &mut self,
+        step: &str,
+        work: &crate::plan::types::SignalWork,
+        shown: &mut [crate::plan::types::SignalWork],
+    ) -> Result<()> {
+        let seq = self.journal.seq();
+        let ended = super::signal::end(&mut self.journal, self.host, seq, step, work)?;
+        self.push(Done::Signal {
+            step: step.to_string(),
+            user: work.user.clone(),
+            record: super::signal::record(work),
+        });
+        if let Some(view) = shown.iter_mut().find(|s| s.user == work.user) {
+            for p in &mut view.processes {
+                p.result = ended
+                    .iter()
+                    .find(|e| e.pid == p.pid && e.start_time == p.start_time)
+                    .map(|e| e.result.clone());
+            }
+        }
+        let unended = super::signal::unended(&ended);
+        if !unended.is_empty() {
+            let what: Vec<String> = unended
+                .iter()
+                .map(|e| format!("PID {}: {}", e.pid, e.result))
+                .collect();
+            bail!(
+                "not every process of `{}` ended: {}",
+                work.user,
+                what.join("; ")
+            );
+        }
+        Ok(())
     }
 
     fn push(&mut self, done: Done) {
@@ -592,6 +640,13 @@ impl Run<'_> {
                         None => Err(anyhow!("`{}` has no undo command", argv.join(" "))),
                     };
                     (*seq, result)
+                }
+                Done::Signal { user, .. } => {
+                    self.not_undone.insert(done.step().to_string());
+                    report.push(format!(
+                        "could not undo: the processes of `{user}` were ended, which is not reversible"
+                    ));
+                    continue;
                 }
             };
             match result {

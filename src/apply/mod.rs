@@ -8,5 +8,6 @@ pub mod journal;
 pub mod lock;
 pub mod reinstall;
 pub mod rollback;
+pub mod signal;
 pub mod state;
 pub mod state_dir;

@@ -116,6 +116,11 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                 )),
                 None => {}
             },
+            JournalAction::Signal {
+                user, processes, ..
+            } => out
+                .warnings
+                .push(super::signal::not_reversible(user, processes)),
         }
     }
     for (file, restore) in last {
@@ -287,6 +292,11 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                     None => {}
                 }
             }
+            JournalAction::Signal {
+                user, processes, ..
+            } => out
+                .warnings
+                .push(super::signal::not_reversible(user, processes)),
         }
         journal.write(&Entry::Undone {
             seq: p.seq,

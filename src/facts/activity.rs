@@ -201,7 +201,7 @@ fn socket_owners(proc_dir: &Path) -> HashMap<String, (u32, String)> {
     owners
 }
 
-fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
+pub(crate) fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
     let Ok(entries) = fs::read_dir(proc_dir) else {
         return Vec::new();
     };

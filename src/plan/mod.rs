@@ -6,4 +6,5 @@ pub mod error;
 pub mod eval;
 pub mod redact;
 pub mod saved;
+pub mod signal;
 pub mod types;

@@ -4,4 +4,5 @@ pub mod clock;
 pub mod escape;
 pub mod markdown;
 pub mod plan;
+pub mod signal;
 pub mod style;

@@ -126,6 +126,7 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
     for cmd in &step.commands {
         let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
     }
+    super::signal::lines(out, step, mode == Mode::DryRun, style);
     for run in &step.output {
         // A command that succeeded quietly has nothing to show.
         if run.status == Some(0) && run.stdout.is_empty() && run.stderr.is_empty() {
@@ -229,6 +230,7 @@ fn summary(plan: &Plan) -> String {
         .map(|s| s.manual.len())
         .sum();
     let handlers = plan.handlers.iter().filter(|h| h.fires).count();
+    let ended = super::signal::count(plan);
     if let (Mode::Apply, Some(outcome), false) = (plan.mode, &plan.outcome, plan.changes)
         && outcome != "applied"
     {
@@ -246,7 +248,7 @@ fn summary(plan: &Plan) -> String {
         plural(commands),
         plural(handlers),
         plural(manual)
-    );
+    ) + &ended;
     match (plan.mode, &plan.outcome) {
         (Mode::DryRun, _) => format!("Plan: {counts}. Dry run: nothing was written."),
         (Mode::Apply, Some(outcome)) => format!(

@@ -118,6 +118,8 @@ step_types! {
     cron_disable: CronDisable(CronDisable),
     /// Lock a user's password and expire it, so it must be changed (reversible).
     lock_user: LockUser(LockUser),
+    /// End a user's SSH sessions and processes: TERM, then KILL (not reversible).
+    kill_sessions: KillSessions(KillSessions),
     /// Run a program (argv, no shell).
     run: Run(Run),
     /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
@@ -178,6 +180,12 @@ pub trait Planning {
     ) -> anyhow::Result<Self::Out>;
     /// The host's account of `user` (uid, lock, password age).
     fn account(&self, user: &str) -> anyhow::Result<crate::facts::account::Account>;
+    /// The processes of `account` to end: TERM, `wait`, then KILL (none: nothing to do).
+    fn end_processes(
+        &mut self,
+        account: &crate::facts::account::Account,
+        wait: std::time::Duration,
+    ) -> anyhow::Result<Self::Out>;
     /// A command with its argv rendered (`stdin` and `env` are templates).
     fn command(&mut self, command: Command<'_>) -> anyhow::Result<Self::Out> {
         self.commands(vec![command])
