@@ -13,6 +13,7 @@ mod faults;
 mod hostile_output;
 mod injection;
 mod journal;
+mod kill_sessions;
 mod lint;
 mod lock_user;
 mod log_arguments;
