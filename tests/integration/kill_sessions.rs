@@ -28,7 +28,19 @@ steps:
 /// own processes.
 fn fresh_uid() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    47100 + std::process::id() % 200 * 10 + NEXT.fetch_add(1, Ordering::SeqCst) % 10
+    loop {
+        let uid = 47100 + (std::process::id() * 10 + NEXT.fetch_add(1, Ordering::SeqCst)) % 5000;
+        // Not one a process (left by an earlier run) has.
+        let taken = fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            fs::read_to_string(e.path().join("status")).is_ok_and(|s| {
+                s.lines()
+                    .any(|l| l.split_whitespace().take(2).eq(["Uid:", &uid.to_string()]))
+            })
+        });
+        if !taken {
+            return uid;
+        }
+    }
 }
 
 /// A root whose `/proc` is this machine's, with `bob` at `uid`.
@@ -63,10 +75,10 @@ fn spawn_as(uid: Option<u32>, title: &str, argv: &[&str]) -> Child {
     }
     let child = cmd.spawn().unwrap();
     // Until it has exec'd, /proc shows the test's own command line.
-    let want = format!("{title}\0");
+    let ours = fs::read("/proc/self/cmdline").unwrap();
     let start = Instant::now();
     while fs::read(format!("/proc/{}/cmdline", child.id()))
-        .map(|c| !c.starts_with(want.as_bytes()))
+        .map(|c| c == ours)
         .unwrap_or(true)
     {
         assert!(
