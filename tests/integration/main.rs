@@ -26,6 +26,7 @@ mod real_cron;
 mod real_exim;
 mod real_postfix;
 mod real_roots;
+mod real_sessions;
 mod rollback;
 mod rootfs;
 mod runs_ux;
