@@ -426,6 +426,10 @@ impl Run<'_> {
         work: &crate::plan::types::SignalWork,
         shown: &mut [crate::plan::types::SignalWork],
     ) -> Result<()> {
+        // Only processes runbook runs under: nothing to end.
+        if work.processes.is_empty() {
+            return Ok(());
+        }
         let seq = self.journal.seq();
         let ended = super::signal::end(&mut self.journal, self.host, seq, step, work)?;
         self.push(Done::Signal {

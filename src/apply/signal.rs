@@ -62,7 +62,7 @@ enum Checked {
 fn check(proc_dir: &std::path::Path, protected: &[u32], work: &SignalWork, p: &Process) -> Checked {
     if protected.contains(&p.pid) || p.uid == 0 || p.uid != work.uid {
         return Checked::Not(format!(
-            "skipped: PID {} is never signalled (init, runbook itself or its parent, or not the user's)",
+            "skipped: PID {} is never signalled (init, runbook or a process it runs under, or not the user's)",
             p.pid
         ));
     }

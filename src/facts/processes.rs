@@ -133,39 +133,41 @@ pub fn proc_dir(host: &Host) -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// PIDs never signalled: init, and runbook itself and its parent (as this `/proc` numbers
-/// them, when runbook runs in its PID namespace, and as ours does).
+/// PIDs never signalled: init, and runbook itself with every process it runs under (its
+/// parent, the shell and the SSH session an operator started it from, up to init), as
+/// this `/proc` numbers them. An operator who logged in as the user and became root
+/// must not end the session runbook runs in. Through `ROOT/proc/self`: a `/proc` of
+/// another PID namespace, where runbook has no PID, has none of its ancestors either.
 pub fn protected(proc_dir: &Path) -> Vec<u32> {
-    let mut pids = vec![
-        1,
-        std::process::id(),
-        nix::unistd::getppid().as_raw() as u32,
-    ];
-    let me = std::fs::read_link(proc_dir.join("self"))
+    let mut pids = vec![1];
+    let mut next = std::fs::read_link(proc_dir.join("self"))
         .ok()
         .and_then(|p| p.to_str()?.parse::<u32>().ok());
-    if let Some(me) = me {
-        pids.push(me);
-        if let Some(stat) = read_head(&proc_dir.join(format!("{me}/stat")), STAT_MAX)
+    while let Some(pid) = next.filter(|p| *p > 1 && !pids.contains(p)) {
+        pids.push(pid);
+        next = read_head(&proc_dir.join(format!("{pid}/stat")), STAT_MAX)
             .ok()
             .and_then(|s| parse_stat(&s))
-        {
-            pids.push(stat.ppid);
-        }
+            .map(|s| s.ppid);
     }
     pids
 }
 
-/// The live processes whose real uid is `uid`, by PID, never a protected one.
-pub fn of_user(host: &Host, uid: u32, user: &str) -> Result<Vec<Process>> {
+/// The user's live processes by PID: those to end, and those spared because runbook
+/// runs under them (see [`protected`]).
+#[derive(Debug, Default)]
+pub struct OfUser {
+    pub processes: Vec<Process>,
+    pub spared: Vec<Process>,
+}
+
+/// The live processes whose real uid is `uid`.
+pub fn of_user(host: &Host, uid: u32, user: &str) -> Result<OfUser> {
     let proc_dir = proc_dir(host)?;
     let protected = protected(&proc_dir);
     let boot = boot_time(&proc_dir);
-    let mut out = Vec::new();
+    let mut out = OfUser::default();
     for (pid, dir) in processes(&proc_dir) {
-        if protected.contains(&pid) {
-            continue;
-        }
         // A process that exits while it is read is no longer there to list.
         let Ok(opened) = Opened::open(&dir) else {
             continue;
@@ -180,7 +182,7 @@ pub fn of_user(host: &Host, uid: u32, user: &str) -> Result<Vec<Process>> {
         let comm = opened.read("comm", COMM_MAX).unwrap_or_default();
         let comm = String::from_utf8_lossy(&comm);
         let cmdline = String::from_utf8_lossy(&cmdline).into_owned();
-        out.push(Process {
+        let process = Process {
             pid,
             start_time: stat.start_time,
             uid: puid,
@@ -190,9 +192,15 @@ pub fn of_user(host: &Host, uid: u32, user: &str) -> Result<Vec<Process>> {
             cmdline: shown_cmdline(&cmdline),
             comm: comm.strip_suffix('\n').unwrap_or(&comm).to_string(),
             result: None,
-        });
+        };
+        if protected.contains(&pid) {
+            out.spared.push(process);
+        } else {
+            out.processes.push(process);
+        }
     }
-    out.sort_by_key(|p| p.pid);
+    out.processes.sort_by_key(|p| p.pid);
+    out.spared.sort_by_key(|p| p.pid);
     Ok(out)
 }
 

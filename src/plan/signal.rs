@@ -16,7 +16,7 @@ pub fn plan(host: &Host, account: &Account, wait: Duration) -> Result<Vec<Work>>
     account.refuse_system("end the sessions of")?;
     let found = processes::of_user(host, account.uid, &account.user)
         .with_context(|| format!("cannot list the processes of `{}`", account.user))?;
-    if found.is_empty() {
+    if found.processes.is_empty() && found.spared.is_empty() {
         return Ok(Vec::new());
     }
     Ok(vec![Work::Signal(SignalWork {
@@ -24,6 +24,7 @@ pub fn plan(host: &Host, account: &Account, wait: Duration) -> Result<Vec<Work>>
         uid: account.uid,
         wait_secs: wait.as_secs(),
         reversible: false,
-        processes: found,
+        processes: found.processes,
+        spared: found.spared,
     })])
 }

@@ -246,4 +246,8 @@ pub struct SignalWork {
     /// Always `false`: an ended process cannot be brought back; rollback says so.
     pub reversible: bool,
     pub processes: Vec<crate::facts::processes::Process>,
+    /// The user's processes runbook runs under (the session an operator started it
+    /// from): never signalled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spared: Vec<crate::facts::processes::Process>,
 }

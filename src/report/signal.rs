@@ -14,15 +14,24 @@ const SHOWN_MAX: usize = 160;
 pub fn lines(out: &mut String, step: &PlannedStep, dry_run: bool, style: Style) {
     for signal in &step.signals {
         let n = signal.processes.len();
-        let _ = writeln!(
-            out,
-            "      {} {n} process{} of {} (uid {}): TERM, then KILL to those still running after {}s",
-            if dry_run { "would end" } else { "ends" },
-            if n == 1 { "" } else { "es" },
-            escape(&signal.user),
-            signal.uid,
-            signal.wait_secs
-        );
+        if n == 0 {
+            let _ = writeln!(
+                out,
+                "      nothing of {} (uid {}) to end: runbook runs under each of its processes",
+                escape(&signal.user),
+                signal.uid
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "      {} {n} process{} of {} (uid {}): TERM, then KILL to those still running after {}s",
+                if dry_run { "would end" } else { "ends" },
+                if n == 1 { "" } else { "es" },
+                escape(&signal.user),
+                signal.uid,
+                signal.wait_secs
+            );
+        }
         for p in &signal.processes {
             let result = p
                 .result
@@ -36,6 +45,15 @@ pub fn lines(out: &mut String, step: &PlannedStep, dry_run: bool, style: Style) 
                 p.pid,
                 escape(p.tty.as_deref().unwrap_or("-")),
                 escape(p.started.as_deref().unwrap_or("?")),
+                short(&p.cmdline, &p.comm)
+            );
+        }
+        for p in &signal.spared {
+            let _ = writeln!(
+                out,
+                "        spares PID {} tty {}: {} (runbook runs under it)",
+                p.pid,
+                escape(p.tty.as_deref().unwrap_or("-")),
                 short(&p.cmdline, &p.comm)
             );
         }

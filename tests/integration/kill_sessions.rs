@@ -446,3 +446,115 @@ fn kill_sessions_killed_after_the_journal_line_signalled_nothing() {
     assert_eq!(back.code, 0, "{}{}", back.stdout, back.stderr);
     assert_contains!(back.stderr, "is not reversible");
 }
+
+/// An operator logged in as the user runs runbook from that session: the shell runbook
+/// runs under (and runbook itself) are spared, listed as such, and the user's other
+/// processes are to end.
+#[test]
+#[cfg_attr(not_root, ignore = "needs root: processes run as a test user's uid")]
+fn kill_sessions_spares_the_session_runbook_runs_in() {
+    use std::os::unix::fs::PermissionsExt;
+    let uid = fresh_uid();
+    let test = host(uid);
+    // runbook runs as the user here (as a dry run may): the test's root is readable.
+    let top = test.root().parent().unwrap().to_path_buf();
+    for dir in [top.clone(), test.root(), test.runbooks_dir()] {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(test.path("/etc/shadow"), fs::Permissions::from_mode(0o644)).unwrap();
+    let mut procs = Reaped(vec![spawn_as(Some(uid), "sleep", &["sleep", "600"])]);
+    let script = format!(
+        "{} apply end -p user=bob --dry-run --output json --root {} --runbooks {}; true",
+        env!("CARGO_BIN_EXE_runbook"),
+        test.root().display(),
+        test.runbooks_dir().display()
+    );
+    let shell = Command::new("/bin/sh")
+        .args(["-c", &script])
+        .uid(uid)
+        .gid(uid)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sh = shell.id();
+    let out = shell.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let plan: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    let signal = &plan["steps"][0]["signals"][0];
+    let pids = |list: &serde_json::Value| -> Vec<u64> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pid"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        pids(&signal["processes"]),
+        [procs.0[0].id() as u64],
+        "{signal}"
+    );
+    let spared = pids(&signal["spared"]);
+    assert_eq!(spared.len(), 2, "{signal}");
+    assert!(spared.contains(&(sh as u64)), "{signal}");
+    assert!(
+        signal["spared"][1]["cmdline"]
+            .as_str()
+            .unwrap()
+            .contains("apply end -p user=bob --dry-run"),
+        "{signal}"
+    );
+    assert_eq!(ended_by(&mut procs.0[0]), None);
+}
+
+/// A saved plan edited to name PID 1 and runbook's own parent (with their real start
+/// times): apply skips both, saying they are never signalled.
+#[test]
+#[cfg_attr(not_root, ignore = "needs root: processes run as a test user's uid")]
+fn kill_sessions_never_signals_init_or_the_process_runbook_runs_under() {
+    let uid = fresh_uid();
+    let test = host(uid);
+    let mut procs = Reaped(vec![
+        spawn_as(Some(uid), "sleep", &["sleep", "600"]),
+        spawn_as(Some(uid), "sleep", &["sleep", "600"]),
+    ]);
+    let file = test.root().parent().unwrap().join("plan.json");
+    let file = file.to_str().unwrap();
+    let saved = test.run_args(&[
+        "apply",
+        "end",
+        "-p",
+        "user=bob",
+        "--dry-run",
+        "--save-plan",
+        file,
+    ]);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
+    // runbook is the test's child: the test is its parent.
+    let me = std::process::id();
+    for (i, pid) in [(0, 1), (1, me)] {
+        let item = &mut json["work"][0]["items"][0]["processes"][i];
+        item["pid"] = pid.into();
+        item["start_time"] = start_time(pid).into();
+    }
+    fs::write(file, serde_json::to_string(&json).unwrap()).unwrap();
+    let out = test.run_args(&["apply", "--plan", file, "--yes", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = out.json();
+    let shown = &plan["steps"][0]["signals"][0]["processes"];
+    for (i, pid) in [(0, 1), (1, me)] {
+        assert_eq!(
+            shown[i]["result"],
+            format!(
+                "skipped: PID {pid} is never signalled (init, runbook or a process it runs under, or not the user's)"
+            )
+        );
+    }
+    // The user's processes were not in the edited plan: they run on.
+    assert_eq!(ended_by(&mut procs.0[0]), None);
+    assert_eq!(ended_by(&mut procs.0[1]), None);
+}
