@@ -591,6 +591,8 @@ impl Run<'_> {
     /// Reverse everything done, newest first; says what was undone (and what could not be).
     fn undo_all(&mut self) -> Vec<String> {
         let mut report = Vec::new();
+        // Not undone, so still done (the run's record lists them).
+        let mut kept = Vec::new();
         while let Some(done) = self.done.pop() {
             let (seq, result) = match &done {
                 Done::Write {
@@ -650,6 +652,7 @@ impl Run<'_> {
                     report.push(format!(
                         "could not undo: the processes of `{user}` were ended, which is not reversible"
                     ));
+                    kept.push(done);
                     continue;
                 }
             };
@@ -664,6 +667,8 @@ impl Run<'_> {
                 }
             }
         }
+        kept.reverse();
+        self.done.extend(kept);
         report
     }
 }

@@ -558,3 +558,61 @@ fn kill_sessions_never_signals_init_or_the_process_runbook_runs_under() {
     assert_eq!(ended_by(&mut procs.0[0]), None);
     assert_eq!(ended_by(&mut procs.0[1]), None);
 }
+
+const FAILING: &str = r#"# yaml-language-server: $schema=x
+id: end-then-fail
+title: End the sessions, then a step that fails
+steps:
+  - { id: end, title: End the sessions, kill_sessions: { user: bob, wait: 1s } }
+  - { id: fail, title: Fails, run: { argv: [/bin/false], mutating: false } }
+"#;
+
+/// A later step fails: the run undoes what it can, and says plainly that the ended
+/// processes are not among it; the step stays `changed`.
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn kill_sessions_before_a_failure_is_reported_not_undone() {
+    let uid = fresh_uid();
+    let test = host(uid).runbook(FAILING);
+    fs::create_dir_all(test.path("/bin")).unwrap();
+    fs::copy("/bin/busybox", test.path("/bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", test.path("/bin/false")).unwrap();
+    let mut procs = Reaped(vec![spawn_as(Some(uid), "sleep", &["sleep", "600"])]);
+    let out = test.run_args(&["apply", "end-then-fail", "--yes"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_contains!(
+        out.stderr,
+        "could not undo: the processes of `bob` were ended, which is not reversible"
+    );
+    assert_contains!(out.stdout, "+ end [kill_sessions] changed");
+    assert_eq!(wait_end(&mut procs.0[0]), Some(libc::SIGTERM));
+    let json = test.run_args(&["history", "--output", "json"]).json();
+    assert_eq!(json["runs"][0]["outcome"], "failed");
+    assert_eq!(
+        json["runs"][0]["commands"][0],
+        serde_json::json!(["kill", "-TERM", procs.0[0].id().to_string()])
+    );
+}
+
+#[test]
+fn kill_sessions_lint_checks_its_fields() {
+    let test = Test::new().runbook(
+        "# yaml-language-server: $schema=x\nid: l\ntitle: L\nsteps:\n  - { id: a, title: A, kill_sessions: { user: \"{{params.nobody}}\", wait: soon } }\n",
+    );
+    let out = test.run_args(&["lint"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_contains!(
+        out.stdout,
+        "error[RB031]: `{{params.nobody}}` cannot resolve"
+    );
+    assert_contains!(out.stdout, "RB042");
+    assert_contains!(out.stdout, "`soon` is not a duration");
+    let test = Test::new().runbook(
+        "# yaml-language-server: $schema=x\nid: l\ntitle: L\nsteps:\n  - { id: b, title: B, kill_sessions: { wait: 1s } }\n",
+    );
+    let out = test.run_args(&["lint"]);
+    assert_contains!(out.stdout, "error[RB004]: missing field `user`");
+}
