@@ -255,9 +255,17 @@ impl Opened {
         let fd = openat(
             self.dir.as_fd(),
             name,
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK,
             Mode::empty(),
         )?;
+        // As every reader of host data: a regular file, checked on the descriptor.
+        let st = nix::sys::stat::fstat(&fd)?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("/proc/.../{name} is not a regular file"),
+            ));
+        }
         let mut bytes = Vec::new();
         File::from(fd).take(max).read_to_end(&mut bytes)?;
         Ok(bytes)
