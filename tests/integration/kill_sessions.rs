@@ -73,7 +73,7 @@ fn spawn_as(uid: Option<u32>, title: &str, argv: &[&str]) -> Child {
     if let Some(uid) = uid {
         cmd.uid(uid).gid(uid);
     }
-    let child = cmd.spawn().unwrap();
+    let mut child = cmd.spawn().unwrap();
     // Until it has exec'd, /proc shows the test's own command line.
     let ours = fs::read("/proc/self/cmdline").unwrap();
     let start = Instant::now();
@@ -81,10 +81,11 @@ fn spawn_as(uid: Option<u32>, title: &str, argv: &[&str]) -> Child {
         .map(|c| c == ours)
         .unwrap_or(true)
     {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "{title} did not start"
-        );
+        if start.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{title} did not start");
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     child

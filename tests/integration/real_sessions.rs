@@ -174,6 +174,14 @@ fn chroot(host: &RootFs, script: &str) {
 
 fn kill_sessions_ends_a_real_ssh_session(suite: &Suite, title: &str) {
     let host = RootFs::copy("exim", suite);
+    // A root built from an older scripts/rootfs-packages has no sshd.
+    for program in ["/usr/sbin/sshd", "/usr/bin/ssh"] {
+        assert!(
+            host.path(program).is_file(),
+            "the exim root of {} has no {program}: rebuild it with scripts/make-rootfs from scripts/rootfs-packages (openssh-server, openssh-client), as .ci/run does",
+            suite.name
+        );
+    }
     // bob logs in with a key; `*` (no password) and not `!` (locked), which sshd
     // without PAM refuses.
     chroot(
