@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod chase;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod dev;
 pub mod digest;
@@ -12,5 +13,6 @@ pub mod host;
 pub mod plan;
 pub mod process;
 pub mod progress;
+pub mod queue;
 pub mod report;
 pub mod runbook;

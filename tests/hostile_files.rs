@@ -141,9 +141,9 @@ fn fifos_and_dev_zero_in_a_qmail_queue_are_listed_not_read() {
     copy_example("plesk-qmail", &root);
     let queue = root.join("var/qmail/queue");
     let before = facts(&root)["queue"]["total"].as_u64().unwrap();
-    mkfifo(&queue.join("mess/2/2996948"));
-    mkfifo(&queue.join("remote/3/2996949"));
-    link_to_dev_zero(&queue.join("info/4/2996950"));
+    mkfifo(&queue.join("mess/2/1006137"));
+    mkfifo(&queue.join("remote/21/999762"));
+    link_to_dev_zero(&queue.join("info/0/999764"));
     let facts = facts(&root);
     assert_eq!(facts["queue"]["total"], before - 3, "{}", facts["queue"]);
     let reasons: Vec<String> = unreadable(&facts["queue"])

@@ -12,13 +12,13 @@ use runbook::facts::{
 const EXIM: &[u8] = include_bytes!("fixtures/exim4-spool/input/1xVHSh-0001Xe-1g-H");
 const POSTFIX: &[u8] = include_bytes!("fixtures/postfix-spool/deferred/F/F0020164004");
 const QMAIL_MESS: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/mess/4/2996950");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/mess/0/999764");
 const QMAIL_INFO: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/info/4/2996950");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/info/0/999764");
 const QMAIL_REMOTE: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/2996948");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/1006137");
 const QMAIL_TODO: &[u8] =
-    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/2996951");
+    include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/1003667");
 
 /// A process's `stat` (its name holding `) R 1`) and `status`, as the kernel writes them.
 const PROC_STAT: &[u8] = b"4242 (x) R 1 (y) S 1 4242 4242 34816 4242 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4591149 2654208 224 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";

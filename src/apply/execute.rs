@@ -10,6 +10,7 @@ use super::command;
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, now};
 use super::lock;
+use super::quarantine;
 use super::state::{self, RunRecord};
 use super::state_dir::Dir;
 use crate::chase::{Chased, Policy};
@@ -17,7 +18,8 @@ use crate::edit::installer::Installer;
 use crate::host::Host;
 use crate::plan::actions::{DEFAULT_TIMEOUT, read_edited};
 use crate::plan::types::{
-    CommandOutput, CommandWork, FileEdit, InstallWork, Plan, ReloadWork, Work,
+    CommandOutput, CommandWork, FileEdit, InstallWork, Plan, QueueAction, QueuePlan, QueueWork,
+    ReloadWork, Work,
 };
 use crate::process::{self, interrupted};
 
@@ -45,6 +47,18 @@ enum Done {
         argv: Vec<String>,
         undo: Option<Vec<String>>,
     },
+    Quarantine {
+        seq: u64,
+        step: String,
+        dir: std::path::PathBuf,
+        work: Box<QueueWork>,
+    },
+    Release {
+        seq: u64,
+        step: String,
+        work: Box<QueueWork>,
+        ids: Vec<String>,
+    },
     /// Processes ended (`kill_sessions`): never undone.
     Signal {
         step: String,
@@ -59,6 +73,8 @@ impl Done {
             Done::Write { step, .. }
             | Done::Install { step, .. }
             | Done::Command { step, .. }
+            | Done::Quarantine { step, .. }
+            | Done::Release { step, .. }
             | Done::Signal { step, .. } => step,
         }
     }
@@ -91,6 +107,7 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         params: plan.params.clone(),
         changed_files: Vec::new(),
         commands: Vec::new(),
+        queues: Vec::new(),
         outcome: "running".into(),
         error: None,
     };
@@ -125,6 +142,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
             }
             Done::Command { argv, .. } | Done::Signal { record: argv, .. } => {
                 record.commands.push(argv.clone())
+            }
+            Done::Quarantine { work, .. } if !record.queues.contains(&work.spool) => {
+                record.queues.push(work.spool.clone())
             }
             _ => {}
         }
@@ -260,6 +280,7 @@ impl Run<'_> {
                 continue;
             }
             let changes = step.changes();
+            let mut queues = step.queue.iter_mut();
             for work in &step.work {
                 if interrupted() {
                     bail!("interrupted");
@@ -268,6 +289,9 @@ impl Run<'_> {
                     Work::Write(edit) => self.write(&step.id, edit),
                     Work::Install(install) => self.install(&step.id, install, &mut step.output),
                     Work::Command(cmd) => self.command(&step.id, cmd, &mut step.output),
+                    Work::Queue(queue) => {
+                        self.queue(&step.id, queue, &mut step.output, queues.next())
+                    }
                     Work::Reload(reload) => self.reload(&step.id, reload).map(|_| ()),
                     Work::Manual(text) => self.journal.write(&Entry::Manual {
                         at: now(),
@@ -460,6 +484,134 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Act on queued messages. A retry runs its commands (each journaled and undone as
+    /// any command). A purge creates the quarantine with its manifest, journals it, and
+    /// moves the messages; it is undone, after a failure half-way too, by putting back
+    /// whatever the quarantine holds.
+    fn queue(
+        &mut self,
+        step: &str,
+        work: &QueueWork,
+        outputs: &mut Vec<CommandOutput>,
+        view: Option<&mut QueuePlan>,
+    ) -> Result<()> {
+        if work.action == QueueAction::Retry {
+            let (release, attempt): (Vec<_>, Vec<_>) = crate::plan::queue::commands(work)
+                .into_iter()
+                .partition(|c| c.undo.is_some());
+            if !release.is_empty() {
+                self.release(step, work, release, outputs)?;
+            }
+            for c in attempt {
+                let cmd = CommandWork {
+                    shown: c.argv.clone(),
+                    argv: c.argv,
+                    undo_shown: c.undo.clone(),
+                    undo: c.undo,
+                    timeout: RETRY_TIMEOUT,
+                    mutating: true,
+                    stdin: None,
+                    env: Vec::new(),
+                    redactor: Default::default(),
+                };
+                self.command(step, &cmd, outputs)?;
+            }
+            if let Some(view) = view {
+                view.done = Some(work.messages.len());
+            }
+            return Ok(());
+        }
+        quarantine::preflight(self.host, work)?;
+        let seq = self.journal.seq();
+        let dir = quarantine::prepare(self.run_dir, seq, work)?;
+        self.journal.write(&Entry::Begin {
+            seq,
+            at: now(),
+            step: step.to_string(),
+            action: JournalAction::Quarantine {
+                mta: work.mta.clone(),
+                spool: work.spool.clone(),
+                binary: work.binary.clone(),
+                quarantine: quarantine::name(seq),
+                count: work.messages.len(),
+            },
+        })?;
+        hook::point("after-journal");
+        // Undone from here on, whatever moved before a failure: never journaled failed,
+        // which would leave moved messages to nobody.
+        self.push(Done::Quarantine {
+            seq,
+            step: step.to_string(),
+            dir: dir.clone(),
+            work: Box::new(work.clone()),
+        });
+        let purged = quarantine::purge(self.host, &dir, work);
+        let (status, stdout) = match &purged {
+            Ok(p) => (Some(0), purge_summary(p, work)),
+            Err(e) => (None, format!("{e:#}")),
+        };
+        self.journal.write(&Entry::Output {
+            seq,
+            at: now(),
+            status,
+            stdout: command::tail(&stdout),
+            stderr: String::new(),
+        })?;
+        let purged = purged?;
+        if let Some(view) = view {
+            view.quarantine = Some(dir.display().to_string());
+            view.done = Some(purged.moved);
+            view.skipped = purged.skipped;
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })?;
+        hook::point("after-done");
+        Ok(())
+    }
+
+    /// Release the frozen or held messages of a retry: one journaled action, undone by
+    /// holding again those still queued (a release command's own undo would fail on a
+    /// message delivered since, and stop the rollback).
+    fn release(
+        &mut self,
+        step: &str,
+        work: &QueueWork,
+        commands: Vec<crate::queue::RetryCommand>,
+        outputs: &mut Vec<CommandOutput>,
+    ) -> Result<()> {
+        let ids: Vec<String> = work
+            .messages
+            .iter()
+            .filter(|m| m.frozen)
+            .map(|m| m.id.clone())
+            .collect();
+        let seq = self.journal.seq();
+        self.journal.write(&Entry::Begin {
+            seq,
+            at: now(),
+            step: step.to_string(),
+            action: JournalAction::Release {
+                mta: work.mta.clone(),
+                spool: work.spool.clone(),
+                binary: work.binary.clone(),
+                ids: ids.clone(),
+            },
+        })?;
+        self.push(Done::Release {
+            seq,
+            step: step.to_string(),
+            work: Box::new(work.clone()),
+            ids,
+        });
+        for c in commands {
+            let finished = match process::run(self.host, &c.argv, RETRY_TIMEOUT) {
+                Ok(f) => f,
+                Err(e) => return Err(self.failed(seq, format!("{e:#}"))),
+            };
+            self.finished(seq, &c.argv, &finished, outputs)?;
+        }
+        self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
     fn push(&mut self, done: Done) {
         self.all_done.push(done.clone());
         self.done.push(done);
@@ -630,6 +782,16 @@ impl Run<'_> {
                     });
                     (*seq, result)
                 }
+                Done::Release { seq, work, ids, .. } => {
+                    let result = hold_again(self.host, work, ids)
+                        .map(|n| format!("held {n} messages again"));
+                    (*seq, result)
+                }
+                Done::Quarantine { seq, dir, work, .. } => {
+                    let result = quarantine::restore(self.host, dir, work)
+                        .map(|r| format!("requeued {} messages into {}", r.restored, work.spool));
+                    (*seq, result)
+                }
                 Done::Command {
                     seq, argv, undo, ..
                 } => {
@@ -671,6 +833,31 @@ impl Run<'_> {
         self.done.extend(kept);
         report
     }
+}
+
+/// The longest a retry's command may run: a delivery attempt of 500 messages.
+const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Hold again the released messages still queued.
+pub fn hold_again(host: &Host, work: &QueueWork, ids: &[String]) -> Result<usize> {
+    let kind = crate::plan::queue::kind_of(work)?;
+    let spool = host
+        .resolve(&work.spool)
+        .with_context(|| format!("cannot reach the queue {}", work.spool))?;
+    crate::queue::hold_again(host, kind, &spool, &work.binary, ids)
+}
+
+/// What a purge did, in words, for the journal.
+fn purge_summary(p: &quarantine::Purged, work: &QueueWork) -> String {
+    let mut out = format!(
+        "quarantined {} of {} messages",
+        p.moved,
+        work.messages.len()
+    );
+    for s in &p.skipped {
+        out.push_str(&format!("\nleft {}: {}", s.id, s.reason));
+    }
+    out
 }
 
 /// Run the service's config test; failing it is an error naming the test's complaint.

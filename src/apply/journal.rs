@@ -98,6 +98,28 @@ pub enum JournalAction {
         before_sha256: String,
         after_sha256: String,
     },
+    /// Queued messages moved into the run's quarantine; undone by putting back what
+    /// it holds.
+    Quarantine {
+        /// The MTA's name (`mta.kind`).
+        mta: String,
+        /// Host path of its queue.
+        spool: String,
+        /// Its binary (exim's says where restored messages go).
+        binary: String,
+        /// The quarantine, relative to the run dir (`quarantine/SEQ`).
+        quarantine: String,
+        /// How many messages the plan selected.
+        count: usize,
+    },
+    /// Frozen (exim) or held (postfix) messages released; undone by holding again
+    /// those still queued.
+    Release {
+        mta: String,
+        spool: String,
+        binary: String,
+        ids: Vec<String>,
+    },
     Command {
         /// As shown (secrets redacted).
         argv: Vec<String>,
@@ -119,7 +141,10 @@ impl JournalAction {
     pub fn file(&self) -> Option<&String> {
         match self {
             JournalAction::Write { file, .. } | JournalAction::Install { file, .. } => Some(file),
-            JournalAction::Command { .. } | JournalAction::Signal { .. } => None,
+            JournalAction::Command { .. }
+            | JournalAction::Quarantine { .. }
+            | JournalAction::Release { .. }
+            | JournalAction::Signal { .. } => None,
         }
     }
 }

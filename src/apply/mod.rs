@@ -6,6 +6,7 @@ pub mod execute;
 pub mod hook;
 pub mod journal;
 pub mod lock;
+pub mod quarantine;
 pub mod reinstall;
 pub mod rollback;
 pub mod signal;

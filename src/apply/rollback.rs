@@ -10,6 +10,7 @@ use super::execute::{self, test_config};
 use super::hook;
 use super::journal::{self, Entry, Journal, JournalAction, Pending, now};
 use super::lock;
+use super::quarantine;
 use super::reinstall;
 use super::state;
 use super::state_dir::Dir;
@@ -27,6 +28,10 @@ pub struct RolledBack {
     pub restored: Vec<String>,
     pub commands: Vec<Vec<String>>,
     pub reloaded: Vec<String>,
+    /// What was done to queued messages: `requeued N messages into SPOOL`, `held N
+    /// messages again in SPOOL`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queue: Vec<String>,
     /// Things that could not be reversed (a command without undo).
     pub warnings: Vec<String>,
 }
@@ -43,6 +48,10 @@ pub struct RollbackPlan {
     pub commands: Vec<Vec<String>>,
     /// Services it would test and reload again if running.
     pub reloads: Vec<String>,
+    /// What it would do to queued messages: `requeue N messages from DIR into SPOOL`,
+    /// `hold again the N released messages still in SPOOL`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queue: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -61,6 +70,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
         restores: Vec::new(),
         commands: Vec::new(),
         reloads: Vec::new(),
+        queue: Vec::new(),
         warnings: Vec::new(),
     };
     // Newest first, as rollback goes; a file's final content is its oldest backup.
@@ -103,6 +113,27 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                     .expect("every pending write was checked");
                 last.retain(|(f, _)| f != file);
                 last.push((file.clone(), restore));
+            }
+            JournalAction::Release { spool, ids, .. } => out.queue.push(format!(
+                "hold again those of the {} released messages still queued in {spool}",
+                ids.len()
+            )),
+            JournalAction::Quarantine {
+                mta,
+                spool,
+                quarantine: name,
+                ..
+            } => {
+                let dir = run_dir.path().join(name);
+                let kind = crate::facts::mta::by_name(mta)
+                    .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
+                    .kind();
+                let held = quarantine::held(&dir, kind)?;
+                out.queue.push(format!(
+                    "requeue {} messages from {} into {spool}",
+                    held.len(),
+                    dir.display()
+                ));
             }
             JournalAction::Command {
                 argv,
@@ -240,6 +271,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
         restored: Vec::new(),
         commands: Vec::new(),
         reloaded: Vec::new(),
+        queue: Vec::new(),
         warnings: Vec::new(),
     };
     for p in pending.iter().rev() {
@@ -253,6 +285,49 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 hook::point("rollback-after-restore");
                 if !out.restored.contains(file) {
                     out.restored.push(file.clone());
+                }
+            }
+            JournalAction::Release {
+                mta,
+                spool,
+                binary,
+                ids,
+            } => {
+                let work = crate::plan::types::QueueWork {
+                    action: crate::queue::QueueAction::Retry,
+                    mta: mta.clone(),
+                    spool: spool.clone(),
+                    binary: binary.clone(),
+                    messages: Vec::new(),
+                    unreadable: 0,
+                };
+                let n = execute::hold_again(host, &work, ids)?;
+                out.queue
+                    .push(format!("held {n} messages again in {spool}"));
+            }
+            JournalAction::Quarantine {
+                mta,
+                spool,
+                binary,
+                quarantine: name,
+                ..
+            } => {
+                let work = crate::plan::types::QueueWork {
+                    action: crate::queue::QueueAction::Purge,
+                    mta: mta.clone(),
+                    spool: spool.clone(),
+                    binary: binary.clone(),
+                    messages: Vec::new(),
+                    unreadable: 0,
+                };
+                let done = quarantine::restore(host, &run_dir.path().join(name), &work)?;
+                out.queue
+                    .push(format!("requeued {} messages into {spool}", done.restored));
+                for id in done.collisions {
+                    out.warnings.push(format!(
+                        "message {id} stays in {}: the queue holds a message of that id again",
+                        run_dir.path().join(name).display()
+                    ));
                 }
             }
             JournalAction::Install { file, .. } => {

@@ -23,6 +23,9 @@ pub struct RunRecord {
     pub changed_files: Vec<String>,
     /// Mutating commands run.
     pub commands: Vec<Vec<String>>,
+    /// Queues whose messages went into the run's quarantine (host paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
     /// `running`, `applied`, `failed`, `interrupted`, `rolling-back`,
     /// `rollback-interrupted`, `rolled-back`.
     pub outcome: String,
@@ -32,7 +35,7 @@ pub struct RunRecord {
 
 impl RunRecord {
     pub fn changed_something(&self) -> bool {
-        !self.changed_files.is_empty() || !self.commands.is_empty()
+        !self.changed_files.is_empty() || !self.commands.is_empty() || !self.queues.is_empty()
     }
 }
 
@@ -117,8 +120,15 @@ fn settle(record: &mut RunRecord, entries: &[Entry]) {
     record.outcome = outcome.into();
     for (_, action) in super::journal::pending(entries) {
         match action {
-            JournalAction::Write { file, .. } if !record.changed_files.contains(&file) => {
+            JournalAction::Write { file, .. } | JournalAction::Install { file, .. }
+                if !record.changed_files.contains(&file) =>
+            {
                 record.changed_files.push(file)
+            }
+            JournalAction::Quarantine { spool, .. } | JournalAction::Release { spool, .. }
+                if !record.queues.contains(&spool) =>
+            {
+                record.queues.push(spool)
             }
             JournalAction::Command {
                 argv,

@@ -4,9 +4,9 @@ use anyhow::Result;
 
 use super::facts_view::{self, View};
 use crate::cli::Output;
+use crate::clock;
 use crate::facts::logs::Passwd;
 use crate::facts::{Facts, Group};
-use crate::report::clock;
 use crate::report::style::Style;
 
 pub fn run(root: &std::path::Path, only: &[Group], output: Output) -> Result<u8> {

@@ -59,6 +59,9 @@ pub fn run(
             for service in &done.reloaded {
                 println!("  reloaded {service}");
             }
+            for line in &done.queue {
+                println!("  {line}");
+            }
             for warning in &done.warnings {
                 eprintln!("warning: {warning}");
             }
@@ -94,11 +97,18 @@ fn render_plan(plan: &rollback::RollbackPlan, style: Style) -> String {
             escape(service)
         );
     }
+    for line in &plan.queue {
+        let _ = writeln!(out, "  {}", escape(line));
+    }
     for warning in &plan.warnings {
         let _ = writeln!(out, "  warning: {}", escape(warning));
     }
     // A run that only did what cannot be undone has its warnings, not this.
-    if plan.restores.is_empty() && plan.commands.is_empty() && plan.warnings.is_empty() {
+    if plan.restores.is_empty()
+        && plan.commands.is_empty()
+        && plan.queue.is_empty()
+        && plan.warnings.is_empty()
+    {
         let _ = writeln!(
             out,
             "  nothing to restore: the files already hold their backups"

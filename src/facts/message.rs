@@ -43,7 +43,7 @@ pub struct Found {
     pub php_script: Option<(String, String)>,
     /// The submitting uid a `Received:` header records.
     pub uid: Option<u32>,
-    /// `(network)` or `(alias)` when qmail's `Received:` says so instead of a uid.
+    /// `(network)`, `(alias)` or `(bounce)` when qmail's `Received:` says so instead of a uid.
     pub login: Option<&'static str>,
 }
 

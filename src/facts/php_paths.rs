@@ -38,6 +38,23 @@ const LAYOUTS: &[(&str, &str)] = &[
     ("/var/www/*/data/php-bin-*/php.ini", "ispmanager-user"),
 ];
 
+/// The directory PHP of this php.ini's build scans for more `*.ini` files after it
+/// (`--with-config-file-scan-dir`, PHP_CONFIG_FILE_SCAN_DIR), as the layout's packages
+/// build it: Debian's beside each SAPI's php.ini (`/etc/php/8.2/cli/conf.d`), the RPM
+/// builds' `php.d` (RHEL `/etc/php.d`, Remi, cPanel EA4, Plesk). `None` where the layout
+/// has none of its own (a per-user php.ini is read by the server's PHP, whose scan dir is
+/// that of its build; CloudLinux's alt-php scans a directory of its selector).
+/// PHP_INI_SCAN_DIR in a process's environment overrides it; that is not seen here.
+pub fn scan_dir(ini: &PhpIni) -> Option<String> {
+    let parent = ini.path.parent()?.to_str()?;
+    match ini.layout.as_str() {
+        "debian" | "debian-php5" => Some(format!("{parent}/conf.d")),
+        "rhel" => Some("/etc/php.d".to_string()),
+        "remi" | "cpanel" | "plesk" => Some(format!("{parent}/php.d")),
+        _ => None,
+    }
+}
+
 /// Every php.ini that exists (symlinks resolved inside the root), sorted by path.
 pub fn discover(root: &Path) -> Vec<PhpIni> {
     let host = Host::new(root);
@@ -220,6 +237,58 @@ mod tests {
             Some("5.6")
         );
         assert_eq!(get("/var/www/php-bin/bob/php.ini").sapi, "user-cgi");
+    }
+
+    #[test]
+    fn scan_dirs_follow_the_layouts_builds() {
+        let ini = |path: &str, layout: &str| PhpIni {
+            path: PathBuf::from(path),
+            sapi: sapi_of(Path::new(path), layout).to_string(),
+            version: version_of(path, layout),
+            layout: layout.to_string(),
+            user: user_of(path, layout),
+        };
+        for (path, layout, dir) in [
+            (
+                "/etc/php/8.2/cli/php.ini",
+                "debian",
+                Some("/etc/php/8.2/cli/conf.d"),
+            ),
+            (
+                "/etc/php/8.4/fpm/php.ini",
+                "debian",
+                Some("/etc/php/8.4/fpm/conf.d"),
+            ),
+            (
+                "/etc/php5/apache2/php.ini",
+                "debian-php5",
+                Some("/etc/php5/apache2/conf.d"),
+            ),
+            ("/etc/php.ini", "rhel", Some("/etc/php.d")),
+            (
+                "/etc/opt/remi/php81/php.ini",
+                "remi",
+                Some("/etc/opt/remi/php81/php.d"),
+            ),
+            (
+                "/opt/cpanel/ea-php74/root/etc/php.ini",
+                "cpanel",
+                Some("/opt/cpanel/ea-php74/root/etc/php.d"),
+            ),
+            (
+                "/opt/plesk/php/8.1/etc/php.ini",
+                "plesk",
+                Some("/opt/plesk/php/8.1/etc/php.d"),
+            ),
+            ("/var/www/php-bin/bob/php.ini", "ispmanager-user", None),
+            (
+                "/var/www/vhosts/system/shop.example/etc/php.ini",
+                "plesk-domain",
+                None,
+            ),
+        ] {
+            assert_eq!(scan_dir(&ini(path, layout)).as_deref(), dir, "{path}");
+        }
     }
 
     #[test]

@@ -170,19 +170,26 @@ fn fields(bytes: &[u8]) -> Vec<(u8, String)> {
 mod tests {
     use super::*;
 
-    /// The example Plesk host's queue: article 001's messages in qmail's format.
+    /// The example Plesk host's queue: article 001's messages as a real qmail queued them
+    /// (scripts/make-example-plesk-qmail).
     const MESS: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/2/2996948");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/2/1006137");
     const INFO: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/info/2/2996948");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/info/2/1006137");
     const REMOTE: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/2996948");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/1006137");
     const NETWORK: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/4/2996950");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/0/999764");
     const TODO_MESS: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/5/2996951");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/16/1003667");
     const TODO: &[u8] =
-        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/todo/2996951");
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/todo/1003667");
+    const BOUNCE: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/mess/3/1003746");
+    const BOUNCE_INFO: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/info/3/1003746");
+    const BOUNCE_REMOTE: &[u8] =
+        include_bytes!("../../examples/hosts/plesk-qmail/var/qmail/queue/remote/3/1003746");
 
     #[test]
     fn parses_messages_from_their_bytes() {
@@ -192,26 +199,39 @@ mod tests {
             remote: Some(REMOTE),
             ..Files::default()
         };
-        let m = parse(2996948, &files, 7).unwrap();
-        assert_eq!((m.id.as_str(), m.received), ("2996948", 7));
+        let m = parse(1006137, &files, 7).unwrap();
+        assert_eq!((m.id.as_str(), m.received), ("1006137", 7));
         assert_eq!((m.login.as_str(), m.uid), ("", Some(10003)));
         assert_eq!(m.sender, "user@domain.com");
-        assert_eq!(m.recipients, ["user1@domain1.com", "user3@domain3.com"]);
+        // In the order qmail-send wrote them to remote/.
+        assert_eq!(m.recipients, ["user3@domain3.com", "user1@domain1.com"]);
         assert_eq!(m.php_script, Some(("10003".into(), "sendmail.php".into())));
         let network = Files {
             mess: NETWORK,
             ..files
         };
-        let m = parse(2996950, &network, 0).unwrap();
+        let m = parse(999764, &network, 0).unwrap();
         assert_eq!((m.login.as_str(), m.uid), ("(network)", None));
         assert_eq!(m.php_script, None);
+        // qmail-send's bounce: sender <>, and the bounced message's own Received (in
+        // its body) is not read.
+        let bounce = Files {
+            mess: BOUNCE,
+            info: Some(BOUNCE_INFO),
+            remote: Some(BOUNCE_REMOTE),
+            ..files
+        };
+        let m = parse(1003746, &bounce, 0).unwrap();
+        assert_eq!((m.login.as_str(), m.uid), ("(bounce)", None));
+        assert_eq!((m.sender.as_str(), m.php_script), ("", None));
+        assert_eq!(m.recipients, ["user@domain.com"]);
         // While a message is in todo/, the files beside it are not read.
         let todo = Files {
             mess: TODO_MESS,
             todo: Some(TODO),
             ..files
         };
-        let m = parse(2996951, &todo, 0).unwrap();
+        let m = parse(1003667, &todo, 0).unwrap();
         assert_eq!(m.sender, "apache@plesk.example");
         assert_eq!(m.recipients, ["victim@domain4.com"]);
         assert_eq!(m.uid, Some(48));
@@ -233,10 +253,10 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/examples/hosts/plesk-qmail/var/qmail/queue"
         ));
-        let mess = queue.join("mess/2/2996948");
+        let mess = queue.join("mess/2/1006137");
         let read_one = read(queue, &mess, MESS).unwrap();
         let parsed = parse(
-            2996948,
+            1006137,
             &Files {
                 mess: MESS,
                 info: Some(INFO),
@@ -247,7 +267,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read_one, parsed);
-        let in_todo = read(queue, &queue.join("mess/5/2996951"), TODO_MESS).unwrap();
+        let in_todo = read(queue, &queue.join("mess/16/1003667"), TODO_MESS).unwrap();
         assert_eq!(in_todo.sender, "apache@plesk.example");
     }
 

@@ -28,7 +28,7 @@ pub struct QueueFacts {
     pub top_senders: Option<Vec<SenderCount>>,
     /// Scripts named by X-PHP-Originating-Script, with their uid, message count, class (form, random, cron, unknown) and where files of that name are
     pub top_scripts: Option<Vec<ScriptCount>>,
-    /// Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on qmail)
+    /// Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP and (bounce) for bounces on qmail)
     pub top_local_users: Option<Vec<LocalUserCount>>,
     /// Messages without an X-PHP-Originating-Script header
     pub without_script_header: Option<u64>,

@@ -36,6 +36,8 @@ pub struct Overlay {
     files: HashMap<String, Vec<u8>>,
     /// Tables changed through their program, as it lists them (`Planning::install`).
     installed: HashMap<String, Vec<u8>>,
+    /// Messages earlier steps move into the quarantine (by id).
+    quarantined: std::collections::HashSet<String>,
 }
 
 impl Overlay {
@@ -313,6 +315,10 @@ impl Planning for Bound<'_, '_, '_> {
         Ok(Produced { work, manual: None })
     }
 
+    fn uid(&self, user: &str) -> Result<u32> {
+        user_id(self.planner.host, user)
+    }
+
     fn account(&self, user: &str) -> Result<crate::facts::account::Account> {
         crate::facts::account::read(self.planner.host, user)
     }
@@ -353,6 +359,20 @@ impl Planning for Bound<'_, '_, '_> {
             work: vec![Work::Manual(text.clone())],
             manual: Some(ManualItem { text, evidence }),
         })
+    }
+
+    fn queue(
+        &mut self,
+        action: crate::queue::QueueAction,
+        selection: &crate::queue::select::Selection,
+    ) -> Result<Produced> {
+        let work = super::queue::plan(
+            self.planner.host,
+            action,
+            selection,
+            &mut self.planner.overlay.quarantined,
+        )?;
+        Ok(Produced { work, manual: None })
     }
 
     fn reload(&mut self, reload: &ServiceReload) -> Result<Produced> {

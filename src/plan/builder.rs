@@ -278,6 +278,7 @@ impl State<'_> {
                 diffs: Vec::new(),
                 commands: Vec::new(),
                 manual: Vec::new(),
+                queue: Vec::new(),
                 notify: step.notify.clone(),
                 depends_on: Vec::new(),
                 outcome: None,
@@ -484,6 +485,11 @@ pub fn describe_work(step: &mut PlannedStep, redactor: &Redactor) {
                 step.commands.push(install.installer.program());
             }
             Work::Command(cmd) => step.commands.push(cmd.shown.clone()),
+            Work::Queue(queue) => {
+                step.queue.push(super::queue::view(queue));
+                step.commands
+                    .extend(super::queue::commands(queue).into_iter().map(|c| c.argv));
+            }
             Work::Reload(r) => {
                 step.commands.push(r.test.clone());
                 step.commands.push(r.reload.clone());

@@ -77,6 +77,9 @@ pub enum SavedWork {
         stdin: Option<String>,
         env: IndexMap<String, String>,
     },
+    /// Queued messages to quarantine or retry, by id; each is looked for again when
+    /// applied (one delivered meanwhile is reported gone).
+    Queue(super::types::QueueWork),
     Reload(ReloadWork),
     Manual {
         text: String,
@@ -146,6 +149,7 @@ fn save_work(work: &Work) -> Result<SavedWork> {
             stdin: cmd.stdin.clone(),
             env: cmd.env.iter().cloned().collect(),
         },
+        Work::Queue(queue) => SavedWork::Queue(queue.clone()),
         Work::Reload(reload) => SavedWork::Reload(reload.clone()),
         Work::Manual(text) => SavedWork::Manual { text: text.clone() },
         Work::Signal(signal) => SavedWork::Signal(signal.clone()),
@@ -328,6 +332,7 @@ fn load_work(host: &Host, item: SavedWork, planned: &mut HashMap<String, Vec<u8>
             env: env.into_iter().collect(),
             redactor: Redactor::default(),
         }),
+        SavedWork::Queue(queue) => Work::Queue(queue),
         SavedWork::Reload(reload) => Work::Reload(reload),
         SavedWork::Manual { text } => Work::Manual(text),
         SavedWork::Signal(signal) => {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::redact::Redactor;
 use crate::chase::Chased;
+pub use crate::queue::QueueAction;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Mode {
@@ -68,6 +69,9 @@ pub struct PlannedStep {
     pub commands: Vec<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<ManualItem>,
+    /// The queued messages the step quarantines or retries, per queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queue: Vec<QueuePlan>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<String>,
     /// Ids (as in `steps[].id`) of the steps its condition's `changed:` names: after an
@@ -142,6 +146,7 @@ pub enum Work {
     Write(FileEdit),
     Install(InstallWork),
     Command(CommandWork),
+    Queue(QueueWork),
     Reload(ReloadWork),
     Manual(String),
     Signal(SignalWork),
@@ -153,6 +158,7 @@ impl Work {
             Work::Write(edit) => edit.before.as_deref() != Some(edit.after.as_slice()),
             Work::Install(install) => install.before != install.after,
             Work::Command(cmd) => cmd.mutating,
+            Work::Queue(queue) => !queue.messages.is_empty(),
             Work::Reload(reload) => reload.installed,
             Work::Manual(_) => false,
             Work::Signal(signal) => !signal.processes.is_empty(),
@@ -222,6 +228,71 @@ impl std::fmt::Debug for CommandWork {
             )
             .finish()
     }
+}
+
+/// Act on queued messages: move them into the run's quarantine (`purge`), or release
+/// and retry them (`retry`, through the commands `queue::retry_commands` gives).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueWork {
+    pub action: QueueAction,
+    /// The MTA's name (`mta.kind`).
+    pub mta: String,
+    /// Host path of its queue directory.
+    pub spool: String,
+    /// Its binary, as `mta.binary` names it (`/usr/sbin/exim4`).
+    pub binary: String,
+    /// The messages selected, oldest first.
+    pub messages: Vec<crate::queue::Queued>,
+    /// Queue files that could not be read (never selected).
+    pub unreadable: usize,
+}
+
+/// The plan's view of one `QueueWork`: how many messages, the first ids, who sent
+/// them; after an apply what became of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueuePlan {
+    /// `purge` or `retry`.
+    pub action: QueueAction,
+    pub mta: String,
+    pub spool: String,
+    pub count: usize,
+    /// The first ids, oldest first (at most [`QueuePlan::IDS_SHOWN`]).
+    pub ids: Vec<String>,
+    pub by_sender: Vec<Count>,
+    pub by_script: Vec<Count>,
+    /// Queue files that could not be read, so were not selected.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable: usize,
+    /// After an apply of a purge: the quarantine, relative to the state dir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
+    /// After an apply: how many were quarantined (purge) or retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<usize>,
+    /// After an apply: messages left in the queue, and why (being delivered, gone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+impl QueuePlan {
+    pub const IDS_SHOWN: usize = 20;
+    pub const TOP: usize = 10;
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    pub name: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: String,
+    pub reason: String,
 }
 
 /// Test a service's config, then reload it.

@@ -1,8 +1,8 @@
 //! Rendering for people (coloured text, Markdown) and machines (JSON).
 
-pub mod clock;
 pub mod escape;
 pub mod markdown;
 pub mod plan;
+pub mod queue;
 pub mod signal;
 pub mod style;

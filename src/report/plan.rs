@@ -118,13 +118,16 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
             let _ = writeln!(out, "      {line}");
         }
     }
+    for queue in &step.queue {
+        super::queue::lines(out, queue, mode, style);
+    }
     let verb = if mode == Mode::DryRun {
         "would run"
     } else {
         "runs"
     };
     for cmd in &step.commands {
-        let _ = writeln!(out, "      {verb}: {}{}", quoted(cmd), inputs(step, cmd));
+        let _ = writeln!(out, "      {verb}: {}{}", shortened(cmd), inputs(step, cmd));
     }
     super::signal::lines(out, step, mode == Mode::DryRun, style);
     for run in &step.output {
@@ -210,6 +213,20 @@ pub fn quoted(argv: &[String]) -> String {
     escape(&shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" ")))
 }
 
+/// A command as [`quoted`], its long lists of message ids cut for the screen (the JSON
+/// plan has every one).
+fn shortened(argv: &[String]) -> String {
+    const SHOWN: usize = 12;
+    if argv.len() <= SHOWN {
+        return quoted(argv);
+    }
+    format!(
+        "{} ... ({} more arguments)",
+        quoted(&argv[..SHOWN]),
+        argv.len() - SHOWN
+    )
+}
+
 fn summary(plan: &Plan) -> String {
     let files: usize = plan
         .steps
@@ -230,6 +247,13 @@ fn summary(plan: &Plan) -> String {
         .map(|s| s.manual.len())
         .sum();
     let handlers = plan.handlers.iter().filter(|h| h.fires).count();
+    let messages: usize = plan
+        .steps
+        .iter()
+        .filter(|s| s.chosen)
+        .flat_map(|s| &s.queue)
+        .map(|q| q.count)
+        .sum();
     let ended = super::signal::count(plan);
     if let (Mode::Apply, Some(outcome), false) = (plan.mode, &plan.outcome, plan.changes)
         && outcome != "applied"
@@ -242,13 +266,17 @@ fn summary(plan: &Plan) -> String {
     if !plan.changes && manual == 0 {
         return "No changes: the host is already as this runbook wants it.".into();
     }
-    let counts = format!(
+    let mut counts = format!(
         "{files} file edit{}, {commands} command{}, {handlers} handler{}, {manual} manual item{}",
         plural(files),
         plural(commands),
         plural(handlers),
         plural(manual)
-    ) + &ended;
+    );
+    if messages > 0 {
+        counts.push_str(&format!(", {messages} queued message{}", plural(messages)));
+    }
+    counts.push_str(&ended);
     match (plan.mode, &plan.outcome) {
         (Mode::DryRun, _) => format!("Plan: {counts}. Dry run: nothing was written."),
         (Mode::Apply, Some(outcome)) => format!(

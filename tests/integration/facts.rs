@@ -258,7 +258,8 @@ fn postfix_queue_and_mail_log() {
 
 #[test]
 fn plesk_qmail_queue_by_invoking_user() {
-    // The example host builds article 001's queue in qmail's on-disk format.
+    // The example host holds article 001's queue as a real qmail queued it
+    // (scripts/make-example-plesk-qmail).
     let test = Test::example("plesk-qmail");
     let out = test.run_args(&["facts", "--only", "mta,panel,queue,log", "--output", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -268,16 +269,30 @@ fn plesk_qmail_queue_by_invoking_user() {
         (Some("qmail"), Some("plesk"))
     );
     let q = &facts["queue"];
-    assert_eq!(q["total"], 4, "three preprocessed, one still in todo/");
+    assert_eq!(q["total"], 5, "four preprocessed, one still in todo/");
+    // As qmail names them: a mess file's number is its inode's, in split number % 23.
+    let mess = test.path("/var/qmail/queue/mess");
+    for split in fs::read_dir(&mess).unwrap() {
+        let split = split.unwrap();
+        for file in fs::read_dir(split.path()).unwrap() {
+            let n: u64 = file.unwrap().file_name().to_str().unwrap().parse().unwrap();
+            assert_eq!(split.file_name().to_str().unwrap(), (n % 23).to_string());
+        }
+    }
     assert_eq!(
         q["top_local_users"],
         serde_json::json!([
             { "user": "shopuser", "uid": 10003, "home": "/var/www/vhosts/shop.example", "count": 2 },
+            { "user": "(bounce)", "uid": null, "home": null, "count": 1 },
             { "user": "(network)", "uid": null, "home": null, "count": 1 },
             { "user": "apache", "uid": 48, "home": "/usr/share/httpd", "count": 1 },
         ])
     );
-    // Delivered recipients (D) no longer count; domain1.com has two still to do.
+    assert_eq!(
+        q["top_senders"][0],
+        serde_json::json!({ "sender": "user@domain.com", "count": 2 })
+    );
+    // Two messages of shopuser's sendmail.php to domain1.com.
     assert_eq!(
         q["top_recipient_domains"][0],
         serde_json::json!({ "domain": "domain1.com", "count": 2 })
@@ -366,7 +381,7 @@ fn broken_postfix_and_qmail_files_are_listed_not_fatal() {
     let q = &qmail
         .run_args(&["facts", "--only", "queue", "--output", "json"])
         .json()["queue"];
-    assert_eq!(q["total"], 4);
+    assert_eq!(q["total"], 5);
     assert_eq!(q["unreadable"].as_array().unwrap().len(), 1);
     crate::assert_contains!(
         q["unreadable"][0]["reason"].as_str().unwrap(),

@@ -1,7 +1,8 @@
 //! Which real-program tests a build runs. build.rs includes this file to set the cfgs that
 //! mark them ignored, and the tests include it to check the rule where it is made.
 //!
-//! Every root in scripts/rootfs-packages (`SUITE NAME PACKAGES`) reaches the tests as
+//! Every root in scripts/rootfs-packages (`SUITE NAME PACKAGES [SETUP [FILE...]]`) reaches
+//! the tests as
 //! `RUNBOOK_<NAME>_ROOTFS_<SUITE>`, and the tests in it carry
 //! `cfg_attr(no_<name>_rootfs_<suite>, ignore = "...")`.
 
@@ -33,7 +34,7 @@ pub fn variable(name: &str, suite: &str) -> String {
 }
 
 /// The roots of scripts/rootfs-packages; a line that cannot become a variable and a
-/// cfg is an error naming it.
+/// cfg is an error naming it. A setup script and its files may follow the packages.
 pub fn roots(list: &str) -> Result<Vec<Root>, String> {
     let word = |w: &str| {
         !w.is_empty()
@@ -47,14 +48,15 @@ pub fn roots(list: &str) -> Result<Vec<Root>, String> {
             continue;
         }
         match line.split_whitespace().collect::<Vec<_>>()[..] {
-            [suite, name, packages] if word(suite) && word(name) && !packages.is_empty() => roots
-                .push(Root {
+            [suite, name, packages, ..] if word(suite) && word(name) && !packages.is_empty() => {
+                roots.push(Root {
                     suite: suite.into(),
                     name: name.into(),
-                }),
+                })
+            }
             _ => {
                 return Err(format!(
-                    "scripts/rootfs-packages:{}: expected `SUITE NAME PACKAGE,...` (SUITE and NAME in a-z0-9): {line}",
+                    "scripts/rootfs-packages:{}: expected `SUITE NAME PACKAGE,... [SETUP [FILE...]]` (SUITE and NAME in a-z0-9): {line}",
                     n + 1
                 ));
             }
@@ -126,7 +128,7 @@ mod tests {
     }
 
     #[test]
-    fn every_suite_has_an_apache_an_exim_and_a_postfix_root() {
+    fn every_suite_has_an_apache_an_exim_a_postfix_and_a_qmail_root() {
         let roots = roots(LIST).unwrap();
         let names: Vec<(String, String)> = roots.iter().map(|r| (r.variable(), r.cfg())).collect();
         let expected = [
@@ -139,9 +141,11 @@ mod tests {
                 "RUNBOOK_POSTFIX_ROOTFS_BOOKWORM",
                 "no_postfix_rootfs_bookworm",
             ),
+            ("RUNBOOK_QMAIL_ROOTFS_BOOKWORM", "no_qmail_rootfs_bookworm"),
             ("RUNBOOK_APACHE_ROOTFS_TRIXIE", "no_apache_rootfs_trixie"),
             ("RUNBOOK_EXIM_ROOTFS_TRIXIE", "no_exim_rootfs_trixie"),
             ("RUNBOOK_POSTFIX_ROOTFS_TRIXIE", "no_postfix_rootfs_trixie"),
+            ("RUNBOOK_QMAIL_ROOTFS_TRIXIE", "no_qmail_rootfs_trixie"),
         ];
         assert_eq!(names, expected.map(|(v, c)| (v.to_string(), c.to_string())));
     }
@@ -151,20 +155,31 @@ mod tests {
         let err = roots("# roots\nbookworm apache apache2\ntrixie exim-php exim4\n").unwrap_err();
         assert!(err.contains("rootfs-packages:3:"), "{err}");
         assert!(roots("trixie apache\n").is_err(), "no packages");
+        // A setup script and its files may follow the packages.
+        let qmail = roots("trixie qmail gcc,php8.4-cli scripts/rootfs-setup/qmail a.tar.gz\n");
+        assert_eq!(
+            qmail.unwrap(),
+            [Root {
+                suite: "trixie".into(),
+                name: "qmail".into()
+            }]
+        );
     }
 
     /// What this build did: every cfg that ignores a real test, by name, as the tests
     /// use it. A root added to scripts/rootfs-packages needs its tests (and a line here).
-    const IGNORING: [(&str, bool); 6] = [
+    const IGNORING: [(&str, bool); 8] = [
         ("no_apache_rootfs_bookworm", cfg!(no_apache_rootfs_bookworm)),
         ("no_exim_rootfs_bookworm", cfg!(no_exim_rootfs_bookworm)),
         (
             "no_postfix_rootfs_bookworm",
             cfg!(no_postfix_rootfs_bookworm),
         ),
+        ("no_qmail_rootfs_bookworm", cfg!(no_qmail_rootfs_bookworm)),
         ("no_apache_rootfs_trixie", cfg!(no_apache_rootfs_trixie)),
         ("no_exim_rootfs_trixie", cfg!(no_exim_rootfs_trixie)),
         ("no_postfix_rootfs_trixie", cfg!(no_postfix_rootfs_trixie)),
+        ("no_qmail_rootfs_trixie", cfg!(no_qmail_rootfs_trixie)),
     ];
 
     #[test]

@@ -132,6 +132,42 @@ impl RootFs {
         )
     }
 
+    /// Run a program chrooted in the root as root: exit code, stdout, stderr.
+    pub fn chroot(&self, argv: &[&str]) -> (i32, String, String) {
+        let out = Command::new("chroot")
+            .arg(&self.root)
+            .args(argv)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    }
+
+    /// Every file under `dir` (a host path) with its bytes.
+    pub fn snapshot(&self, dir: &str) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(path: &std::path::Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+            let Ok(entries) = fs::read_dir(path) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                let t = entry.file_type().unwrap();
+                if t.is_dir() {
+                    walk(&p, out);
+                } else if t.is_file() {
+                    out.insert(p.clone(), fs::read(&p).unwrap_or_default());
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(&self.path(dir), &mut out);
+        out
+    }
+
     pub fn read(&self, host_path: &str) -> String {
         fs::read_to_string(self.path(host_path)).unwrap()
     }
@@ -287,4 +323,87 @@ fn make_rootfs_takes_the_mirror_of_this_release_from_apts_sources_in_either_form
     let (code, stdout, stderr) = print_mirror(&config, &[], None);
     assert_eq!((code, stdout.as_str()), (1, ""));
     crate::assert_contains!(stderr, "pass --mirror URL or set RUNBOOK_MIRROR");
+}
+
+/// `scripts/make-rootfs ARGS`: exit code, stdout, stderr.
+fn make_rootfs<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/make-rootfs"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+fn sha256(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+#[test]
+fn make_rootfs_keeps_a_root_built_from_the_same_setup_script_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (setup, tarball) = (dir.path().join("qmail"), dir.path().join("src-1.tar.gz"));
+    fs::write(&setup, "make setup check\n").unwrap();
+    fs::write(&tarball, "not really a tarball").unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("kept"), "").unwrap();
+    // The key make-rootfs wrote when it built this root: suite, packages, and the
+    // checksums of the setup script and of each file by name.
+    let key = format!(
+        "trixie gcc,php8.4-cli setup:{} src-1.tar.gz:{}\n",
+        sha256(&setup),
+        sha256(&tarball)
+    );
+    fs::write(root.join(".runbook-rootfs"), &key).unwrap();
+    fn with<'a>(
+        setup: &'a std::path::Path,
+        tarball: &'a std::path::Path,
+        root: &'a std::path::Path,
+    ) -> [&'a std::ffi::OsStr; 8] {
+        [
+            "--suite".as_ref(),
+            "trixie".as_ref(),
+            "--setup".as_ref(),
+            setup.as_os_str(),
+            "--with".as_ref(),
+            tarball.as_os_str(),
+            root.as_os_str(),
+            "gcc,php8.4-cli".as_ref(),
+        ]
+    }
+    let args =
+        |setup: &std::path::Path| with(setup, &tarball, &root).map(std::ffi::OsStr::to_os_string);
+    // Unchanged: kept as it is, nothing built (no root, no network needed).
+    assert_eq!(
+        make_rootfs(&args(&setup)),
+        (0, String::new(), String::new())
+    );
+    assert!(root.join("kept").exists());
+    // The same script under another name is the same key.
+    let renamed = dir.path().join("other-name");
+    fs::copy(&setup, &renamed).unwrap();
+    assert_eq!(make_rootfs(&args(&renamed)).0, 0);
+    // A missing setup file, or files without a setup script, are errors before anything.
+    let (code, _, stderr) = make_rootfs(&args(&dir.path().join("missing")));
+    assert_eq!(code, 1);
+    crate::assert_contains!(stderr, "missing: no such file");
+    let (code, _, stderr) = make_rootfs(&[
+        "--with".as_ref(),
+        tarball.as_os_str(),
+        root.as_os_str(),
+        "gcc".as_ref() as &std::ffi::OsStr,
+    ]);
+    assert_eq!(code, 1);
+    crate::assert_contains!(stderr, "--with needs --setup");
+    assert_eq!(
+        fs::read_to_string(root.join(".runbook-rootfs")).unwrap(),
+        key
+    );
 }

@@ -489,7 +489,7 @@ steps:
         messages,
         [
             "RB021 unknown fact `php.ini_filez`",
-            "RB021 the items of `php.ini_files` have no field `paht` (they have: path, sapi, version, layout, user, add_x_header, mail_disabled, disable_functions, sendmail_path, error)",
+            "RB021 the items of `php.ini_files` have no field `paht` (they have: path, sapi, version, layout, user, add_x_header, mail_disabled, disable_functions, sendmail_path, scan_dir, scanned, set_in, error)",
             "RB021 fact `php.mail_disabled` is not a list",
         ]
     );

@@ -70,7 +70,7 @@ pub enum Submitter {
     NotSaid,
     /// This uid submitted the message; later headers are not read.
     Uid(u32),
-    /// No local user but this (`(network)`, `(alias)`); later headers are not read.
+    /// No local user but this (`(network)`, `(alias)`, `(bounce)`); later headers are not read.
     Login(&'static str),
     /// The MTA's submission header, naming nobody; later headers are not read.
     Nobody,

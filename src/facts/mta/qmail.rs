@@ -39,7 +39,8 @@ impl Mta for Qmail {
     }
 
     /// The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from network`,
-    /// `invoked by alias`; the ones after it are relays.
+    /// `invoked by alias`, `invoked for bounce` (qmail-queue's `receivedfmt`: qmail-send
+    /// itself queued a bounce, as qmails); the ones after it are relays.
     fn received(&self, value: &str) -> Submitter {
         if !value.trim_start().starts_with("(qmail ") {
             return Submitter::NotSaid;
@@ -50,6 +51,8 @@ impl Mta for Qmail {
             Submitter::Login("(network)")
         } else if value.contains("invoked by alias") {
             Submitter::Login("(alias)")
+        } else if value.contains("invoked for bounce") {
+            Submitter::Login("(bounce)")
         } else {
             Submitter::Nobody
         }
@@ -105,6 +108,67 @@ pub fn read_queue(queue: &Path, passwd: &Passwd) -> QueueFacts {
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn the_first_qmail_received_names_the_submitter() {
+        // As notqmail's qmail-queue.c `receivedfmt` writes them.
+        for (value, expected) in [
+            (
+                "(qmail 2202 invoked by uid 1001); 3 Dec 2026 06:20:01 -0000",
+                Submitter::Uid(1001),
+            ),
+            (
+                "(qmail 2203 invoked from network); 3 Dec 2026 06:20:01 -0000",
+                Submitter::Login("(network)"),
+            ),
+            (
+                "(qmail 2204 invoked by alias); 3 Dec 2026 06:20:01 -0000",
+                Submitter::Login("(alias)"),
+            ),
+            (
+                "(qmail 2205 invoked for bounce); 3 Dec 2026 06:20:01 -0000",
+                Submitter::Login("(bounce)"),
+            ),
+            (
+                "(qmail 2206 invoked by uid x); 3 Dec 2026",
+                Submitter::Nobody,
+            ),
+            (
+                "from vm by vm (Postfix, from userid 33)",
+                Submitter::NotSaid,
+            ),
+        ] {
+            assert_eq!(Qmail.received(value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_bounce_counts_as_bounce_not_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path();
+        for sub in ["mess/1", "info/1", "remote/1"] {
+            fs::create_dir_all(q.join(sub)).unwrap();
+        }
+        // qmail-send's bounce of a message to a missing local user: sender <>, to the
+        // original sender.
+        fs::write(
+            q.join("mess/1/24"),
+            b"Received: (qmail 2205 invoked for bounce); 3 Dec 2026 06:20:01 -0000\n\
+              Date: 3 Dec 2026 06:20:01 -0000\n\
+              From: MAILER-DAEMON@qmail.example\n\
+              \n\
+              Hi. This is the qmail-send program at qmail.example.\n",
+        )
+        .unwrap();
+        fs::write(q.join("info/1/24"), b"F\0").unwrap();
+        fs::write(q.join("remote/1/24"), b"Tsender@remote.example\0").unwrap();
+        let out = serde_json::to_value(read_queue(q, &Passwd::default())).unwrap();
+        assert_eq!(out["total"], 1, "{out}");
+        let users = &out["top_local_users"];
+        assert_eq!(users[0]["user"], "(bounce)", "{out}");
+        assert_eq!(users[0]["uid"], serde_json::Value::Null);
+        assert_eq!(users.as_array().unwrap().len(), 1, "{out}");
+    }
 
     #[test]
     fn big_qmail_messages_count_by_their_headers() {

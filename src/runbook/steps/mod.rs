@@ -120,6 +120,10 @@ step_types! {
     lock_user: LockUser(LockUser),
     /// End a user's SSH sessions and processes: TERM, then KILL (not reversible).
     kill_sessions: KillSessions(KillSessions),
+    /// Move the queued messages that match into the run's quarantine (rollback requeues them).
+    queue_purge: QueuePurge(QueueSelector),
+    /// Release the queued messages that match (thaw, out of hold) and retry their delivery.
+    queue_retry: QueueRetry(QueueSelector),
     /// Run a program (argv, no shell).
     run: Run(Run),
     /// Run a shell script; every `{{value}}` in it is shell-quoted by the engine.
@@ -178,6 +182,8 @@ pub trait Planning {
         installer: crate::edit::installer::Installer,
         change: impl FnOnce(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<Self::Out>;
+    /// The uid of `user` (a name or a number) in the host's `/etc/passwd`.
+    fn uid(&self, user: &str) -> anyhow::Result<u32>;
     /// The host's account of `user` (uid, lock, password age).
     fn account(&self, user: &str) -> anyhow::Result<crate::facts::account::Account>;
     /// The processes of `account` to end: TERM, `wait`, then KILL (none: nothing to do).
@@ -194,6 +200,13 @@ pub trait Planning {
     fn commands(&mut self, commands: Vec<Command<'_>>) -> anyhow::Result<Self::Out>;
     /// A checklist item with its rendered text and the facts shown as evidence.
     fn manual(&mut self, text: String, facts: &[String]) -> anyhow::Result<Self::Out>;
+    /// The queued messages `selection` picks, quarantined (`Purge`) or retried, less
+    /// those earlier steps of the plan quarantine.
+    fn queue(
+        &mut self,
+        action: crate::queue::QueueAction,
+        selection: &crate::queue::select::Selection,
+    ) -> anyhow::Result<Self::Out>;
     /// A service reload with its service name rendered.
     fn reload(&mut self, reload: &service_reload::ServiceReload) -> anyhow::Result<Self::Out>;
 }

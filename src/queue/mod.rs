@@ -1,0 +1,361 @@
+//! Acting on a mail queue (`queue_purge`, `queue_retry`): which messages a selection
+//! picks, and per MTA how a message leaves its queue for a quarantine and comes back.
+//! Only the MTA's knowledge lives here; the quarantine's place in a run (its directory,
+//! the journal, rollback) is `apply::quarantine`'s.
+
+pub mod exim;
+pub mod postfix;
+pub mod qmail;
+pub mod select;
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use serde::{Deserialize, Serialize};
+
+use crate::facts::message::Message;
+use crate::facts::mta::MtaKind;
+use crate::facts::queue::{Failed, Longer, read_head};
+
+/// What a queue step does with the messages it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueAction {
+    /// Into the run's quarantine (`queue_purge`).
+    Purge,
+    /// Released and delivery tried again (`queue_retry`).
+    Retry,
+}
+
+/// A queued message as a plan shows it and a quarantine's manifest keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queued {
+    pub id: String,
+    /// The envelope sender; empty for a bounce.
+    pub sender: String,
+    /// The script X-PHP-Originating-Script names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Arrival, Unix seconds.
+    pub received: i64,
+    /// Frozen (exim) or on hold (postfix) when the plan was made.
+    pub frozen: bool,
+}
+
+impl From<&Message> for Queued {
+    fn from(m: &Message) -> Queued {
+        Queued {
+            id: m.id.clone(),
+            sender: m.sender.clone(),
+            script: m.php_script.as_ref().map(|(_, name)| name.clone()),
+            uid: m.uid,
+            received: m.received,
+            frozen: m.frozen,
+        }
+    }
+}
+
+/// What became of one message taken out of its queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    Moved,
+    /// Left in the queue, for this reason (a delivery is under way).
+    Busy(&'static str),
+    /// No longer queued (delivered or removed meanwhile).
+    Gone,
+}
+
+/// What putting one message back did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restored {
+    Restored,
+    /// The quarantine holds nothing of it (restored before).
+    Absent,
+    /// The queue holds a message of that name again: left in the quarantine.
+    Collides,
+}
+
+/// Every message of a queue that could be read, and how many could not.
+pub struct Listing {
+    pub messages: Vec<Message>,
+    pub unreadable: usize,
+}
+
+/// Read every message of the queue at `spool` (its real path).
+pub fn list(kind: MtaKind, spool: &Path) -> Result<Listing> {
+    match kind {
+        MtaKind::Exim => exim::list(spool),
+        MtaKind::Postfix => postfix::list(spool),
+        MtaKind::Qmail => qmail::list(spool),
+    }
+}
+
+/// Read the files on every core into messages (a file gone meanwhile was delivered).
+fn read_all(
+    files: &[(PathBuf, bool)],
+    read: impl Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync,
+) -> Listing {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = files.len().div_ceil(threads).max(1);
+    let mut out = Listing {
+        messages: Vec::with_capacity(files.len()),
+        unreadable: 0,
+    };
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let read = &read;
+                scope.spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut part_out = Listing {
+                        messages: Vec::new(),
+                        unreadable: 0,
+                    };
+                    for (file, flag) in part {
+                        match read(file, *flag, &mut buf) {
+                            Ok(m) => part_out.messages.push(m),
+                            Err(Failed::Gone) => {}
+                            Err(Failed::Unreadable(_)) => part_out.unreadable += 1,
+                        }
+                    }
+                    part_out
+                })
+            })
+            .collect();
+        for worker in workers {
+            if let Ok(part) = worker.join() {
+                out.messages.extend(part.messages);
+                out.unreadable += part.unreadable;
+            }
+        }
+    });
+    // The same order on every run: plans compare, and the first ids shown stay the same.
+    out.messages
+        .sort_by(|a, b| (a.received, &a.id).cmp(&(b.received, &b.id)));
+    out
+}
+
+/// Read at most `max` bytes of a queue file, refusing a longer one.
+fn read_whole(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Failed> {
+    if !read_head(path, max, Longer::Refuse, buf)? {
+        return Err(Failed::Unreadable(format!("larger than {max} bytes")));
+    }
+    Ok(())
+}
+
+/// Move a file to `to` (which must not exist), keeping its inode where both sides are
+/// on one filesystem; across filesystems a copy with the same owner, mode and times,
+/// synced, then the original removed. `Ok(false)`: there was no file at `from`.
+pub fn move_file(from: &Path, to: &Path) -> io::Result<bool> {
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists", to.display()),
+        ));
+    }
+    match fs::rename(from, to) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => copy_then_remove(from, to),
+        Err(e) => Err(e),
+    }
+}
+
+fn copy_then_remove(from: &Path, to: &Path) -> io::Result<bool> {
+    let mut source = match crate::chase::open_regular(from) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let meta = source.metadata()?;
+    let mut target = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(meta.mode() & 0o7777)
+        .open(to)?;
+    io::copy(&mut source, &mut target)?;
+    std::os::unix::fs::fchown(&target, Some(meta.uid()), Some(meta.gid()))?;
+    target.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    target.set_modified(meta.modified()?)?;
+    target.sync_all()?;
+    fs::remove_file(from)?;
+    Ok(true)
+}
+
+use std::os::unix::fs::PermissionsExt;
+
+/// Sync a directory, so the renames into and out of it survive a crash.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Create `dir` (and missing parents) with the owner and mode of `like`.
+pub fn create_dir_like(dir: &Path, like: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let meta = fs::metadata(like)?;
+    fs::create_dir_all(dir)?;
+    std::os::unix::fs::chown(dir, Some(meta.uid()), Some(meta.gid()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(meta.mode() & 0o7777))
+}
+
+/// A command of a retry and the command that reverses it (`None`: nothing can, as
+/// for a delivery attempt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryCommand {
+    pub argv: Vec<String>,
+    pub undo: Option<Vec<String>>,
+}
+
+/// Ids per command: well inside any argv limit (a 23-character exim id and its option
+/// take under 30 bytes).
+const IDS_PER_COMMAND: usize = 500;
+
+/// The commands that release and retry `messages`, in order: exim thaws the frozen
+/// ones (`-Mt`, undone by `-Mf`) then attempts delivery (`-M`); postfix releases the
+/// held ones (`postsuper -H`, undone by `postsuper -h`) then flushes (`postqueue -f`).
+pub fn retry_commands(kind: MtaKind, binary: &str, messages: &[Queued]) -> Vec<RetryCommand> {
+    let words = |head: &[&str], ids: &[&Queued], each: Option<&str>| {
+        let mut argv: Vec<String> = head.iter().map(|w| w.to_string()).collect();
+        for m in ids {
+            argv.extend(each.map(str::to_string));
+            argv.push(m.id.clone());
+        }
+        argv
+    };
+    let frozen: Vec<&Queued> = messages.iter().filter(|m| m.frozen).collect();
+    let all: Vec<&Queued> = messages.iter().collect();
+    let mut out = Vec::new();
+    match kind {
+        MtaKind::Exim => {
+            for chunk in frozen.chunks(IDS_PER_COMMAND) {
+                out.push(RetryCommand {
+                    argv: words(&[binary, "-Mt"], chunk, None),
+                    undo: Some(words(&[binary, "-Mf"], chunk, None)),
+                });
+            }
+            for chunk in all.chunks(IDS_PER_COMMAND) {
+                out.push(RetryCommand {
+                    argv: words(&[binary, "-M"], chunk, None),
+                    undo: None,
+                });
+            }
+        }
+        MtaKind::Postfix => {
+            for chunk in frozen.chunks(IDS_PER_COMMAND) {
+                out.push(RetryCommand {
+                    argv: words(&["postsuper"], chunk, Some("-H")),
+                    undo: Some(words(&["postsuper"], chunk, Some("-h"))),
+                });
+            }
+            out.push(RetryCommand {
+                argv: vec!["postqueue".into(), "-f".into()],
+                undo: None,
+            });
+        }
+        MtaKind::Qmail => out.push(RetryCommand {
+            // qmail-send retries every message at ALRM; its deferrals are not per message.
+            argv: vec![
+                "pkill".into(),
+                "-ALRM".into(),
+                "-x".into(),
+                "qmail-send".into(),
+            ],
+            undo: None,
+        }),
+    }
+    out
+}
+
+/// Put the messages of `ids` that are still queued back on hold (exim: frozen), the
+/// undo of a release. Messages delivered since are gone, and cannot be.
+pub fn hold_again(
+    host: &crate::host::Host,
+    kind: MtaKind,
+    spool: &Path,
+    binary: &str,
+    ids: &[String],
+) -> Result<usize> {
+    let still: Vec<Queued> = ids
+        .iter()
+        .filter(|id| match kind {
+            MtaKind::Exim => exim::is_queued(spool, id),
+            MtaKind::Postfix => postfix::is_queued(spool, id),
+            MtaKind::Qmail => false,
+        })
+        .map(|id| Queued {
+            id: id.clone(),
+            sender: String::new(),
+            script: None,
+            uid: None,
+            received: 0,
+            frozen: true,
+        })
+        .collect();
+    for c in retry_commands(kind, binary, &still) {
+        let Some(undo) = c.undo else { continue };
+        let out = crate::process::run(host, &undo, std::time::Duration::from_secs(600))?;
+        if !out.success() {
+            bail!("`{}` {}", undo.join(" "), out.summary());
+        }
+    }
+    Ok(still.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(id: &str, frozen: bool) -> Queued {
+        Queued {
+            id: id.into(),
+            sender: String::new(),
+            script: None,
+            uid: None,
+            received: 0,
+            frozen,
+        }
+    }
+
+    #[test]
+    fn exim_thaws_only_the_frozen_and_tries_every_one() {
+        let m = [queued("a", true), queued("b", false)];
+        let c = retry_commands(MtaKind::Exim, "/usr/sbin/exim4", &m);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].argv, ["/usr/sbin/exim4", "-Mt", "a"]);
+        assert_eq!(
+            c[0].undo.as_deref().unwrap(),
+            ["/usr/sbin/exim4", "-Mf", "a"]
+        );
+        assert_eq!(c[1].argv, ["/usr/sbin/exim4", "-M", "a", "b"]);
+        assert_eq!(c[1].undo, None);
+    }
+
+    #[test]
+    fn postfix_releases_the_held_then_flushes() {
+        let m = [queued("A1", true), queued("B2", true), queued("C3", false)];
+        let c = retry_commands(MtaKind::Postfix, "/usr/sbin/postfix", &m);
+        assert_eq!(c[0].argv, ["postsuper", "-H", "A1", "-H", "B2"]);
+        assert_eq!(
+            c[0].undo.as_deref().unwrap(),
+            ["postsuper", "-h", "A1", "-h", "B2"]
+        );
+        assert_eq!(c[1].argv, ["postqueue", "-f"]);
+    }
+
+    #[test]
+    fn long_selections_are_split_into_commands() {
+        let m: Vec<Queued> = (0..1001).map(|i| queued(&i.to_string(), false)).collect();
+        let c = retry_commands(MtaKind::Exim, "exim", &m);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[2].argv.len(), 2 + 1);
+    }
+}

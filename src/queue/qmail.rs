@@ -1,0 +1,328 @@
+//! qmail's queue acted on only while qmail-send is stopped (it keeps the queue's state
+//! in memory and owns every file there): stopped through the host's service manager
+//! (a systemd unit, `/etc/init.d/qmail` as on Plesk, daemontools' `svc`) and started
+//! again afterwards, after an error too. A message's files (notqmail `INTERNALS`)
+//! leave together, `mess` last, since qmail names a message by its `mess` file's inode;
+//! restore puts `mess` back first and names every file after the inode it has then, so
+//! a message copied across filesystems can never collide with one qmail-queue makes.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use super::{Listing, Restored, Taken, create_dir_like, move_file, read_all};
+use crate::facts::mta::qmail::QMAIL_HEAD_MAX;
+use crate::facts::qmail_queue;
+use crate::facts::queue::{Longer, read_head};
+use crate::host::Host;
+
+/// Every message in the queue.
+pub fn list(queue: &Path) -> Result<Listing> {
+    if !queue.join("mess").is_dir() {
+        bail!("{} holds no qmail queue (no mess/)", queue.display());
+    }
+    let files: Vec<(PathBuf, bool)> = qmail_queue::messages(queue)
+        .into_iter()
+        .map(|f| (f, false))
+        .collect();
+    Ok(read_all(&files, |path, _, buf| {
+        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
+        Ok(qmail_queue::read(queue, path, buf)?)
+    }))
+}
+
+/// The directories of a message's files, in the order they leave: the envelope first,
+/// `mess` last. `info`, `local` and `remote` are split like `mess`; `todo`, `intd` and
+/// `bounce` are split only where the queue was built so (its directory has subdirs).
+const LEAVE_ORDER: &[&str] = &["local", "remote", "bounce", "todo", "intd", "info", "mess"];
+const ALWAYS_SPLIT: &[&str] = &["info", "local", "remote", "mess"];
+
+/// The queue's split (`conf-split`): how many numbered subdirectories `mess` has.
+pub fn split(queue: &Path) -> io::Result<u64> {
+    let n = fs::read_dir(queue.join("mess"))?
+        .flatten()
+        .filter(|e| {
+            e.file_type().is_ok_and(|t| t.is_dir())
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.parse::<u64>().is_ok())
+        })
+        .count() as u64;
+    if n == 0 {
+        return Err(io::Error::other(
+            "the queue's mess/ has no split subdirectories",
+        ));
+    }
+    Ok(n)
+}
+
+/// Where a message's file of `dir` is, for message number `n`.
+fn place(queue: &Path, dir: &str, n: u64, split: u64) -> PathBuf {
+    let base = queue.join(dir);
+    let splits = ALWAYS_SPLIT.contains(&dir) || base.join("0").is_dir();
+    if splits {
+        base.join((n % split).to_string()).join(n.to_string())
+    } else {
+        base.join(n.to_string())
+    }
+}
+
+/// The quarantine's own directories: one per kind of file, flat.
+pub fn quarantine_dirs(quarantine: &Path) -> io::Result<()> {
+    for d in LEAVE_ORDER {
+        fs::create_dir_all(quarantine.join(d))?;
+    }
+    Ok(())
+}
+
+/// Move message `id` (its number) out of the queue, qmail-send stopped.
+pub fn take(queue: &Path, id: &str, quarantine: &Path, split: u64) -> io::Result<Taken> {
+    let n: u64 = id
+        .parse()
+        .map_err(|_| io::Error::other(format!("`{id}` is no qmail message number")))?;
+    if fs::symlink_metadata(place(queue, "mess", n, split)).is_err() {
+        return Ok(Taken::Gone);
+    }
+    for dir in LEAVE_ORDER {
+        move_file(&place(queue, dir, n, split), &quarantine.join(dir).join(id))?;
+    }
+    Ok(Taken::Moved)
+}
+
+/// Put message `id` back, qmail-send stopped: `mess` first, then every other file under
+/// the number of the inode `mess` has in the queue now.
+pub fn put_back(queue: &Path, id: &str, quarantine: &Path, split: u64) -> io::Result<Restored> {
+    let old: u64 = id
+        .parse()
+        .map_err(|_| io::Error::other(format!("`{id}` is no qmail message number")))?;
+    let mess = quarantine.join("mess").join(id);
+    if fs::symlink_metadata(&mess).is_err() {
+        return Ok(Restored::Absent);
+    }
+    // In the queue's own mess/ under a name no qmail program uses, then renamed to its
+    // inode: across filesystems the copy has a new one.
+    let landing = place(queue, "mess", old, split);
+    create_dir_like(landing.parent().unwrap_or(queue), &queue.join("mess"))?;
+    let temp = landing.with_file_name(format!("{old}.runbook-restore"));
+    move_file(&mess, &temp)?;
+    let n = fs::symlink_metadata(&temp)?.ino();
+    let target = place(queue, "mess", n, split);
+    if fs::symlink_metadata(&target).is_ok() {
+        move_file(&temp, &mess)?;
+        return Ok(Restored::Collides);
+    }
+    create_dir_like(target.parent().unwrap_or(queue), &queue.join("mess"))?;
+    for dir in LEAVE_ORDER.iter().filter(|d| **d != "mess") {
+        let from = quarantine.join(dir).join(id);
+        if fs::symlink_metadata(&from).is_ok() {
+            let to = place(queue, dir, n, split);
+            create_dir_like(to.parent().unwrap_or(queue), &queue.join(dir))?;
+            move_file(&from, &to)?;
+        }
+    }
+    fs::rename(&temp, &target)?;
+    Ok(Restored::Restored)
+}
+
+/// How the host runs qmail-send, to stop and start it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runner {
+    Systemd(String),
+    InitScript(String),
+    Svc(String),
+    /// Not running: nothing to stop or start.
+    Stopped,
+}
+
+impl Runner {
+    fn commands(&self) -> Option<(Vec<String>, Vec<String>)> {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Some(match self {
+            Runner::Systemd(unit) => (
+                words(&["systemctl", "stop", unit]),
+                words(&["systemctl", "start", unit]),
+            ),
+            Runner::InitScript(path) => (words(&[path, "stop"]), words(&[path, "start"])),
+            Runner::Svc(dir) => (words(&["svc", "-d", dir]), words(&["svc", "-u", dir])),
+            Runner::Stopped => return None,
+        })
+    }
+}
+
+/// The qmail-send processes the host shows (its `/proc`; under `--root`, the root's
+/// own `/proc` when it has one, as a container's). `None`: no processes to see.
+fn qmail_send_pids(host: &Host) -> Option<Vec<u32>> {
+    let proc_dir = host.root().join("proc");
+    let entries = fs::read_dir(&proc_dir).ok()?;
+    let mut pids = Vec::new();
+    let mut any = false;
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        any = true;
+        if crate::facts::activity::read_head(&e.path().join("comm"), 64)
+            .is_ok_and(|c| String::from_utf8_lossy(&c).trim() == "qmail-send")
+        {
+            pids.push(pid);
+        }
+    }
+    any.then_some(pids)
+}
+
+/// How qmail-send runs here. A running qmail-send no service manager can stop is
+/// refused: runbook never kills the MTA by hand.
+pub fn runner(host: &Host) -> Result<Runner> {
+    let running = qmail_send_pids(host);
+    if running.as_ref().is_some_and(|p| p.is_empty()) {
+        return Ok(Runner::Stopped);
+    }
+    let exists = |p: &str| host.resolve(p).is_ok_and(|r| r.exists());
+    if host.is_live() && host.find_program("systemctl").is_some() {
+        for unit in ["qmail", "qmail-send"] {
+            let known = [
+                "/etc/systemd/system",
+                "/lib/systemd/system",
+                "/usr/lib/systemd/system",
+            ]
+            .iter()
+            .any(|d| exists(&format!("{d}/{unit}.service")));
+            if known {
+                return Ok(Runner::Systemd(unit.to_string()));
+            }
+        }
+    }
+    if exists("/etc/init.d/qmail") {
+        return Ok(Runner::InitScript("/etc/init.d/qmail".into()));
+    }
+    if host.find_program("svc").is_some() {
+        for dir in [
+            "/service/qmail-send",
+            "/var/service/qmail-send",
+            "/etc/service/qmail-send",
+        ] {
+            if exists(dir) {
+                return Ok(Runner::Svc(dir.into()));
+            }
+        }
+    }
+    match running {
+        None => bail!(
+            "cannot tell whether qmail-send runs (no /proc under {}) and no service manager for it was found; \
+             stop qmail-send, then apply again",
+            host.root().display()
+        ),
+        Some(_) => bail!(
+            "qmail-send runs, and no systemd unit, /etc/init.d/qmail or daemontools service for it was found \
+             to stop it with: stop it yourself, then apply again"
+        ),
+    }
+}
+
+/// How long qmail-send gets to exit after it is told to stop.
+const STOP_WAIT: Duration = Duration::from_secs(60);
+
+/// Stop qmail-send and wait until it is gone.
+pub fn stop(host: &Host, runner: &Runner) -> Result<()> {
+    let Some((stop, _)) = runner.commands() else {
+        return Ok(());
+    };
+    let out = crate::process::run(host, &stop, STOP_WAIT)?;
+    if !out.success() {
+        bail!("`{}` {}", stop.join(" "), out.summary());
+    }
+    let start = Instant::now();
+    while qmail_send_pids(host).is_some_and(|p| !p.is_empty()) {
+        if start.elapsed() > STOP_WAIT {
+            bail!(
+                "qmail-send still runs {}s after `{}`",
+                STOP_WAIT.as_secs(),
+                stop.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Start qmail-send again, as it ran before.
+pub fn start(host: &Host, runner: &Runner) -> Result<()> {
+    let Some((_, start)) = runner.commands() else {
+        return Ok(());
+    };
+    let out = crate::process::run(host, &start, STOP_WAIT)?;
+    if !out.success() {
+        bail!("`{}` {}", start.join(" "), out.summary());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A queue as notqmail's `make setup` makes it (split 23), with message `n`.
+    fn queue(n: u64) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("queue");
+        for d in ["mess", "info", "local", "remote"] {
+            for s in 0..23 {
+                fs::create_dir_all(q.join(d).join(s.to_string())).unwrap();
+            }
+        }
+        for d in ["todo", "intd", "bounce", "pid", "lock"] {
+            fs::create_dir_all(q.join(d)).unwrap();
+        }
+        let s = (n % 23).to_string();
+        fs::write(
+            q.join("mess").join(&s).join(n.to_string()),
+            "Subject: x\n\nbody\n",
+        )
+        .unwrap();
+        fs::write(q.join("info").join(&s).join(n.to_string()), "Fshop@vm\0").unwrap();
+        fs::write(
+            q.join("remote").join(&s).join(n.to_string()),
+            "Ta@example.net\0",
+        )
+        .unwrap();
+        fs::write(q.join("bounce").join(n.to_string()), "").unwrap();
+        (dir, q)
+    }
+
+    #[test]
+    fn every_file_of_a_message_leaves_and_comes_back_under_its_mess_inode() {
+        // Named 46 as a copied-in message is: not its inode, which restore names it by.
+        let n = 46;
+        let (_dir, q) = queue(n);
+        let quarantine = q.with_file_name("quarantine");
+        quarantine_dirs(&quarantine).unwrap();
+        assert_eq!(split(&q).unwrap(), 23);
+        let id = n.to_string();
+        assert_eq!(take(&q, &id, &quarantine, 23).unwrap(), Taken::Moved);
+        assert_eq!(qmail_queue::messages(&q).len(), 0);
+        assert!(quarantine.join("bounce").join(&id).exists());
+        assert_eq!(take(&q, &id, &quarantine, 23).unwrap(), Taken::Gone);
+
+        assert_eq!(
+            put_back(&q, &id, &quarantine, 23).unwrap(),
+            Restored::Restored
+        );
+        let messages = qmail_queue::messages(&q);
+        assert_eq!(messages.len(), 1);
+        let mess = &messages[0];
+        let ino = fs::metadata(mess).unwrap().ino();
+        assert_eq!(mess.file_name().unwrap().to_str().unwrap(), ino.to_string());
+        let s = (ino % 23).to_string();
+        assert!(q.join("info").join(&s).join(ino.to_string()).is_file());
+        assert!(q.join("remote").join(&s).join(ino.to_string()).is_file());
+        assert!(q.join("bounce").join(ino.to_string()).is_file());
+        assert_eq!(
+            put_back(&q, &id, &quarantine, 23).unwrap(),
+            Restored::Absent
+        );
+    }
+}
