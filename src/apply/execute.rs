@@ -521,7 +521,7 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        quarantine::preflight(self.host, work)?;
+        let restart = quarantine::preflight(self.host, work)?;
         let seq = self.journal.seq();
         let dir = quarantine::prepare(self.run_dir, seq, work)?;
         self.journal.write(&Entry::Begin {
@@ -534,6 +534,7 @@ impl Run<'_> {
                 binary: work.binary.clone(),
                 quarantine: quarantine::name(seq),
                 count: work.messages.len(),
+                restart,
             },
         })?;
         hook::point("after-journal");

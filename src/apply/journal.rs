@@ -111,6 +111,10 @@ pub enum JournalAction {
         quarantine: String,
         /// How many messages the plan selected.
         count: usize,
+        /// The command that starts the MTA again when the purge stops it (qmail): a
+        /// rollback after a kill starts it if it is not running.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart: Option<Vec<String>>,
     },
     /// Frozen (exim) or held (postfix) messages released; undone by holding again
     /// those still queued.

@@ -23,12 +23,31 @@ pub fn name(seq: u64) -> String {
     format!("quarantine/{seq}")
 }
 
-/// What must hold before a purge journals anything: qmail-send can be stopped.
-pub fn preflight(host: &Host, work: &QueueWork) -> Result<()> {
+/// What must hold before a purge journals anything: qmail-send can be stopped. The
+/// command that starts it again when it runs, for the journal: a run killed while it
+/// is stopped leaves it to rollback to start.
+pub fn preflight(host: &Host, work: &QueueWork) -> Result<Option<Vec<String>>> {
     if kind_of(work)? == MtaKind::Qmail {
-        qmail::runner(host)?;
+        return Ok(qmail::runner(host)?.start_command());
     }
-    Ok(())
+    Ok(None)
+}
+
+/// After a rollback requeued a purge: start qmail-send with `restart` (the journal's)
+/// when the purge stopped it and it is not running now (the run was killed). What was
+/// done, in words.
+pub fn restart_after_kill(host: &Host, restart: &[String]) -> Result<Option<String>> {
+    if qmail::is_running(host) != Some(false) {
+        return Ok(None);
+    }
+    let out = crate::process::run(host, restart, std::time::Duration::from_secs(60))?;
+    if !out.success() {
+        bail!("`{}` {}", restart.join(" "), out.summary());
+    }
+    Ok(Some(format!(
+        "started qmail-send again with `{}`: the run had stopped it",
+        restart.join(" ")
+    )))
 }
 
 /// Create the quarantine of action `seq` with its manifest; its real path.

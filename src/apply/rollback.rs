@@ -122,8 +122,17 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                 mta,
                 spool,
                 quarantine: name,
+                restart,
                 ..
             } => {
+                if let Some(restart) = restart
+                    && crate::queue::qmail::is_running(host) == Some(false)
+                {
+                    out.queue.push(format!(
+                        "start qmail-send again with `{}`: the run stopped it",
+                        restart.join(" ")
+                    ));
+                }
                 let dir = run_dir.path().join(name);
                 let kind = crate::facts::mta::by_name(mta)
                     .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
@@ -310,6 +319,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 spool,
                 binary,
                 quarantine: name,
+                restart,
                 ..
             } => {
                 let work = crate::plan::types::QueueWork {
@@ -323,6 +333,11 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 let done = quarantine::restore(host, &run_dir.path().join(name), &work)?;
                 out.queue
                     .push(format!("requeued {} messages into {spool}", done.restored));
+                if let Some(restart) = restart
+                    && let Some(what) = quarantine::restart_after_kill(host, restart)?
+                {
+                    out.queue.push(what);
+                }
                 for id in done.collisions {
                     out.warnings.push(format!(
                         "message {id} stays in {}: the queue holds a message of that id again",

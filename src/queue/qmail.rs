@@ -153,11 +153,15 @@ impl Runner {
     }
 }
 
-/// The qmail-send processes the host shows (its `/proc`; under `--root`, the root's
-/// own `/proc` when it has one, as a container's). `None`: no processes to see.
+/// The qmail-send processes of this host (its `/proc`; under `--root`, the root's own
+/// `/proc` when it has one, as a container's): those whose root directory is the
+/// host's, not another chroot's on the same machine. `None`: no processes to see.
 fn qmail_send_pids(host: &Host) -> Option<Vec<u32>> {
     let proc_dir = host.root().join("proc");
     let entries = fs::read_dir(&proc_dir).ok()?;
+    let root = fs::canonicalize(host.root()).unwrap_or_else(|_| host.root().to_path_buf());
+    // Unreadable (not ours to see): counted, so a stop is never skipped for it.
+    let of_this_host = |p: &Path| fs::read_link(p.join("root")).map_or(true, |l| l == root);
     let mut pids = Vec::new();
     let mut any = false;
     for e in entries.flatten() {
@@ -167,6 +171,7 @@ fn qmail_send_pids(host: &Host) -> Option<Vec<u32>> {
         any = true;
         if crate::facts::activity::read_head(&e.path().join("comm"), 64)
             .is_ok_and(|c| String::from_utf8_lossy(&c).trim() == "qmail-send")
+            && of_this_host(&e.path())
         {
             pids.push(pid);
         }
@@ -221,6 +226,18 @@ pub fn runner(host: &Host) -> Result<Runner> {
              to stop it with: stop it yourself, then apply again"
         ),
     }
+}
+
+impl Runner {
+    /// The command that starts qmail-send again (`None`: it did not run).
+    pub fn start_command(&self) -> Option<Vec<String>> {
+        self.commands().map(|(_, start)| start)
+    }
+}
+
+/// Whether qmail-send of this host runs (`None`: no processes to see).
+pub fn is_running(host: &Host) -> Option<bool> {
+    qmail_send_pids(host).map(|p| !p.is_empty())
 }
 
 /// How long qmail-send gets to exit after it is told to stop.

@@ -27,6 +27,7 @@ mod real_cron;
 mod real_exim;
 mod real_postfix;
 mod real_qmail;
+mod real_qmail_queue;
 mod real_queue;
 mod real_roots;
 mod real_sessions;
