@@ -456,11 +456,13 @@ impl Run<'_> {
         }
         let seq = self.journal.seq();
         let ended = super::signal::end(&mut self.journal, self.host, seq, step, work)?;
-        self.push(Done::Signal {
-            step: step.to_string(),
-            user: work.user.clone(),
-            record: super::signal::record(work),
-        });
+        if let Some(record) = super::signal::record(&ended) {
+            self.push(Done::Signal {
+                step: step.to_string(),
+                user: work.user.clone(),
+                record,
+            });
+        }
         if let Some(view) = shown.iter_mut().find(|s| s.user == work.user) {
             for p in &mut view.processes {
                 p.result = ended

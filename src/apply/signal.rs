@@ -221,9 +221,18 @@ pub fn not_reversible(user: &str, processes: &[Target]) -> String {
     )
 }
 
-/// The argv-like record of the action for the run's record (`runbook history`).
-pub fn record(work: &SignalWork) -> Vec<String> {
+/// The action as the run's record lists it (`runbook history`): `kill -TERM` and the PIDs
+/// that were signalled; `None` when none was (all gone or skipped).
+pub fn record(ended: &[Ended]) -> Option<Vec<String>> {
+    let signalled: Vec<String> = ended
+        .iter()
+        .filter(|e| [BY_TERM, BY_KILL, STILL_RUNNING].contains(&e.result.as_str()))
+        .map(|e| e.pid.to_string())
+        .collect();
+    if signalled.is_empty() {
+        return None;
+    }
     let mut argv = vec!["kill".to_string(), "-TERM".to_string()];
-    argv.extend(work.processes.iter().map(|p| p.pid.to_string()));
-    argv
+    argv.extend(signalled);
+    Some(argv)
 }

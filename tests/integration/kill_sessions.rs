@@ -392,6 +392,9 @@ fn kill_sessions_skips_a_reused_pid_and_a_changed_uid_and_signals_neither() {
     assert_eq!(ended_by(&mut procs.0[1]), None);
     let human = test.run_args(&["apply", "end", "-p", "user=bob", "--dry-run"]);
     assert_contains!(human.stdout, &format!("PID {} ", procs.0[1].id()));
+    // Nothing was signalled: the run's record lists no kill.
+    let history = test.run_args(&["history", "--output", "json"]).json();
+    assert_eq!(history["runs"][0]["commands"], serde_json::json!([]));
 }
 
 #[test]
