@@ -158,9 +158,12 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
             },
             JournalAction::Signal {
                 user, processes, ..
-            } => out
-                .warnings
-                .push(super::signal::not_reversible(user, processes)),
+            } => out.warnings.push(super::signal::not_reversible(
+                user,
+                processes,
+                &journal::read(&run_dir)?,
+                p.seq,
+            )),
         }
     }
     for (file, restore) in last {
@@ -384,9 +387,9 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
             }
             JournalAction::Signal {
                 user, processes, ..
-            } => out
-                .warnings
-                .push(super::signal::not_reversible(user, processes)),
+            } => out.warnings.push(super::signal::not_reversible(
+                user, processes, &entries, p.seq,
+            )),
         }
         journal.write(&Entry::Undone {
             seq: p.seq,

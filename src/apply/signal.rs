@@ -211,13 +211,44 @@ pub fn unended(ended: &[Ended]) -> Vec<&Ended> {
         .collect()
 }
 
-/// Rollback's words for a journaled `kill_sessions` action.
-pub fn not_reversible(user: &str, processes: &[Target]) -> String {
-    let pids: Vec<String> = processes.iter().map(|p| p.pid.to_string()).collect();
+/// Rollback's words for the journaled `kill_sessions` action `seq`: which processes were
+/// signalled, by its `signalled` event (without one, the run died between the journal
+/// line and the end: any planned process may have been).
+pub fn not_reversible(user: &str, planned: &[Target], entries: &[Entry], seq: u64) -> String {
+    let signalled = entries.iter().find_map(|e| match e {
+        Entry::Signalled {
+            seq: s, processes, ..
+        } if *s == seq => Some(processes),
+        _ => None,
+    });
+    let pids = |pids: Vec<u32>| {
+        pids.iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (which, pids) = match signalled {
+        Some(ended) => {
+            let hit: Vec<u32> = ended
+                .iter()
+                .filter(|e| [BY_TERM, BY_KILL, STILL_RUNNING].contains(&e.result.as_str()))
+                .map(|e| e.pid)
+                .collect();
+            if hit.is_empty() {
+                return format!(
+                    "no process of `{user}` was signalled (each was gone or skipped): nothing to reverse"
+                );
+            }
+            ("", pids(hit))
+        }
+        None => (
+            ", any of them signalled before the run was interrupted",
+            pids(planned.iter().map(|p| p.pid).collect()),
+        ),
+    };
     format!(
-        "ending the processes of `{user}` (PID {}) is not reversible: rollback cannot bring them back; \
-         the user can log in again unless the account is locked",
-        pids.join(", ")
+        "ending the processes of `{user}` (PID {pids}{which}) is not reversible: rollback cannot bring them back; \
+         the user can log in again unless the account is locked"
     )
 }
 

@@ -395,6 +395,11 @@ fn kill_sessions_skips_a_reused_pid_and_a_changed_uid_and_signals_neither() {
     // Nothing was signalled: the run's record lists no kill.
     let history = test.run_args(&["history", "--output", "json"]).json();
     assert_eq!(history["runs"][0]["commands"], serde_json::json!([]));
+    let back = test.run_args(&["rollback", "--last", "--dry-run"]);
+    assert_contains!(
+        back.stdout,
+        "no process of `bob` was signalled (each was gone or skipped): nothing to reverse"
+    );
 }
 
 #[test]
@@ -448,7 +453,13 @@ fn kill_sessions_killed_after_the_journal_line_signalled_nothing() {
     assert_eq!(ended_by(&mut procs.0[0]), None);
     let back = test.run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(back.code, 0, "{}{}", back.stdout, back.stderr);
-    assert_contains!(back.stderr, "is not reversible");
+    assert_contains!(
+        back.stderr,
+        &format!(
+            "ending the processes of `bob` (PID {}, any of them signalled before the run was interrupted) is not reversible",
+            procs.0[0].id()
+        )
+    );
 }
 
 /// An operator logged in as the user runs runbook from that session: the shell runbook
