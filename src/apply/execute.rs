@@ -305,6 +305,7 @@ impl Run<'_> {
                     return Err(e.context(format!("step `{}` failed", step.id)));
                 }
             }
+            let changes = changes && !super::signal::nothing_signalled(step);
             step.outcome = Some(if changes { "changed" } else { "unchanged" }.into());
         }
         Ok(())

@@ -203,6 +203,21 @@ pub fn end(
     Ok(ended)
 }
 
+/// Whether `step` is a `kill_sessions` step whose every planned process was gone or
+/// skipped at apply: it changed nothing.
+pub fn nothing_signalled(step: &crate::plan::types::PlannedStep) -> bool {
+    !step.signals.is_empty()
+        && step
+            .work
+            .iter()
+            .all(|w| matches!(w, crate::plan::types::Work::Signal(_)))
+        && step.signals.iter().flat_map(|s| &s.processes).all(|p| {
+            !p.result
+                .as_deref()
+                .is_some_and(|r| [BY_TERM, BY_KILL, STILL_RUNNING].contains(&r))
+        })
+}
+
 /// The processes that could not be ended (still running after KILL, or an error).
 pub fn unended(ended: &[Ended]) -> Vec<&Ended> {
     ended

@@ -364,6 +364,8 @@ fn kill_sessions_skips_a_reused_pid_and_a_changed_uid_and_signals_neither() {
     let out = test.run_args(&["apply", "--plan", file, "--yes", "--output", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let plan = out.json();
+    // Nothing was signalled: the step changed nothing.
+    assert_eq!(plan["steps"][0]["outcome"], "unchanged");
     let shown = &plan["steps"][0]["signals"][0]["processes"];
     let r0 = shown[0]["result"].as_str().unwrap();
     assert!(
