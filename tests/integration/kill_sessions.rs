@@ -199,6 +199,11 @@ fn kill_sessions_dry_run_lists_the_users_processes_safely_and_signals_none() {
         assert_eq!(ended_by(child), None);
     }
     assert!(!test.path("/var/lib/runbook/runs").exists());
+    let show = test.run_args(&["show", "end"]);
+    assert_contains!(
+        show.stdout,
+        "end the SSH sessions and processes of `{{params.user}}` (TERM, then KILL after 2s; not reversible)"
+    );
 }
 
 #[test]
