@@ -848,7 +848,7 @@ pub fn hold_again(host: &Host, work: &QueueWork, ids: &[String]) -> Result<usize
     let spool = host
         .resolve(&work.spool)
         .with_context(|| format!("cannot reach the queue {}", work.spool))?;
-    crate::queue::hold_again(host, kind, &spool, &work.binary, ids)
+    crate::queue::hold_again(host, crate::queue::ops(kind), &spool, &work.binary, ids)
 }
 
 /// What a purge did, in words, for the journal.

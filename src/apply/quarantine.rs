@@ -1,8 +1,9 @@
 //! Queue purges in a run. Each purge's messages move into `quarantine/SEQ/` of the run's
 //! directory, laid out as the MTA's own queue (exim `input/` and `msglog/`, postfix
-//! `hold/`), beside `manifest.json`: the messages as the plan selected them, synced
-//! before the journal names the quarantine. Rollback puts back whatever the quarantine
-//! holds, so a purge killed half-way is restored as far as it got.
+//! `hold/`, qmail's `mess/`, `info/`, ...), beside `manifest.json`: the messages as the
+//! plan selected them, synced before the journal names the quarantine. Rollback puts
+//! back whatever the quarantine holds, so a purge killed half-way is restored as far as
+//! it got. What is particular to each MTA is behind `queue::QueueOps`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,33 +12,37 @@ use anyhow::{Context, Result, bail};
 
 use super::hook;
 use super::state_dir::Dir;
-use crate::facts::mta::MtaKind;
 use crate::host::Host;
 use crate::plan::queue::kind_of;
 use crate::plan::types::{QueueWork, Skipped};
 use crate::process::interrupted;
-use crate::queue::{self, Queued, Restored, Taken, exim, postfix, qmail};
+use crate::queue::{self, QueueOps, Queued, Requeued, Taken};
 
 /// The quarantine of the action `seq`, relative to the run dir.
 pub fn name(seq: u64) -> String {
     format!("quarantine/{seq}")
 }
 
-/// What must hold before a purge journals anything: qmail-send can be stopped. The
-/// command that starts it again when it runs, for the journal: a run killed while it
-/// is stopped leaves it to rollback to start.
-pub fn preflight(host: &Host, work: &QueueWork) -> Result<Option<Vec<String>>> {
-    if kind_of(work)? == MtaKind::Qmail {
-        return Ok(qmail::runner(host)?.start_command());
-    }
-    Ok(None)
+fn ops_of(work: &QueueWork) -> Result<&'static dyn QueueOps> {
+    Ok(queue::ops(kind_of(work)?))
 }
 
-/// After a rollback requeued a purge: start qmail-send with `restart` (the journal's)
-/// when the purge stopped it and it is not running now (the run was killed). What was
-/// done, in words.
-pub fn restart_after_kill(host: &Host, restart: &[String]) -> Result<Option<String>> {
-    if qmail::is_running(host) != Some(false) {
+fn spool_of(host: &Host, work: &QueueWork) -> Result<PathBuf> {
+    host.resolve(&work.spool)
+        .with_context(|| format!("cannot reach the queue {}", work.spool))
+}
+
+/// What must hold before a purge journals anything (qmail-send can be stopped). The
+/// command that starts the MTA again when the purge stops it, for the journal: a run
+/// killed meanwhile leaves it to rollback to start.
+pub fn preflight(host: &Host, work: &QueueWork) -> Result<Option<Vec<String>>> {
+    ops_of(work)?.preflight(host)
+}
+
+/// After a rollback requeued a purge: start the MTA with `restart` (the journal's) when
+/// the purge stopped it and it is still stopped (the run was killed). What was done.
+pub fn restart_after_kill(host: &Host, mta: &str, restart: &[String]) -> Result<Option<String>> {
+    if !stopped_by_kill(host, mta) {
         return Ok(None);
     }
     let out = crate::process::run(host, restart, std::time::Duration::from_secs(60))?;
@@ -45,13 +50,19 @@ pub fn restart_after_kill(host: &Host, restart: &[String]) -> Result<Option<Stri
         bail!("`{}` {}", restart.join(" "), out.summary());
     }
     Ok(Some(format!(
-        "started qmail-send again with `{}`: the run had stopped it",
+        "started {mta} again with `{}`: the run had stopped it",
         restart.join(" ")
     )))
 }
 
+/// Whether the MTA a purge may have stopped is seen stopped now.
+pub fn stopped_by_kill(host: &Host, mta: &str) -> bool {
+    crate::facts::mta::by_name(mta).is_some_and(|m| queue::ops(m.kind()).is_stopped(host))
+}
+
 /// Create the quarantine of action `seq` with its manifest; its real path.
 pub fn prepare(run_dir: &Dir, seq: u64, work: &QueueWork) -> Result<PathBuf> {
+    let ops = ops_of(work)?;
     let all = run_dir
         .sub("quarantine", true)?
         .context("cannot create the quarantine directory")?;
@@ -59,14 +70,13 @@ pub fn prepare(run_dir: &Dir, seq: u64, work: &QueueWork) -> Result<PathBuf> {
         .sub(&seq.to_string(), true)?
         .context("cannot create the quarantine directory")?;
     dir.create_new("manifest.json", &serde_json::to_vec(&work.messages)?)?;
-    let path = dir.path().to_path_buf();
-    match kind_of(work)? {
-        MtaKind::Exim => exim::quarantine_dirs(&path)?,
-        MtaKind::Postfix => postfix::quarantine_dirs(&path)?,
-        MtaKind::Qmail => qmail::quarantine_dirs(&path)?,
+    for sub in ops.dirs() {
+        dir.sub(sub, true)?
+            .with_context(|| format!("cannot create the quarantine's {sub}/"))?;
     }
+    dir.sync()?;
     all.sync()?;
-    Ok(path)
+    Ok(dir.path().to_path_buf())
 }
 
 /// What a purge did.
@@ -79,64 +89,11 @@ pub struct Purged {
 /// Move the work's messages into the quarantine at `dir`. A failure or an interrupt
 /// stops it where it is; what moved stays in the quarantine for the undo.
 pub fn purge(host: &Host, dir: &Path, work: &QueueWork) -> Result<Purged> {
-    let spool = host
-        .resolve(&work.spool)
-        .with_context(|| format!("cannot reach the queue {}", work.spool))?;
-    let kind = kind_of(work)?;
-    if kind == MtaKind::Qmail {
-        return with_qmail_stopped(host, || {
-            let split = qmail::split(&spool)?;
-            take_all(&spool, dir, work, |id| qmail::take(&spool, id, dir, split))
-        });
-    }
-    if kind == MtaKind::Postfix {
-        // Into hold first, where qmgr leaves them alone; those on hold already stay.
-        let ids: Vec<String> = work
-            .messages
-            .iter()
-            .filter(|m| !m.frozen)
-            .map(|m| m.id.clone())
-            .collect();
-        postfix::hold(host, &ids)?;
-    }
-    take_all(&spool, dir, work, |id| match kind {
-        MtaKind::Exim => exim::take(&spool, id, dir),
-        _ => postfix::take(&spool, id, dir),
-    })
-}
-
-/// qmail-send stopped around `f`, and started again whatever `f` did.
-fn with_qmail_stopped<T>(host: &Host, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let runner = qmail::runner(host)?;
-    qmail::stop(host, &runner)?;
-    let result = f();
-    let started = qmail::start(host, &runner);
-    match (result, started) {
-        (Ok(v), Ok(())) => Ok(v),
-        (Err(e), Ok(())) => Err(e),
-        (Ok(_), Err(e)) => Err(e.context("the messages moved, but qmail-send did not start again")),
-        (Err(e), Err(s)) => Err(e.context(format!("and qmail-send did not start again: {s:#}"))),
-    }
-}
-
-/// Take each message with `take`, in order; then make the renames durable.
-fn take_all(
-    spool: &Path,
-    dir: &Path,
-    work: &QueueWork,
-    take: impl Fn(&str) -> std::io::Result<Taken>,
-) -> Result<Purged> {
-    let kind = kind_of(work)?;
+    let ops = ops_of(work)?;
+    let spool = spool_of(host, work)?;
+    let total = work.messages.len();
     let mut out = Purged::default();
-    for m in &work.messages {
-        if interrupted() {
-            bail!(
-                "interrupted after {} of {} messages",
-                out.moved,
-                work.messages.len()
-            );
-        }
-        let taken = take(&m.id).with_context(|| format!("cannot quarantine message {}", m.id))?;
+    let taken = ops.take_all(host, &spool, dir, &work.messages, &mut |m, taken| {
         match taken {
             Taken::Moved => {
                 out.moved += 1;
@@ -151,23 +108,21 @@ fn take_all(
                 reason: "no longer queued (delivered or removed meanwhile)".into(),
             }),
         }
-    }
-    sync_dirs(spool, dir, kind)?;
+        if interrupted() {
+            bail!("interrupted after {} of {total} messages", out.moved);
+        }
+        Ok(())
+    });
+    // Durable as far as it got, failed or not.
+    let synced = sync_dirs(ops, &spool, dir);
+    taken?;
+    synced?;
     Ok(out)
 }
 
-/// The directories a quarantine and its queue have in common.
-fn subdirs(kind: MtaKind) -> &'static [&'static str] {
-    match kind {
-        MtaKind::Exim => &["input", "msglog"],
-        MtaKind::Postfix => &["hold"],
-        MtaKind::Qmail => &["mess", "info", "local", "remote", "todo", "intd", "bounce"],
-    }
-}
-
-/// Make the renames durable: both sides' directories (and a split queue's subdirs).
-fn sync_dirs(spool: &Path, dir: &Path, kind: MtaKind) -> Result<()> {
-    for sub in subdirs(kind) {
+/// Make the renames durable: both sides' directories, and their split subdirectories.
+fn sync_dirs(ops: &dyn QueueOps, spool: &Path, dir: &Path) -> Result<()> {
+    for sub in ops.dirs() {
         for base in [spool, dir] {
             let d = base.join(sub);
             if !d.is_dir() {
@@ -194,109 +149,37 @@ pub fn manifest(dir: &Path) -> Result<Vec<Queued>> {
     serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
 }
 
-/// The ids of messages the quarantine still holds files of.
-pub fn held(dir: &Path, kind: MtaKind) -> Result<Vec<String>> {
+/// The ids of messages the quarantine of an MTA (`mta.kind`) still holds files of.
+pub fn held(dir: &Path, mta: &str) -> Result<Vec<String>> {
+    let ops = queue::ops(
+        crate::facts::mta::by_name(mta)
+            .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
+            .kind(),
+    );
+    held_by(ops, dir)
+}
+
+fn held_by(ops: &dyn QueueOps, dir: &Path) -> Result<Vec<String>> {
     let mut ids = BTreeSet::new();
-    for sub in subdirs(kind) {
+    for sub in ops.dirs() {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let id = match kind {
-                MtaKind::Exim if *sub == "input" => name
-                    .strip_suffix("-H")
-                    .or_else(|| name.strip_suffix("-D"))
-                    .or_else(|| name.strip_suffix("-J"))
-                    .map(str::to_string),
-                _ => Some(name),
-            };
-            ids.extend(id);
+            ids.extend(ops.id_of(sub, &name));
         }
     }
     Ok(ids.into_iter().collect())
 }
 
-/// What a restore did.
-#[derive(Debug, Default)]
-pub struct Requeued {
-    pub restored: usize,
-    /// Left in the quarantine: the queue holds a message of that name again.
-    pub collisions: Vec<String>,
-}
-
 /// Put every message the quarantine at `dir` holds back into the queue.
 pub fn restore(host: &Host, dir: &Path, work: &QueueWork) -> Result<Requeued> {
-    let spool = host
-        .resolve(&work.spool)
-        .with_context(|| format!("cannot reach the queue {}", work.spool))?;
-    let kind = kind_of(work)?;
-    let ids = held(dir, kind)?;
-    if ids.is_empty() && kind != MtaKind::Postfix {
-        // Nothing moved: no reason to stop qmail or ask exim anything.
-        return Ok(Requeued::default());
-    }
+    let ops = ops_of(work)?;
+    let spool = spool_of(host, work)?;
+    let ids = held_by(ops, dir)?;
     let manifest = manifest(dir).unwrap_or_else(|_| work.messages.clone());
-    let was_frozen = |id: &str| manifest.iter().any(|m| m.id == id && m.frozen);
-    let mut out = Requeued::default();
-    match kind {
-        MtaKind::Exim => {
-            // Where `split_spool_directory` says; exim also finds them flat if unsure.
-            let split = exim::split(host, &work.binary).unwrap_or(false);
-            for id in &ids {
-                match exim::put_back(&spool, id, dir, split)
-                    .with_context(|| format!("cannot requeue message {id}"))?
-                {
-                    Restored::Restored => out.restored += 1,
-                    Restored::Collides => out.collisions.push(id.clone()),
-                    Restored::Absent => {}
-                }
-            }
-        }
-        MtaKind::Postfix => {
-            let mut release = Vec::new();
-            for id in &ids {
-                match postfix::put_back(&spool, id, dir)
-                    .with_context(|| format!("cannot requeue message {id}"))?
-                {
-                    (Restored::Restored, inode) => {
-                        out.restored += 1;
-                        if !was_frozen(id) {
-                            release.push(inode);
-                        }
-                    }
-                    (Restored::Collides, _) => out.collisions.push(id.clone()),
-                    (Restored::Absent, _) => {}
-                }
-            }
-            // Put on hold by the purge but never moved (it stopped half-way): released too.
-            for m in manifest
-                .iter()
-                .filter(|m| !m.frozen && !ids.contains(&m.id))
-            {
-                if let Some(inode) = postfix::held_inode(&spool, &m.id) {
-                    release.push(inode);
-                }
-            }
-            postfix::repair_and_release(host, &spool, &release)?;
-        }
-        MtaKind::Qmail => {
-            out = with_qmail_stopped(host, || {
-                let split = qmail::split(&spool)?;
-                let mut out = Requeued::default();
-                for id in &ids {
-                    match qmail::put_back(&spool, id, dir, split)
-                        .with_context(|| format!("cannot requeue message {id}"))?
-                    {
-                        Restored::Restored => out.restored += 1,
-                        Restored::Collides => out.collisions.push(id.clone()),
-                        Restored::Absent => {}
-                    }
-                }
-                Ok(out)
-            })?;
-        }
-    }
-    sync_dirs(&spool, dir, kind)?;
+    let out = ops.restore_all(host, &spool, &work.binary, dir, &ids, &manifest)?;
+    sync_dirs(ops, &spool, dir)?;
     Ok(out)
 }

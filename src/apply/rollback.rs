@@ -126,7 +126,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                 ..
             } => {
                 if let Some(restart) = restart
-                    && crate::queue::qmail::is_running(host) == Some(false)
+                    && quarantine::stopped_by_kill(host, mta)
                 {
                     out.queue.push(format!(
                         "start qmail-send again with `{}`: the run stopped it",
@@ -134,10 +134,7 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                     ));
                 }
                 let dir = run_dir.path().join(name);
-                let kind = crate::facts::mta::by_name(mta)
-                    .with_context(|| format!("the journal names an unknown MTA `{mta}`"))?
-                    .kind();
-                let held = quarantine::held(&dir, kind)?;
+                let held = quarantine::held(&dir, mta)?;
                 out.queue.push(format!(
                     "requeue {} messages from {} into {spool}",
                     held.len(),
@@ -337,7 +334,7 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                 out.queue
                     .push(format!("requeued {} messages into {spool}", done.restored));
                 if let Some(restart) = restart
-                    && let Some(what) = quarantine::restart_after_kill(host, restart)?
+                    && let Some(what) = quarantine::restart_after_kill(host, mta, restart)?
                 {
                     out.queue.push(what);
                 }

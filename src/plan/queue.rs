@@ -33,7 +33,7 @@ pub fn plan(
     let real = host
         .resolve(spool)
         .with_context(|| format!("cannot reach {kind}'s queue {spool}"))?;
-    let listing = queue::list(mta.kind(), &real)?;
+    let listing = queue::ops(mta.kind()).list(&real)?;
     let now = crate::clock::now()?.as_second();
     let messages: Vec<Queued> = listing
         .messages
@@ -110,7 +110,9 @@ pub fn kind_of(work: &QueueWork) -> Result<MtaKind> {
 /// The commands a retry runs (none for a purge, which moves files itself).
 pub fn commands(work: &QueueWork) -> Vec<queue::RetryCommand> {
     match (work.action, kind_of(work)) {
-        (QueueAction::Retry, Ok(kind)) => queue::retry_commands(kind, &work.binary, &work.messages),
+        (QueueAction::Retry, Ok(kind)) => {
+            queue::ops(kind).retry_commands(&work.binary, &work.messages)
+        }
         _ => Vec::new(),
     }
 }

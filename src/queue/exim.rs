@@ -13,10 +13,96 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{Listing, Restored, Taken, create_dir_like, move_file, read_all, read_whole};
+use super::{
+    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
+    id_commands, move_file, read_all, read_whole, take_each,
+};
 use crate::facts::exim_spool;
 use crate::facts::mta::exim::EXIM_HEADER_FILE_MAX;
 use crate::host::Host;
+
+pub struct Exim;
+
+impl QueueOps for Exim {
+    fn list(&self, spool: &Path) -> Result<Listing> {
+        list(spool)
+    }
+
+    fn dirs(&self) -> &'static [&'static str] {
+        &["input", "msglog"]
+    }
+
+    fn id_of(&self, dir: &str, name: &str) -> Option<String> {
+        match dir {
+            "input" => ["-H", "-D", "-J"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .map(str::to_string),
+            _ => Some(name.to_string()),
+        }
+    }
+
+    fn take_all(
+        &self,
+        _host: &Host,
+        spool: &Path,
+        dir: &Path,
+        messages: &[Queued],
+        each: &mut dyn FnMut(&Queued, Taken) -> Result<()>,
+    ) -> Result<()> {
+        take_each(messages, each, |id| take(spool, id, dir))
+    }
+
+    fn restore_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        binary: &str,
+        dir: &Path,
+        ids: &[String],
+        _manifest: &[Queued],
+    ) -> Result<Requeued> {
+        let mut out = Requeued::default();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        // Where `split_spool_directory` says; exim also finds them flat if unsure.
+        let split = split(host, binary).unwrap_or(false);
+        for id in ids {
+            let r = put_back(spool, id, dir, split)
+                .with_context(|| format!("cannot requeue message {id}"))?;
+            out.add(id, r);
+        }
+        Ok(out)
+    }
+
+    /// Thaw the frozen ones (`-Mt`, undone by `-Mf`), then a delivery attempt of all
+    /// (`-M`, which nothing undoes).
+    fn retry_commands(&self, binary: &str, messages: &[Queued]) -> Vec<RetryCommand> {
+        let frozen: Vec<&Queued> = messages.iter().filter(|m| m.frozen).collect();
+        let all: Vec<&Queued> = messages.iter().collect();
+        let thaw = id_commands(&[binary, "-Mt"], None, &frozen);
+        let freeze = id_commands(&[binary, "-Mf"], None, &frozen);
+        let mut out: Vec<RetryCommand> = thaw
+            .into_iter()
+            .zip(freeze)
+            .map(|(argv, undo)| RetryCommand {
+                argv,
+                undo: Some(undo),
+            })
+            .collect();
+        out.extend(
+            id_commands(&[binary, "-M"], None, &all)
+                .into_iter()
+                .map(|argv| RetryCommand { argv, undo: None }),
+        );
+        out
+    }
+
+    fn is_queued(&self, spool: &Path, id: &str) -> bool {
+        is_queued(spool, id)
+    }
+}
 
 /// Every message in the spool's `input` (flat and split).
 pub fn list(spool: &Path) -> Result<Listing> {
@@ -32,14 +118,6 @@ pub fn list(spool: &Path) -> Result<Listing> {
 /// The split subdirectory of an id: its sixth character (`MESSAGE_ID_TIME_LEN - 1`).
 fn subdir(id: &str) -> &str {
     &id[5..6]
-}
-
-/// The quarantine's own directories, a flat spool: `input/` and `msglog/`.
-pub fn quarantine_dirs(quarantine: &Path) -> io::Result<()> {
-    for d in ["input", "msglog"] {
-        fs::create_dir_all(quarantine.join(d))?;
-    }
-    Ok(())
 }
 
 /// Move message `id` out of the spool at `spool` (real path) into `quarantine`.

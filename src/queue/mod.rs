@@ -1,7 +1,10 @@
 //! Acting on a mail queue (`queue_purge`, `queue_retry`): which messages a selection
 //! picks, and per MTA how a message leaves its queue for a quarantine and comes back.
-//! Only the MTA's knowledge lives here; the quarantine's place in a run (its directory,
-//! the journal, rollback) is `apply::quarantine`'s.
+//!
+//! Every MTA sits behind [`QueueOps`], one file each ([`exim`], [`postfix`], [`qmail`]);
+//! [`ops`] is the registry, the one place here that names a kind. Only the MTA's
+//! knowledge lives here; the quarantine's place in a run (its directory, the journal,
+//! rollback) is `apply::quarantine`'s.
 
 pub mod exim;
 pub mod postfix;
@@ -20,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::facts::message::Message;
 use crate::facts::mta::MtaKind;
 use crate::facts::queue::{Failed, Longer, read_head};
+use crate::host::Host;
 
 /// What a queue step does with the messages it selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,12 +91,94 @@ pub struct Listing {
     pub unreadable: usize,
 }
 
-/// Read every message of the queue at `spool` (its real path).
-pub fn list(kind: MtaKind, spool: &Path) -> Result<Listing> {
+/// One MTA's queue, acted on. Paths are real (under the host root); `spool` is the
+/// queue directory, `dir` a quarantine.
+pub trait QueueOps: Sync {
+    /// Every message that could be read.
+    fn list(&self, spool: &Path) -> Result<Listing>;
+    /// The directories of a quarantine, laid out as the queue's own.
+    fn dirs(&self) -> &'static [&'static str];
+    /// The message a quarantined file of directory `dir` belongs to.
+    fn id_of(&self, _dir: &str, name: &str) -> Option<String> {
+        Some(name.to_string())
+    }
+    /// What must hold before a purge journals anything. The command that starts the
+    /// MTA again when a purge stops it (a rollback after a kill runs it).
+    fn preflight(&self, _host: &Host) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+    /// Move each message into `dir`, telling `each` what became of it (`each` failing,
+    /// as on an interrupt, stops the purge there).
+    fn take_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        dir: &Path,
+        messages: &[Queued],
+        each: &mut dyn FnMut(&Queued, Taken) -> Result<()>,
+    ) -> Result<()>;
+    /// Put back the messages `ids` whose files `dir` holds; `manifest` is what the plan
+    /// selected (whether each was frozen).
+    fn restore_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        binary: &str,
+        dir: &Path,
+        ids: &[String],
+        manifest: &[Queued],
+    ) -> Result<Requeued>;
+    /// The commands that release and retry `messages`, in order; a command with an
+    /// undo is a release (`RetryCommand`).
+    fn retry_commands(&self, binary: &str, messages: &[Queued]) -> Vec<RetryCommand>;
+    /// Whether message `id` is still queued where a release undo can hold it again.
+    fn is_queued(&self, spool: &Path, id: &str) -> bool;
+    /// Whether the MTA's queue runner is seen stopped (qmail-send): after a killed purge,
+    /// rollback starts it again.
+    fn is_stopped(&self, _host: &Host) -> bool {
+        false
+    }
+}
+
+/// The queue operations of an MTA.
+pub fn ops(kind: MtaKind) -> &'static dyn QueueOps {
     match kind {
-        MtaKind::Exim => exim::list(spool),
-        MtaKind::Postfix => postfix::list(spool),
-        MtaKind::Qmail => qmail::list(spool),
+        MtaKind::Exim => &exim::Exim,
+        MtaKind::Postfix => &postfix::Postfix,
+        MtaKind::Qmail => &qmail::Qmail,
+    }
+}
+
+/// Take each message with `take`, telling `each`.
+fn take_each(
+    messages: &[Queued],
+    each: &mut dyn FnMut(&Queued, Taken) -> Result<()>,
+    take: impl Fn(&str) -> io::Result<Taken>,
+) -> Result<()> {
+    use anyhow::Context;
+    for m in messages {
+        let taken = take(&m.id).with_context(|| format!("cannot quarantine message {}", m.id))?;
+        each(m, taken)?;
+    }
+    Ok(())
+}
+
+/// What a restore did.
+#[derive(Debug, Default)]
+pub struct Requeued {
+    pub restored: usize,
+    /// Left in the quarantine: the queue holds a message of that name again.
+    pub collisions: Vec<String>,
+}
+
+impl Requeued {
+    /// Count what one message's restore did.
+    pub fn add(&mut self, id: &str, r: Restored) {
+        match r {
+            Restored::Restored => self.restored += 1,
+            Restored::Collides => self.collisions.push(id.to_string()),
+            Restored::Absent => {}
+        }
     }
 }
 
@@ -219,78 +305,34 @@ pub struct RetryCommand {
 /// take under 30 bytes).
 const IDS_PER_COMMAND: usize = 500;
 
-/// The commands that release and retry `messages`, in order: exim thaws the frozen
-/// ones (`-Mt`, undone by `-Mf`) then attempts delivery (`-M`); postfix releases the
-/// held ones (`postsuper -H`, undone by `postsuper -h`) then flushes (`postqueue -f`).
-pub fn retry_commands(kind: MtaKind, binary: &str, messages: &[Queued]) -> Vec<RetryCommand> {
-    let words = |head: &[&str], ids: &[&Queued], each: Option<&str>| {
-        let mut argv: Vec<String> = head.iter().map(|w| w.to_string()).collect();
-        for m in ids {
-            argv.extend(each.map(str::to_string));
-            argv.push(m.id.clone());
-        }
-        argv
-    };
-    let frozen: Vec<&Queued> = messages.iter().filter(|m| m.frozen).collect();
-    let all: Vec<&Queued> = messages.iter().collect();
-    let mut out = Vec::new();
-    match kind {
-        MtaKind::Exim => {
-            for chunk in frozen.chunks(IDS_PER_COMMAND) {
-                out.push(RetryCommand {
-                    argv: words(&[binary, "-Mt"], chunk, None),
-                    undo: Some(words(&[binary, "-Mf"], chunk, None)),
-                });
+/// `head` followed by the ids of `messages`, each after `each` when given
+/// (`postsuper -H ID -H ID`), in commands of at most [`IDS_PER_COMMAND`] ids.
+pub fn id_commands(head: &[&str], each: Option<&str>, messages: &[&Queued]) -> Vec<Vec<String>> {
+    messages
+        .chunks(IDS_PER_COMMAND)
+        .map(|chunk| {
+            let mut argv: Vec<String> = head.iter().map(|w| w.to_string()).collect();
+            for m in chunk {
+                argv.extend(each.map(str::to_string));
+                argv.push(m.id.clone());
             }
-            for chunk in all.chunks(IDS_PER_COMMAND) {
-                out.push(RetryCommand {
-                    argv: words(&[binary, "-M"], chunk, None),
-                    undo: None,
-                });
-            }
-        }
-        MtaKind::Postfix => {
-            for chunk in frozen.chunks(IDS_PER_COMMAND) {
-                out.push(RetryCommand {
-                    argv: words(&["postsuper"], chunk, Some("-H")),
-                    undo: Some(words(&["postsuper"], chunk, Some("-h"))),
-                });
-            }
-            out.push(RetryCommand {
-                argv: vec!["postqueue".into(), "-f".into()],
-                undo: None,
-            });
-        }
-        MtaKind::Qmail => out.push(RetryCommand {
-            // qmail-send retries every message at ALRM; its deferrals are not per message.
-            argv: vec![
-                "pkill".into(),
-                "-ALRM".into(),
-                "-x".into(),
-                "qmail-send".into(),
-            ],
-            undo: None,
-        }),
-    }
-    out
+            argv
+        })
+        .collect()
 }
 
 /// Put the messages of `ids` that are still queued back on hold (exim: frozen), the
 /// undo of a release. Messages delivered since are gone, and cannot be.
 pub fn hold_again(
-    host: &crate::host::Host,
-    kind: MtaKind,
+    host: &Host,
+    ops: &dyn QueueOps,
     spool: &Path,
     binary: &str,
     ids: &[String],
 ) -> Result<usize> {
     let still: Vec<Queued> = ids
         .iter()
-        .filter(|id| match kind {
-            MtaKind::Exim => exim::is_queued(spool, id),
-            MtaKind::Postfix => postfix::is_queued(spool, id),
-            MtaKind::Qmail => false,
-        })
+        .filter(|id| ops.is_queued(spool, id))
         .map(|id| Queued {
             id: id.clone(),
             sender: String::new(),
@@ -300,7 +342,7 @@ pub fn hold_again(
             frozen: true,
         })
         .collect();
-    for c in retry_commands(kind, binary, &still) {
+    for c in ops.retry_commands(binary, &still) {
         let Some(undo) = c.undo else { continue };
         let out = crate::process::run(host, &undo, std::time::Duration::from_secs(600))?;
         if !out.success() {
@@ -328,7 +370,7 @@ mod tests {
     #[test]
     fn exim_thaws_only_the_frozen_and_tries_every_one() {
         let m = [queued("a", true), queued("b", false)];
-        let c = retry_commands(MtaKind::Exim, "/usr/sbin/exim4", &m);
+        let c = ops(MtaKind::Exim).retry_commands("/usr/sbin/exim4", &m);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].argv, ["/usr/sbin/exim4", "-Mt", "a"]);
         assert_eq!(
@@ -342,7 +384,7 @@ mod tests {
     #[test]
     fn postfix_releases_the_held_then_flushes() {
         let m = [queued("A1", true), queued("B2", true), queued("C3", false)];
-        let c = retry_commands(MtaKind::Postfix, "/usr/sbin/postfix", &m);
+        let c = ops(MtaKind::Postfix).retry_commands("/usr/sbin/postfix", &m);
         assert_eq!(c[0].argv, ["postsuper", "-H", "A1", "-H", "B2"]);
         assert_eq!(
             c[0].undo.as_deref().unwrap(),
@@ -354,7 +396,7 @@ mod tests {
     #[test]
     fn long_selections_are_split_into_commands() {
         let m: Vec<Queued> = (0..1001).map(|i| queued(&i.to_string(), false)).collect();
-        let c = retry_commands(MtaKind::Exim, "exim", &m);
+        let c = ops(MtaKind::Exim).retry_commands("exim", &m);
         assert_eq!(c.len(), 3);
         assert_eq!(c[2].argv.len(), 2 + 1);
     }

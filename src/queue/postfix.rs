@@ -13,12 +13,105 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
-use super::{Listing, Restored, Taken, create_dir_like, move_file, read_all};
+use super::{
+    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
+    id_commands, move_file, read_all, take_each,
+};
 use crate::facts::postfix_queue;
 use crate::facts::queue::READ_SIZE;
 use crate::host::Host;
+
+pub struct Postfix;
+
+impl QueueOps for Postfix {
+    fn list(&self, spool: &Path) -> Result<Listing> {
+        list(spool)
+    }
+
+    fn dirs(&self) -> &'static [&'static str] {
+        &["hold"]
+    }
+
+    /// Into hold first, where qmgr leaves them alone (those on hold already stay), then
+    /// out of it.
+    fn take_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        dir: &Path,
+        messages: &[Queued],
+        each: &mut dyn FnMut(&Queued, Taken) -> Result<()>,
+    ) -> Result<()> {
+        let ids: Vec<String> = messages
+            .iter()
+            .filter(|m| !m.frozen)
+            .map(|m| m.id.clone())
+            .collect();
+        hold(host, &ids)?;
+        take_each(messages, each, |id| take(spool, id, dir))
+    }
+
+    fn restore_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        _binary: &str,
+        dir: &Path,
+        ids: &[String],
+        manifest: &[Queued],
+    ) -> Result<Requeued> {
+        let was_frozen = |id: &str| manifest.iter().any(|m| m.id == id && m.frozen);
+        let mut out = Requeued::default();
+        let mut release = Vec::new();
+        for id in ids {
+            let (r, inode) =
+                put_back(spool, id, dir).with_context(|| format!("cannot requeue message {id}"))?;
+            if r == Restored::Restored && !was_frozen(id) {
+                release.push(inode);
+            }
+            out.add(id, r);
+        }
+        // Put on hold by the purge but never moved (it stopped half-way): released too.
+        for m in manifest
+            .iter()
+            .filter(|m| !m.frozen && !ids.contains(&m.id))
+        {
+            if let Some(inode) = held_inode(spool, &m.id) {
+                release.push(inode);
+            }
+        }
+        if out.restored > 0 || !release.is_empty() {
+            repair_and_release(host, spool, &release)?;
+        }
+        Ok(out)
+    }
+
+    /// Release the held ones (`postsuper -H`, undone by `postsuper -h`), then flush.
+    fn retry_commands(&self, _binary: &str, messages: &[Queued]) -> Vec<RetryCommand> {
+        let held: Vec<&Queued> = messages.iter().filter(|m| m.frozen).collect();
+        let release = id_commands(&["postsuper"], Some("-H"), &held);
+        let hold = id_commands(&["postsuper"], Some("-h"), &held);
+        let mut out: Vec<RetryCommand> = release
+            .into_iter()
+            .zip(hold)
+            .map(|(argv, undo)| RetryCommand {
+                argv,
+                undo: Some(undo),
+            })
+            .collect();
+        out.push(RetryCommand {
+            argv: vec!["postqueue".into(), "-f".into()],
+            undo: None,
+        });
+        out
+    }
+
+    fn is_queued(&self, spool: &Path, id: &str) -> bool {
+        is_queued(spool, id)
+    }
+}
 
 /// Every message in the queue directories (hashed or not).
 pub fn list(spool: &Path) -> Result<Listing> {
@@ -58,11 +151,6 @@ pub fn hold(host: &Host, ids: &[String]) -> Result<()> {
         return Ok(());
     }
     postsuper(host, &["-h", "-", "incoming", "deferred"], ids)
-}
-
-/// The quarantine's own directory: `hold/`.
-pub fn quarantine_dirs(quarantine: &Path) -> io::Result<()> {
-    fs::create_dir_all(quarantine.join("hold"))
 }
 
 /// Where message `id` is in queue directory `queue`, hashed or not.

@@ -12,13 +12,103 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
-use super::{Listing, Restored, Taken, create_dir_like, move_file, read_all};
+use super::{
+    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like, move_file,
+    read_all, take_each,
+};
 use crate::facts::mta::qmail::QMAIL_HEAD_MAX;
 use crate::facts::qmail_queue;
 use crate::facts::queue::{Longer, read_head};
 use crate::host::Host;
+
+pub struct Qmail;
+
+impl QueueOps for Qmail {
+    fn list(&self, spool: &Path) -> Result<Listing> {
+        list(spool)
+    }
+
+    fn dirs(&self) -> &'static [&'static str] {
+        LEAVE_ORDER
+    }
+
+    fn preflight(&self, host: &Host) -> Result<Option<Vec<String>>> {
+        Ok(runner(host)?.start_command())
+    }
+
+    fn take_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        dir: &Path,
+        messages: &[Queued],
+        each: &mut dyn FnMut(&Queued, Taken) -> Result<()>,
+    ) -> Result<()> {
+        with_qmail_stopped(host, || {
+            let split = split(spool)?;
+            take_each(messages, each, |id| take(spool, id, dir, split))
+        })
+    }
+
+    fn restore_all(
+        &self,
+        host: &Host,
+        spool: &Path,
+        _binary: &str,
+        dir: &Path,
+        ids: &[String],
+        _manifest: &[Queued],
+    ) -> Result<Requeued> {
+        if ids.is_empty() {
+            return Ok(Requeued::default());
+        }
+        with_qmail_stopped(host, || {
+            let split = split(spool)?;
+            let mut out = Requeued::default();
+            for id in ids {
+                let r = put_back(spool, id, dir, split)
+                    .with_context(|| format!("cannot requeue message {id}"))?;
+                out.add(id, r);
+            }
+            Ok(out)
+        })
+    }
+
+    /// qmail-send retries every message at ALRM; its deferrals are not per message.
+    fn retry_commands(&self, _binary: &str, _messages: &[Queued]) -> Vec<RetryCommand> {
+        vec![RetryCommand {
+            argv: ["pkill", "-ALRM", "-x", "qmail-send"]
+                .map(String::from)
+                .to_vec(),
+            undo: None,
+        }]
+    }
+
+    /// qmail has no frozen state: a release has nothing to undo.
+    fn is_queued(&self, _spool: &Path, _id: &str) -> bool {
+        false
+    }
+
+    fn is_stopped(&self, host: &Host) -> bool {
+        is_running(host) == Some(false)
+    }
+}
+
+/// qmail-send stopped around `f`, and started again whatever `f` did.
+fn with_qmail_stopped<T>(host: &Host, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let runner = runner(host)?;
+    stop(host, &runner)?;
+    let result = f();
+    let started = start(host, &runner);
+    match (result, started) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), Ok(())) => Err(e),
+        (Ok(_), Err(e)) => Err(e.context("the messages moved, but qmail-send did not start again")),
+        (Err(e), Err(s)) => Err(e.context(format!("and qmail-send did not start again: {s:#}"))),
+    }
+}
 
 /// Every message in the queue.
 pub fn list(queue: &Path) -> Result<Listing> {

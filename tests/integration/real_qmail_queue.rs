@@ -202,6 +202,26 @@ fn qmail_purge(suite: &'static Suite) {
     wait("qmail-send to run again", || qmail_send(&host).len() == 1);
     assert_eq!(listed(&host), before);
 
+    // A retry wakes qmail-send (ALRM): it tries every queued message again at once.
+    let tried = || host.log().matches("starting delivery").count();
+    let attempts = tried();
+    let retry = "id: retry-all\ntitle: Retry\nsteps:\n  - { id: retry, title: Retry, queue_retry: { all: true } }\n";
+    let (code, stdout, stderr) = host.fs.runbook_with(
+        "retry-all",
+        retry,
+        &["apply", "retry-all", "--yes", "--output", "json"],
+    );
+    let out = format!("{stdout}\n{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        plan["steps"][0]["commands"],
+        serde_json::json!([["pkill", "-ALRM", "-x", "qmail-send"]])
+    );
+    wait("qmail-send to try the three messages again", || {
+        tried() >= attempts + 3
+    });
+
     // Killed after the first message moved, qmail-send stopped: rollback requeues it
     // and starts qmail-send again.
     let runbooks = host.path("/tmp/runbooks");
