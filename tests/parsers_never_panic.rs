@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use runbook::edit::{apache, ini};
 use runbook::facts::message::{Headers, Mta};
 use runbook::facts::{
-    exim_spool, failure_class, logs, postfix_queue, posts, qmail_queue, script_class,
+    exim_spool, failure_class, logs, postfix_queue, posts, processes, qmail_queue, script_class,
 };
 
 const EXIM: &[u8] = include_bytes!("fixtures/exim4-spool/input/1xVHSh-0001Xe-1g-H");
@@ -19,6 +19,10 @@ const QMAIL_REMOTE: &[u8] =
     include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/remote/2/1006137");
 const QMAIL_TODO: &[u8] =
     include_bytes!("../examples/hosts/plesk-qmail/var/qmail/queue/todo/1003667");
+
+/// A process's `stat` (its name holding `) R 1`) and `status`, as the kernel writes them.
+const PROC_STAT: &[u8] = b"4242 (x) R 1 (y) S 1 4242 4242 34816 4242 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4591149 2654208 224 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+const PROC_STATUS: &[u8] = b"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nPid:\t4242\nPPid:\t1\nUid:\t1001\t1001\t1001\t1001\nGid:\t1001\t1001\t1001\t1001\n";
 
 /// Real files with bytes flipped, cut or inserted, plus pure noise.
 fn mangled(real: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
@@ -44,6 +48,13 @@ proptest! {
     #[test]
     fn exim_header_files(bytes in mangled(EXIM)) {
         let _ = exim_spool::parse(&bytes);
+    }
+
+    #[test]
+    fn proc_stat_and_status(bytes in mangled(PROC_STAT), status in mangled(PROC_STATUS), tty in any::<u32>()) {
+        let _ = processes::parse_stat(&bytes);
+        let _ = processes::real_uid(&status);
+        let _ = processes::tty_name(tty);
     }
 
     #[test]

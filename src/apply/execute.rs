@@ -59,6 +59,12 @@ enum Done {
         work: Box<QueueWork>,
         ids: Vec<String>,
     },
+    /// Processes ended (`kill_sessions`): never undone.
+    Signal {
+        step: String,
+        user: String,
+        record: Vec<String>,
+    },
 }
 
 impl Done {
@@ -68,7 +74,8 @@ impl Done {
             | Done::Install { step, .. }
             | Done::Command { step, .. }
             | Done::Quarantine { step, .. }
-            | Done::Release { step, .. } => step,
+            | Done::Release { step, .. }
+            | Done::Signal { step, .. } => step,
         }
     }
 }
@@ -133,7 +140,9 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
             {
                 record.changed_files.push(file.clone())
             }
-            Done::Command { argv, .. } => record.commands.push(argv.clone()),
+            Done::Command { argv, .. } | Done::Signal { record: argv, .. } => {
+                record.commands.push(argv.clone())
+            }
             Done::Quarantine { work, .. } if !record.queues.contains(&work.spool) => {
                 record.queues.push(work.spool.clone())
             }
@@ -289,12 +298,14 @@ impl Run<'_> {
                         step: step.id.clone(),
                         text: text.clone(),
                     }),
+                    Work::Signal(work) => self.signal(&step.id, work, &mut step.signals),
                 };
                 if let Err(e) = result {
                     step.outcome = Some("failed".into());
                     return Err(e.context(format!("step `{}` failed", step.id)));
                 }
             }
+            let changes = changes && !super::signal::nothing_signalled(step);
             step.outcome = Some(if changes { "changed" } else { "unchanged" }.into());
         }
         Ok(())
@@ -430,6 +441,50 @@ impl Run<'_> {
             ),
         }
         self.journal.write(&Entry::Done { seq, at: now() })
+    }
+
+    /// End a user's processes (`apply::signal`); each one's result goes to `shown`, the
+    /// step's view of the work. A process that could not be ended fails the step.
+    fn signal(
+        &mut self,
+        step: &str,
+        work: &crate::plan::types::SignalWork,
+        shown: &mut [crate::plan::types::SignalWork],
+    ) -> Result<()> {
+        // Only processes runbook runs under: nothing to end.
+        if work.processes.is_empty() {
+            return Ok(());
+        }
+        let seq = self.journal.seq();
+        let ended = super::signal::end(&mut self.journal, self.host, seq, step, work)?;
+        if let Some(record) = super::signal::record(&ended) {
+            self.push(Done::Signal {
+                step: step.to_string(),
+                user: work.user.clone(),
+                record,
+            });
+        }
+        if let Some(view) = shown.iter_mut().find(|s| s.user == work.user) {
+            for p in &mut view.processes {
+                p.result = ended
+                    .iter()
+                    .find(|e| e.pid == p.pid && e.start_time == p.start_time)
+                    .map(|e| e.result.clone());
+            }
+        }
+        let unended = super::signal::unended(&ended);
+        if !unended.is_empty() {
+            let what: Vec<String> = unended
+                .iter()
+                .map(|e| format!("PID {}: {}", e.pid, e.result))
+                .collect();
+            bail!(
+                "not every process of `{}` ended: {}",
+                work.user,
+                what.join("; ")
+            );
+        }
+        Ok(())
     }
 
     /// Act on queued messages. A retry runs its commands (each journaled and undone as
@@ -692,6 +747,8 @@ impl Run<'_> {
     /// Reverse everything done, newest first; says what was undone (and what could not be).
     fn undo_all(&mut self) -> Vec<String> {
         let mut report = Vec::new();
+        // Not undone, so still done (the run's record lists them).
+        let mut kept = Vec::new();
         while let Some(done) = self.done.pop() {
             let (seq, result) = match &done {
                 Done::Write {
@@ -756,6 +813,14 @@ impl Run<'_> {
                     };
                     (*seq, result)
                 }
+                Done::Signal { user, .. } => {
+                    self.not_undone.insert(done.step().to_string());
+                    report.push(format!(
+                        "could not undo: the processes of `{user}` were ended, which is not reversible"
+                    ));
+                    kept.push(done);
+                    continue;
+                }
             };
             match result {
                 Ok(what) => {
@@ -768,6 +833,8 @@ impl Run<'_> {
                 }
             }
         }
+        kept.reverse();
+        self.done.extend(kept);
         report
     }
 }

@@ -5,7 +5,8 @@
 //! (run the program PATH and wait, as an attacker racing us would). Points:
 //! `after-journal` (an action's journal line is synced), `after-temp` (the new file is
 //! written beside the old one), `after-rename` (it replaced the old one), `after-install` (a file's own program
-//! installed the new content), `after-message` (a queued message moved into the quarantine), `after-done`
+//! installed the new content), `after-message` (a queued message moved into the quarantine),
+//! `after-term` (`kill_sessions` sent TERM), `after-done`
 //! (the action is journaled done), `rollback-after-restore`.
 
 #[cfg(debug_assertions)]

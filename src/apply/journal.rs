@@ -56,6 +56,13 @@ pub enum Entry {
         step: String,
         text: String,
     },
+    /// What became of each process `kill_sessions` action `seq` was to end; before its
+    /// `done` line.
+    Signalled {
+        seq: u64,
+        at: String,
+        processes: Vec<super::signal::Ended>,
+    },
     /// A rollback of the run began (the undone entries that follow are its work).
     RollbackBegin { at: String, forced: bool },
     /// The run was rolled back.
@@ -124,6 +131,13 @@ pub enum JournalAction {
         undo: Option<Vec<String>>,
         mutating: bool,
     },
+    /// `kill_sessions`: the processes about to get TERM (then KILL), journaled before
+    /// the first signal. Not reversible: rollback warns and does nothing.
+    Signal {
+        user: String,
+        uid: u32,
+        processes: Vec<super::signal::Target>,
+    },
 }
 
 impl JournalAction {
@@ -133,7 +147,8 @@ impl JournalAction {
             JournalAction::Write { file, .. } | JournalAction::Install { file, .. } => Some(file),
             JournalAction::Command { .. }
             | JournalAction::Quarantine { .. }
-            | JournalAction::Release { .. } => None,
+            | JournalAction::Release { .. }
+            | JournalAction::Signal { .. } => None,
         }
     }
 }

@@ -9,5 +9,6 @@ pub mod lock;
 pub mod quarantine;
 pub mod reinstall;
 pub mod rollback;
+pub mod signal;
 pub mod state;
 pub mod state_dir;

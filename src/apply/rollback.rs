@@ -153,6 +153,14 @@ pub fn plan(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Resu
                 )),
                 None => {}
             },
+            JournalAction::Signal {
+                user, processes, ..
+            } => out.warnings.push(super::signal::not_reversible(
+                user,
+                processes,
+                &journal::read(&run_dir)?,
+                p.seq,
+            )),
         }
     }
     for (file, restore) in last {
@@ -374,6 +382,11 @@ pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> 
                     None => {}
                 }
             }
+            JournalAction::Signal {
+                user, processes, ..
+            } => out.warnings.push(super::signal::not_reversible(
+                user, processes, &entries, p.seq,
+            )),
         }
         journal.write(&Entry::Undone {
             seq: p.seq,

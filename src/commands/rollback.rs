@@ -103,7 +103,12 @@ fn render_plan(plan: &rollback::RollbackPlan, style: Style) -> String {
     for warning in &plan.warnings {
         let _ = writeln!(out, "  warning: {}", escape(warning));
     }
-    if plan.restores.is_empty() && plan.commands.is_empty() && plan.queue.is_empty() {
+    // A run that only did what cannot be undone has its warnings, not this.
+    if plan.restores.is_empty()
+        && plan.commands.is_empty()
+        && plan.queue.is_empty()
+        && plan.warnings.is_empty()
+    {
         let _ = writeln!(
             out,
             "  nothing to restore: the files already hold their backups"

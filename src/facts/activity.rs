@@ -201,7 +201,7 @@ fn socket_owners(proc_dir: &Path) -> HashMap<String, (u32, String)> {
     owners
 }
 
-fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
+pub(crate) fn processes(proc_dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
     let Ok(entries) = fs::read_dir(proc_dir) else {
         return Vec::new();
     };
@@ -253,11 +253,14 @@ pub fn sessions(host: &Host) -> SessionsFacts {
     }
 }
 
-/// The user of an sshd session process: `sshd: alice@pts/0`, `sshd: alice@notty`.
-/// The listener and pre-authentication processes have none.
+/// The user of an sshd session process: `sshd: alice@pts/0`, `sshd: alice@notty`, and
+/// from OpenSSH 9.8 (Debian 13) `sshd-session: alice@pts/0`. The listener and
+/// pre-authentication processes have none.
 pub fn sshd_session_user(cmdline: &str) -> Option<String> {
     let title = cmdline.split('\0').next()?.trim();
-    let rest = title.strip_prefix("sshd: ")?;
+    let rest = title
+        .strip_prefix("sshd: ")
+        .or_else(|| title.strip_prefix("sshd-session: "))?;
     let (user, tty) = rest.split_once('@')?;
     (!user.is_empty() && !user.contains(' ') && !tty.is_empty()).then(|| user.to_string())
 }
@@ -326,6 +329,12 @@ mod tests {
         );
         assert_eq!(sshd_session_user("sshd: bob@notty").as_deref(), Some("bob"));
         assert_eq!(sshd_session_user("sshd: alice [priv]"), None);
+        // OpenSSH 9.8 and later (Debian 13), the title padded with spaces.
+        assert_eq!(
+            sshd_session_user("sshd-session: bob@pts/0                 ").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(sshd_session_user("sshd-session: bob [priv]   "), None);
         assert_eq!(
             sshd_session_user("sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
             None

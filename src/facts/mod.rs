@@ -14,6 +14,7 @@ pub mod php;
 pub mod php_paths;
 pub mod postfix_queue;
 pub mod posts;
+pub mod processes;
 pub mod qmail_queue;
 pub mod queue;
 pub mod script_class;

@@ -323,6 +323,15 @@ impl Planning for Bound<'_, '_, '_> {
         crate::facts::account::read(self.planner.host, user)
     }
 
+    fn end_processes(
+        &mut self,
+        account: &crate::facts::account::Account,
+        wait: Duration,
+    ) -> Result<Produced> {
+        let work = super::signal::plan(self.planner.host, account, wait)?;
+        Ok(Produced { work, manual: None })
+    }
+
     fn commands(&mut self, commands: Vec<StepCommand<'_>>) -> Result<Produced> {
         let mut work = Vec::new();
         for c in commands {

@@ -314,6 +314,7 @@ impl State<'_> {
                 depends_on: Vec::new(),
                 outcome: None,
                 output: Vec::new(),
+                signals: Vec::new(),
                 work: Vec::new(),
             };
             let mut chosen_why = Vec::new();
@@ -525,6 +526,7 @@ pub fn describe_work(step: &mut PlannedStep, redactor: &Redactor) {
                 step.commands.push(r.reload.clone());
             }
             Work::Manual(_) => {}
+            Work::Signal(signal) => step.signals.push(signal.clone()),
         }
     }
 }

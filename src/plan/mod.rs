@@ -7,4 +7,5 @@ pub mod eval;
 pub mod queue;
 pub mod redact;
 pub mod saved;
+pub mod signal;
 pub mod types;

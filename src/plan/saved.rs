@@ -84,6 +84,9 @@ pub enum SavedWork {
     Manual {
         text: String,
     },
+    /// `kill_sessions`: the user, uid, wait and the processes planned (PID, start time,
+    /// real uid: what apply checks again before it signals).
+    Signal(super::types::SignalWork),
 }
 
 /// The saved form of a dry run's plan. A plan with a secret param set is refused: its
@@ -149,6 +152,7 @@ fn save_work(work: &Work) -> Result<SavedWork> {
         Work::Queue(queue) => SavedWork::Queue(queue.clone()),
         Work::Reload(reload) => SavedWork::Reload(reload.clone()),
         Work::Manual(text) => SavedWork::Manual { text: text.clone() },
+        Work::Signal(signal) => SavedWork::Signal(signal.clone()),
     })
 }
 
@@ -225,6 +229,7 @@ impl SavedPlan<Plan> {
             }
             step.diffs.clear();
             step.commands.clear();
+            step.signals.clear();
             describe_work(step, &Redactor::default());
         }
         if !changed.is_empty() {
@@ -330,5 +335,20 @@ fn load_work(host: &Host, item: SavedWork, planned: &mut HashMap<String, Vec<u8>
         SavedWork::Queue(queue) => Work::Queue(queue),
         SavedWork::Reload(reload) => Work::Reload(reload),
         SavedWork::Manual { text } => Work::Manual(text),
+        SavedWork::Signal(signal) => {
+            // The account as the host has it now: root and system users stay refused
+            // whatever the file says.
+            let account = crate::facts::account::read(host, &signal.user)?;
+            account.refuse_system("end the sessions of")?;
+            if account.uid != signal.uid {
+                bail!(
+                    "`{}` is uid {} now, not {} as planned",
+                    signal.user,
+                    account.uid,
+                    signal.uid
+                );
+            }
+            Work::Signal(signal)
+        }
     })
 }

@@ -85,6 +85,9 @@ pub struct PlannedStep {
     /// After an apply: what each command the step ran printed (the last lines, redacted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output: Vec<CommandOutput>,
+    /// `kill_sessions`: the processes to end, per user (after an apply, with results).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalWork>,
     #[serde(skip)]
     pub work: Vec<Work>,
 }
@@ -146,6 +149,7 @@ pub enum Work {
     Queue(QueueWork),
     Reload(ReloadWork),
     Manual(String),
+    Signal(SignalWork),
 }
 
 impl Work {
@@ -157,6 +161,7 @@ impl Work {
             Work::Queue(queue) => !queue.messages.is_empty(),
             Work::Reload(reload) => reload.installed,
             Work::Manual(_) => false,
+            Work::Signal(signal) => !signal.processes.is_empty(),
         }
     }
 }
@@ -298,4 +303,22 @@ pub struct ReloadWork {
     pub reload: Vec<String>,
     pub running: Vec<String>,
     pub installed: bool,
+}
+
+/// End a user's processes: TERM, wait, then KILL to those still running; each one
+/// checked first to be the process planned (same start time, same real uid). Not
+/// reversible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalWork {
+    pub user: String,
+    pub uid: u32,
+    /// Seconds between TERM and KILL.
+    pub wait_secs: u64,
+    /// Always `false`: an ended process cannot be brought back; rollback says so.
+    pub reversible: bool,
+    pub processes: Vec<crate::facts::processes::Process>,
+    /// The user's processes runbook runs under (the session an operator started it
+    /// from): never signalled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spared: Vec<crate::facts::processes::Process>,
 }

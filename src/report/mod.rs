@@ -4,4 +4,5 @@ pub mod escape;
 pub mod markdown;
 pub mod plan;
 pub mod queue;
+pub mod signal;
 pub mod style;

@@ -129,6 +129,7 @@ fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
     for cmd in &step.commands {
         let _ = writeln!(out, "      {verb}: {}{}", shortened(cmd), inputs(step, cmd));
     }
+    super::signal::lines(out, step, mode == Mode::DryRun, style);
     for run in &step.output {
         // A command that succeeded quietly has nothing to show.
         if run.status == Some(0) && run.stdout.is_empty() && run.stderr.is_empty() {
@@ -253,6 +254,7 @@ fn summary(plan: &Plan) -> String {
         .flat_map(|s| &s.queue)
         .map(|q| q.count)
         .sum();
+    let ended = super::signal::count(plan);
     if let (Mode::Apply, Some(outcome), false) = (plan.mode, &plan.outcome, plan.changes)
         && outcome != "applied"
     {
@@ -274,6 +276,7 @@ fn summary(plan: &Plan) -> String {
     if messages > 0 {
         counts.push_str(&format!(", {messages} queued message{}", plural(messages)));
     }
+    counts.push_str(&ended);
     match (plan.mode, &plan.outcome) {
         (Mode::DryRun, _) => format!("Plan: {counts}. Dry run: nothing was written."),
         (Mode::Apply, Some(outcome)) => format!(

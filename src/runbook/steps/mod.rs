@@ -118,6 +118,8 @@ step_types! {
     cron_disable: CronDisable(CronDisable),
     /// Lock a user's password and expire it, so it must be changed (reversible).
     lock_user: LockUser(LockUser),
+    /// End a user's SSH sessions and processes: TERM, then KILL (not reversible).
+    kill_sessions: KillSessions(KillSessions),
     /// Move the queued messages that match into the run's quarantine (rollback requeues them).
     queue_purge: QueuePurge(QueueSelector),
     /// Release the queued messages that match (thaw, out of hold) and retry their delivery.
@@ -184,6 +186,12 @@ pub trait Planning {
     fn uid(&self, user: &str) -> anyhow::Result<u32>;
     /// The host's account of `user` (uid, lock, password age).
     fn account(&self, user: &str) -> anyhow::Result<crate::facts::account::Account>;
+    /// The processes of `account` to end: TERM, `wait`, then KILL (none: nothing to do).
+    fn end_processes(
+        &mut self,
+        account: &crate::facts::account::Account,
+        wait: std::time::Duration,
+    ) -> anyhow::Result<Self::Out>;
     /// A command with its argv rendered (`stdin` and `env` are templates).
     fn command(&mut self, command: Command<'_>) -> anyhow::Result<Self::Out> {
         self.commands(vec![command])
