@@ -528,7 +528,11 @@ fn completions_offer_runbook_ids_and_param_names() {
     );
     assert_eq!(
         bash_completes(&["apply", "php-"]),
-        ["php-blank-sendmail-path", "php-disable-mail", "php-enable-x-header"]
+        [
+            "php-blank-sendmail-path",
+            "php-disable-mail",
+            "php-enable-x-header"
+        ]
     );
     assert_eq!(bash_completes(&["show", "sp"]), ["spam-diagnose"]);
     assert_eq!(
@@ -537,7 +541,14 @@ fn completions_offer_runbook_ids_and_param_names() {
     );
     // Without a known runbook: every runbook's param names, once each, sorted.
     let names = bash_completes(&["apply", "x", "--param-file", ""]);
-    for name in ["domain=", "ini=", "mode=", "sendmail_path=", "script=", "user="] {
+    for name in [
+        "domain=",
+        "ini=",
+        "mode=",
+        "sendmail_path=",
+        "script=",
+        "user=",
+    ] {
         assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
     }
     let mut sorted = names.clone();

@@ -457,6 +457,42 @@ fn exim_retry(suite: &Suite) {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stderr.contains("no undo"), "{stderr}");
     assert!(exim_bp(&host).contains(&(frozen.clone(), true)));
+
+    // A later step fails: the thaw is undone by the run itself, the message frozen again.
+    let failing = format!(
+        "{retry}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
+    );
+    let (code, plan, out) = {
+        let runbooks = host.path("/tmp/runbooks");
+        fs::write(runbooks.join("retry-frozen.yaml"), &failing).unwrap();
+        let out = Command::new("unshare")
+            .args([
+                "--net",
+                env!("CARGO_BIN_EXE_runbook"),
+                "apply",
+                "retry-frozen",
+                "--yes",
+                "--output",
+                "json",
+                "--root",
+            ])
+            .arg(&host.root)
+            .env("RUNBOOK_PATH", &runbooks)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_ne!(code, Some(0), "{out}");
+    assert_eq!(plan["steps"][1]["outcome"], "failed", "{plan:#}");
+    assert!(
+        exim_bp(&host).contains(&(frozen.clone(), true)),
+        "frozen again: {:?}",
+        exim_bp(&host)
+    );
 }
 
 // ---- postfix ----
