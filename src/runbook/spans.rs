@@ -24,6 +24,14 @@ impl SpanIndex {
         let mut events = Vec::new();
         for item in Parser::new_from_str(text) {
             match item {
+                // Comments are no nodes: counted as one, they shift every path after them.
+                Ok((Event::Comment(..), _)) => {}
+                Ok((event @ Event::Scalar(..), span)) => {
+                    // A block scalar's span runs to the next key's line: its text ends earlier.
+                    let range = byte_range(text, &span);
+                    let end = range.start + text[range.clone()].trim_end().len();
+                    events.push((event, range.start..end));
+                }
                 Ok((event, span)) => events.push((event, byte_range(text, &span))),
                 Err(_) => break,
             }
@@ -251,5 +259,24 @@ mod tests {
         let index = SpanIndex::build(text);
         assert_eq!(&text[index.key("steps.0.id.nothing").unwrap()], "id");
         assert_eq!(&text[index.value("steps.0.id.nothing").unwrap()], "a");
+    }
+}
+
+#[cfg(test)]
+mod comment_tests {
+    use super::*;
+
+    /// Ops comment their runbooks: a comment must not shift the items after it, and a
+    /// folded text ends where its text does.
+    #[test]
+    fn comments_between_items_do_not_move_their_spans() {
+        let text = "id: t\nsteps:\n  # one\n  - id: a\n    manual:\n      text: ok\n\n  # two\n  - id: b\n    manual:\n      text: >-\n        hello {{x}}\n      facts: [q]\n";
+        let index = SpanIndex::build(text);
+        assert_eq!(&text[index.value("steps.1.id").unwrap()], "b");
+        assert_eq!(
+            &text[index.value("steps.1.manual.text").unwrap()],
+            "hello {{x}}"
+        );
+        assert_eq!(&text[index.value("steps.1.manual.facts.0").unwrap()], "q");
     }
 }
