@@ -167,7 +167,7 @@ pub fn compare(value: &Value, comparison: Option<&Comparison>) -> bool {
         Some(Comparison::Ne(want)) => !same(value, want),
         Some(Comparison::In(list)) => list.iter().any(|want| same(value, want)),
         Some(Comparison::Contains(want)) => match (value, want) {
-            (Value::Array(items), _) => items.iter().any(|i| same(i, want)),
+            (Value::Array(items), _) => items.iter().any(|i| same(i, want) || has_fields(i, want)),
             (Value::String(s), Value::String(w)) => s.contains(w.as_str()),
             _ => false,
         },
@@ -197,6 +197,17 @@ pub fn describe(comparison: &Comparison) -> String {
         Comparison::Matches(re) => format!("/{re}/"),
     };
     format!("{} {operand}", comparison.key())
+}
+
+/// A record holding every field of `want` with the same value (`contains: { class: form }`
+/// finds a record of that class in a list of records).
+fn has_fields(item: &Value, want: &Value) -> bool {
+    match (item, want) {
+        (Value::Object(item), Value::Object(want)) if !want.is_empty() => want
+            .iter()
+            .all(|(k, w)| item.get(k).is_some_and(|v| same(v, w))),
+        _ => false,
+    }
 }
 
 /// Numbers compare by value (`1` equals `1.0`); everything else structurally.
@@ -280,5 +291,17 @@ mod tests {
         ));
         assert!(!compare(&json!(null), None));
         assert!(compare(&json!(["x"]), None));
+    }
+
+    #[test]
+    fn a_list_of_records_contains_one_with_the_fields_given() {
+        let scripts =
+            json!([{"script": "a.php", "class": "random"}, {"script": "b.php", "class": "form"}]);
+        let has = |want| compare(&scripts, Some(&Comparison::Contains(want)));
+        assert!(has(json!({"class": "form"})));
+        assert!(has(json!({"class": "form", "script": "b.php"})));
+        assert!(!has(json!({"class": "form", "script": "a.php"})));
+        assert!(!has(json!({"class": "cron"})));
+        assert!(!has(json!({})), "an empty record names nothing");
     }
 }

@@ -66,7 +66,14 @@ pub fn render(plan: &Plan, style: Style) -> String {
     }
     let _ = writeln!(out, "\n{}", style.bold("Steps"));
     for step in &plan.steps {
-        step_lines(&mut out, step, plan.mode, style);
+        // An include changes nothing itself: the steps it brings in, listed after it, do.
+        let inner = format!("{}/", step.id);
+        let brings_changes = step.kind == "include"
+            && plan
+                .steps
+                .iter()
+                .any(|s| s.id.starts_with(&inner) && s.changes());
+        step_lines(&mut out, step, plan.mode, style, brings_changes);
     }
     let fired: Vec<_> = plan.handlers.iter().filter(|h| h.fires).collect();
     if !fired.is_empty() {
@@ -88,10 +95,11 @@ pub fn render(plan: &Plan, style: Style) -> String {
     out
 }
 
-fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style) {
+fn step_lines(out: &mut String, step: &PlannedStep, mode: Mode, style: Style, brings: bool) {
     let (mark, state) = match (&step.outcome, step.chosen, step.changes()) {
         (Some(outcome), _, _) => (outcome_mark(outcome, style), escape(outcome)),
         (None, false, _) => (style.dim("-"), "not chosen".into()),
+        (None, true, false) if brings => (style.yellow("~"), "its steps below will change".into()),
         (None, true, true) => (style.yellow("~"), "will change".into()),
         (None, true, false) if !step.manual.is_empty() => {
             (style.yellow("!"), "for a person to do".into())

@@ -15,6 +15,7 @@ mod injection;
 mod journal;
 mod kill_sessions;
 mod library;
+mod library_exim;
 mod lint;
 mod lock_user;
 mod log_arguments;

@@ -57,6 +57,25 @@ impl Test {
         test
     }
 
+    /// Copy `dir` of `examples/hosts/NAME` (a host path, `/etc/apache2`) over this root:
+    /// hosts made of the examples' real files.
+    pub fn with_example_dir(self, name: &str, dir: &str) -> Test {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/hosts")
+            .join(name)
+            .join(dir.trim_start_matches('/'));
+        copy_tree(&src, &self.path(dir));
+        self
+    }
+
+    /// A symlink at `host_path` (parents made) to `target`.
+    pub fn symlink(self, host_path: &str, target: &str) -> Test {
+        let path = self.path(host_path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, path).unwrap();
+        self
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.path().join("root")
     }
@@ -274,6 +293,7 @@ fn copy_tree(src: &Path, dst: &Path) {
         let (from, to) = (entry.path(), dst.join(entry.file_name()));
         let meta = fs::symlink_metadata(&from).unwrap();
         if meta.file_type().is_symlink() {
+            let _ = fs::remove_file(&to);
             std::os::unix::fs::symlink(fs::read_link(&from).unwrap(), &to).unwrap();
         } else if meta.is_dir() {
             copy_tree(&from, &to);
