@@ -27,6 +27,7 @@ mod real_accounts;
 mod real_apache;
 mod real_cron;
 mod real_exim;
+mod real_library;
 mod real_postfix;
 mod real_qmail;
 mod real_qmail_queue;

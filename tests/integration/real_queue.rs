@@ -116,7 +116,7 @@ fn run_json(host: &RootFs, id: &str, yaml: &str, args: &[&str]) -> (i32, Value, 
     (code, json, format!("{stdout}\n{stderr}"))
 }
 
-fn rollback(host: &RootFs, id: Option<&str>) {
+pub(crate) fn rollback(host: &RootFs, id: Option<&str>) {
     let mut args = vec!["rollback", "--yes"];
     match id {
         Some(id) => args.push(id),
@@ -140,7 +140,7 @@ fn ids_of(queue: &Value) -> BTreeSet<String> {
 const EXIM_SENDMAIL: &str = "/usr/sbin/exim4 -t -i -odq";
 
 /// The ids `exim -bp` lists (exim's own reading of its spool), with whether frozen.
-fn exim_bp(host: &RootFs) -> BTreeSet<(String, bool)> {
+pub(crate) fn exim_bp(host: &RootFs) -> BTreeSet<(String, bool)> {
     let (code, stdout, stderr) = host.chroot(&["/usr/sbin/exim4", "-bp"]);
     assert_eq!(code, 0, "{stderr}");
     stdout
@@ -155,7 +155,7 @@ fn exim_bp(host: &RootFs) -> BTreeSet<(String, bool)> {
 }
 
 /// A queue of four form messages and one legitimate one, the last form message frozen.
-fn exim_queue(suite: &Suite) -> (RootFs, Vec<String>) {
+pub(crate) fn exim_queue(suite: &Suite) -> (RootFs, Vec<String>) {
     let host = RootFs::copy("exim", suite);
     // Debian installs the `local` configuration, which bounces remote mail at once;
     // an Internet host's exim defers it while DNS fails, as here without a network.
