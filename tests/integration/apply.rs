@@ -208,7 +208,7 @@ fn a_checklist_is_journaled_without_asking_and_changes_nothing() {
             .lines()
             .filter(|l| l.contains("\"event\":\"manual\""))
             .count(),
-        14
+        16
     );
     // Nothing to roll back: `--last` looks for runs that changed something.
     let rollback = test.run_args(&["rollback", "--last", "--yes"]);

@@ -157,6 +157,8 @@ fn spam_diagnosis_of_the_exim_outbreak() {
             "unknown-users",
             "blacklisted",
             "release-frozen",
+            "next-exim",
+            "next-notice",
         ]
     );
     let human = Test::example("exim-outbreak").run_args(&["apply", "spam-diagnose", "--dry-run"]);
