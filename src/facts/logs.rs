@@ -35,6 +35,8 @@ pub struct LogFacts {
     pub arrivals_by_user: Option<Vec<UserCount>>,
     /// Working directories local submissions were made from, with the directory's owner (exim with log_selector +arguments: names the sending site when the script header is off)
     pub submission_dirs: Option<Vec<DirCount>>,
+    /// Scripts named by X-PHP-Originating-Script lines of the log (as a hosting provider's splogger logs them), with their class (form, random, cron, unknown), most first
+    pub scripts: Option<Vec<LogScript>>,
     /// Whether the log records submissions' directories (exim's +arguments); null for an MTA that cannot
     pub arguments_logged: Option<bool>,
     /// Why no log was read (absent when one was)
@@ -48,6 +50,15 @@ pub struct DirCount {
     pub dir: String,
     /// Its owner on the host (null where it is gone)
     pub user: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LogScript {
+    /// The script's name as the header gives it (empty: a cron job)
+    pub script: String,
+    /// form, random, cron (empty name) or unknown
+    pub class: String,
     pub count: u64,
 }
 
@@ -74,14 +85,14 @@ const TOP: usize = 10;
 /// Where the MTA's log is: a file, or (no file, an MTA that logs through syslog) the
 /// journal.
 pub enum LogSource {
-    File(&'static str),
+    File(String),
     Journal(Journal),
 }
 
 impl LogSource {
     pub fn find(host: &Host, mta: &dyn Mta) -> Option<LogSource> {
         if let Some(file) = log_file(host, mta) {
-            return Some(LogSource::File(file));
+            return Some(LogSource::File(file.to_string()));
         }
         mta.logs_to_journal()
             .then(|| Journal::find(host))
@@ -102,8 +113,19 @@ impl LogSource {
     }
 }
 
-/// The `log` group for the host's MTA (none when the host has no MTA runbook knows).
-pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
+/// The `log` group for the host's MTA (none when the host has no MTA runbook knows),
+/// or from `given`, a log file named by a runbook's `facts_from` (the one a provider's
+/// block notice attaches), read as the MTA whose lines it holds.
+pub fn gather(host: &Host, mta: Option<&'static dyn Mta>, given: Option<&str>) -> LogFacts {
+    if let Some(file) = given {
+        let Some(mta) = mta_of_file(host, file).or(mta) else {
+            return LogFacts::error(
+                Some(file),
+                "no line of it is one of exim, postfix or qmail".into(),
+            );
+        };
+        return read_source(host, mta, LogSource::File(file.to_string()));
+    }
     let Some(mta) = mta else {
         return LogFacts::error(None, "no mail server found".into());
     };
@@ -120,11 +142,41 @@ pub fn gather(host: &Host, mta: Option<&'static dyn Mta>) -> LogFacts {
             format!("no {kind} log found (looked in {looked}{journal})"),
         );
     };
+    read_source(host, mta, source)
+}
+
+/// Lines read of a log to tell whose it is.
+const SNIFF_LINES: usize = 2_000;
+
+/// The MTA most of the first lines of a log file belong to (a notice's log may come
+/// from another server than this host's own).
+pub fn mta_of_file(host: &Host, file: &str) -> Option<&'static dyn Mta> {
+    let f = open_regular(&host.resolve(file).ok()?).ok()?;
+    let mut counts = vec![0usize; crate::facts::mta::ALL.len()];
+    let mut seen = 0;
+    let _ = for_each_line(BufReader::new(std::io::Read::take(f, 16 << 20)), |raw| {
+        if seen >= SNIFF_LINES {
+            return;
+        }
+        seen += 1;
+        let body = strip_syslog(raw);
+        for (i, m) in crate::facts::mta::ALL.iter().enumerate() {
+            if m.log_line(body, raw).is_some() {
+                counts[i] += 1;
+            }
+        }
+    });
+    let (best, n) = counts.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    (*n > 0).then(|| crate::facts::mta::ALL[best])
+}
+
+fn read_source(host: &Host, mta: &'static dyn Mta, source: LogSource) -> LogFacts {
     let passwd = Passwd::read(host);
     let file = match &source {
-        LogSource::File(file) => Some(*file),
+        LogSource::File(file) => Some(file.clone()),
         LogSource::Journal(_) => None,
     };
+    let file = file.as_deref();
     match source.open(host) {
         Ok((reader, size)) => {
             let progress =
@@ -209,6 +261,8 @@ pub struct Scan {
     pub submission_dirs: HashMap<String, u64>,
     /// Minutes of the year (see [`minute_of_year`]) in which deliveries failed.
     pub failure_minutes: std::collections::BTreeSet<u32>,
+    /// Scripts named by `X-PHP-Originating-Script` lines, bounded as arrivals are.
+    pub scripts: HashMap<String, u64>,
 }
 
 impl Scan {
@@ -223,6 +277,7 @@ impl Scan {
             arrivals: HashMap::new(),
             submission_dirs: HashMap::new(),
             failure_minutes: Default::default(),
+            scripts: HashMap::new(),
         }
     }
 
@@ -233,6 +288,14 @@ impl Scan {
     pub fn line(&mut self, raw: &[u8]) {
         self.lines += 1;
         let body = strip_syslog(raw);
+        // `ID X-PHP-Originating-Script: "2157:class-phpmailer.php"` (article 002's logs).
+        if let Some(at) = memchr::memmem::find(body, b"X-PHP-Originating-Script:") {
+            let value = String::from_utf8_lossy(&body[at + 25..]);
+            let (_, mut name) = crate::facts::message::php_script(&value);
+            truncate_name(&mut name);
+            count_bounded(&mut self.scripts, name);
+            return;
+        }
         let Some(mta) = self.mta else {
             return;
         };
@@ -247,6 +310,20 @@ impl Scan {
             }
             None => {}
         }
+    }
+
+    /// The scripts counted, most first, each with its class.
+    fn top_scripts(&self) -> Vec<LogScript> {
+        let mut list: Vec<(&String, &u64)> = self.scripts.iter().collect();
+        list.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        list.truncate(TOP);
+        list.into_iter()
+            .map(|(script, count)| LogScript {
+                class: crate::facts::script_class::classify(script).to_string(),
+                script: script.clone(),
+                count: *count,
+            })
+            .collect()
     }
 
     /// Count an arrival. Syslog takes lines from any local user (`logger`), so the
@@ -298,6 +375,7 @@ impl Scan {
                     .collect(),
             ),
             submission_dirs: Some(Vec::new()),
+            scripts: Some(self.top_scripts()),
             arguments_logged: self
                 .mta
                 .filter(|m| m.logs_submission_dirs())
@@ -418,9 +496,16 @@ pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<&'static str> {
         .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
 }
 
-/// Read the whole log (for the minutes of its failures).
-pub fn scan(host: &Host, mta: &'static dyn Mta) -> Option<Scan> {
-    let (reader, _) = LogSource::find(host, mta)?.open(host).ok()?;
+/// Read the whole log (for the minutes of its failures): the host's MTA's, or `given`.
+pub fn scan(host: &Host, mta: Option<&'static dyn Mta>, given: Option<&str>) -> Option<Scan> {
+    let (source, mta) = match given {
+        Some(file) => (
+            LogSource::File(file.to_string()),
+            mta_of_file(host, file).or(mta)?,
+        ),
+        None => (LogSource::find(host, mta?)?, mta?),
+    };
+    let (reader, _) = source.open(host).ok()?;
     let mut scan = Scan::new(Some(mta), Passwd::default());
     scan.read(reader);
     Some(scan)

@@ -114,17 +114,33 @@ pub struct UnreadableFile {
     pub reason: String,
 }
 
+/// Files the facts read instead of the host's own: the logs a provider's block notice
+/// attaches (a runbook's `facts_from`). Host paths.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The mail log: the `log` group and the failure times of `posts` come from it.
+    pub mail_log: Option<String>,
+    /// Access logs `posts` reads instead of the web server's.
+    pub access_logs: Option<Vec<String>>,
+}
+
 /// The host's facts, gathered lazily by group.
 #[derive(Debug)]
 pub struct Facts {
     host: Host,
+    sources: Sources,
     groups: [OnceCell<Value>; Group::ALL.len()],
 }
 
 impl Facts {
     pub fn new(host: &Host) -> Facts {
+        Facts::with_sources(host, Sources::default())
+    }
+
+    pub fn with_sources(host: &Host, sources: Sources) -> Facts {
         Facts {
             host: host.clone(),
+            sources,
             groups: Default::default(),
         }
     }
@@ -158,20 +174,31 @@ impl Facts {
             Group::Mta => to_value(mta::gather(host)),
             Group::Panel => to_value(mta::panel(host)),
             Group::Queue => to_value(self.queue()),
-            Group::Log => to_value(logs::gather(host, self.mta())),
+            Group::Log => to_value(logs::gather(
+                host,
+                self.mta(),
+                self.sources.mail_log.as_deref(),
+            )),
             Group::Php => to_value(php::gather(host)),
             Group::Web => to_value(web::gather(host)),
             Group::Posts => {
-                let logs: Vec<String> = self
-                    .get("web.access_logs")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                to_value(posts::gather(host, self.mta(), &logs))
+                let given = self.sources.access_logs.clone();
+                let logs: Vec<String> = given.unwrap_or_else(|| {
+                    self.get("web.access_logs")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+                to_value(posts::gather(
+                    host,
+                    self.mta(),
+                    &logs,
+                    self.sources.mail_log.as_deref(),
+                ))
             }
             Group::Activity => to_value(activity::activity(host)),
             Group::Sessions => to_value(activity::sessions(host)),

@@ -49,8 +49,13 @@ const TOP: usize = 10;
 pub const URIS_MAX: usize = 50_000;
 pub const OTHER_URIS: &str = "(other URIs)";
 
-pub fn gather(host: &Host, mta: Option<&'static dyn Mta>, access_logs: &[String]) -> PostsFacts {
-    let Some(scan) = mta.and_then(|m| logs::scan(host, m)) else {
+pub fn gather(
+    host: &Host,
+    mta: Option<&'static dyn Mta>,
+    access_logs: &[String],
+    mail_log: Option<&str>,
+) -> PostsFacts {
+    let Some(scan) = logs::scan(host, mta, mail_log) else {
         return PostsFacts {
             window_minutes: WINDOW,
             error: Some("no mail log to take failure times from".into()),

@@ -42,7 +42,7 @@ pub fn build(req: &Request) -> Result<Plan> {
         .map(|(k, v)| Ok((k.clone(), parse_given(runbook, k, v)?)))
         .collect::<Result<_>>()?;
     let params = resolve_params(runbook, given)?;
-    let facts = Facts::new(req.host);
+    let facts = Facts::with_sources(req.host, sources(req.host, runbook, &params)?);
     fits(req.catalog, runbook, &facts)?;
     let mut state = State {
         catalog: req.catalog,
@@ -72,6 +72,47 @@ pub fn build(req: &Request) -> Result<Plan> {
         changes,
         outcome: None,
         has_secrets: state.redactor.has_secrets(),
+    })
+}
+
+/// The files a runbook's `facts_from` names, rendered with its params (lint allows
+/// nothing else there); one that renders empty leaves the host's own.
+fn sources(
+    host: &Host,
+    runbook: &Runbook,
+    params: &IndexMap<String, Value>,
+) -> Result<crate::facts::Sources> {
+    let Some(from) = &runbook.facts_from else {
+        return Ok(crate::facts::Sources::default());
+    };
+    let none = Facts::new(host);
+    let empty = HashMap::new();
+    let ctx = Context {
+        facts: &none,
+        params,
+        shown_params: params,
+        checks: &empty,
+        changed: &empty,
+        item: None,
+    };
+    let file = |text: &String| -> Result<Option<String>> {
+        let path = render(text, &ctx).context("facts_from")?;
+        if path.is_empty() {
+            return Ok(None);
+        }
+        if !path.starts_with('/') {
+            anyhow::bail!("facts_from: `{path}` is not an absolute host path");
+        }
+        Ok(Some(path))
+    };
+    let mail_log = from.mail_log.as_ref().map(file).transpose()?.flatten();
+    let mut access_logs = Vec::new();
+    for log in &from.access_logs {
+        access_logs.extend(file(log)?);
+    }
+    Ok(crate::facts::Sources {
+        mail_log,
+        access_logs: (!access_logs.is_empty()).then_some(access_logs),
     })
 }
 

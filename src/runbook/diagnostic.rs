@@ -69,6 +69,8 @@ pub enum Code {
     TemplateUnresolved,
     /// RB032
     TemplateTripleBrace,
+    /// RB033
+    FactsFromTemplate,
     /// RB040
     ParamDeclaration,
     /// RB041
@@ -117,6 +119,7 @@ impl Code {
         Code::TemplateSyntax,
         Code::TemplateUnresolved,
         Code::TemplateTripleBrace,
+        Code::FactsFromTemplate,
         Code::ParamDeclaration,
         Code::InvalidRegex,
         Code::InvalidDuration,
@@ -154,6 +157,7 @@ impl Code {
             Code::TemplateSyntax => "RB030",
             Code::TemplateUnresolved => "RB031",
             Code::TemplateTripleBrace => "RB032",
+            Code::FactsFromTemplate => "RB033",
             Code::ParamDeclaration => "RB040",
             Code::InvalidRegex => "RB041",
             Code::InvalidDuration => "RB042",
@@ -197,6 +201,9 @@ impl Code {
             }
             Code::TemplateSyntax => {
                 "template syntax error, or a helper/block (only `{{name}}` is allowed)"
+            }
+            Code::FactsFromTemplate => {
+                "`facts_from` names something other than a param: it is rendered before any fact is read"
             }
             Code::TemplateUnresolved => "template variable that cannot resolve",
             Code::TemplateTripleBrace => "triple-brace template (would skip shell quoting)",

@@ -26,6 +26,10 @@ pub struct Runbook {
     /// it to another host is refused, naming the runbooks that fit that host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_to: Option<AppliesTo>,
+    /// Files the facts read instead of the host's own, such as the logs a provider's
+    /// block notice attaches (templates of params: `{{params.mail_log}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts_from: Option<FactsFrom>,
     /// Typed parameters, set with `-p KEY=VALUE`, `--param-file KEY=PATH` or
     /// `RUNBOOK_PARAM_KEY` (secrets never with `-p`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -39,6 +43,22 @@ pub struct Runbook {
     /// Actions run once after all steps, when some step that changed something notified them.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub handlers: IndexMap<String, Handler>,
+}
+
+/// Where facts come from instead of the host's own files. A template that renders
+/// empty (an unset param) leaves the host's own.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FactsFrom {
+    /// A mail log (host path) the `log` group reads, and `posts` takes failure times
+    /// from; read as the MTA whose lines it holds (exim, postfix, qmail; syslog
+    /// prefixes allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_log: Option<String>,
+    /// Access logs (host paths, Apache or nginx combined format) `posts` reads instead
+    /// of the web server's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_logs: Vec<String>,
 }
 
 /// Which hosts a runbook fits: every list given must name the host's.

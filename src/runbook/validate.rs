@@ -29,6 +29,7 @@ pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic
     v.modeline();
     v.params();
     v.checks();
+    v.facts_from();
     v.steps();
     v.command_inputs();
     v.secret_includes(resolve);
@@ -134,6 +135,37 @@ impl<'a> Validator<'a> {
                     &format!("{path}.default"),
                     Code::ParamDeclaration,
                     format!("default of `{name}`: {e}"),
+                );
+            }
+        }
+    }
+
+    /// `facts_from` is rendered before any fact is read: params only.
+    fn facts_from(&mut self) {
+        let Some(from) = &self.rb.facts_from else {
+            return;
+        };
+        let scope = Scope {
+            item: None,
+            steps_before: 0,
+        };
+        let mut texts: Vec<(String, &String)> = Vec::new();
+        if let Some(log) = &from.mail_log {
+            texts.push(("facts_from.mail_log".into(), log));
+        }
+        for (i, log) in from.access_logs.iter().enumerate() {
+            texts.push((format!("facts_from.access_logs.{i}"), log));
+        }
+        for (path, text) in texts {
+            self.template(&path, text, &scope);
+            let facts = Template::parse(text)
+                .map(|t| t.variables().any(|v| !v.starts_with("params.")))
+                .unwrap_or(false);
+            if facts {
+                self.value(
+                    &path,
+                    Code::FactsFromTemplate,
+                    "`facts_from` is rendered before the facts are read: only `{{params.NAME}}` may appear in it".into(),
                 );
             }
         }

@@ -16,6 +16,7 @@ mod journal;
 mod kill_sessions;
 mod library;
 mod library_exim;
+mod library_notice;
 mod lint;
 mod lock_user;
 mod log_arguments;
