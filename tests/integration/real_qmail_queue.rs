@@ -193,9 +193,7 @@ fn qmail_purge(suite: &'static Suite) {
     assert_eq!(queue_bytes(&host), bytes);
 
     // A later step fails: the purge is undone and qmail-send runs again.
-    let failing = format!(
-        "{PURGE}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
-    );
+    let failing = crate::real_queue::then_failing(PURGE);
     let (code, plan, out) = run_json(&host, &failing, &["apply", "purge-form", "--yes"]);
     assert_ne!(code, 0, "{out}");
     assert_eq!(plan["steps"][0]["outcome"], "undone", "{plan:#}");

@@ -116,6 +116,20 @@ fn run_json(host: &RootFs, id: &str, yaml: &str, args: &[&str]) -> (i32, Value, 
     (code, json, format!("{stdout}\n{stderr}"))
 }
 
+/// `yaml` with a last step that fails, as any later failure of a real run: its first
+/// step, which changed the host, must end `undone`.
+pub(crate) fn then_failing(yaml: &str) -> String {
+    format!(
+        "{yaml}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
+    )
+}
+
+fn apply_then_fail(host: &RootFs, id: &str, yaml: &str) {
+    let (code, plan, out) = run_json(host, id, &then_failing(yaml), &["apply", id, "--yes"]);
+    assert_ne!(code, 0, "{out}");
+    assert_eq!(plan["steps"][0]["outcome"], "undone", "{plan:#}");
+}
+
 pub(crate) fn rollback(host: &RootFs, id: Option<&str>) {
     let mut args = vec!["rollback", "--yes"];
     match id {
@@ -373,17 +387,7 @@ fn exim_purge_interrupted(suite: &Suite) {
     assert_eq!(host.snapshot("/var/spool/exim4"), before);
 
     // A later step fails: the purge is undone by the run itself.
-    let failing = format!(
-        "{PURGE}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
-    );
-    let (code, plan, out) = run_json(
-        &host,
-        "purge-form",
-        &failing,
-        &["apply", "purge-form", "--yes"],
-    );
-    assert_ne!(code, 0, "{out}");
-    assert_eq!(plan["steps"][0]["outcome"], "undone", "{plan:#}");
+    apply_then_fail(&host, "purge-form", PURGE);
     assert_eq!(exim_bp(&host), listed);
     assert_eq!(host.snapshot("/var/spool/exim4"), before);
 }
@@ -459,9 +463,7 @@ fn exim_retry(suite: &Suite) {
     assert!(exim_bp(&host).contains(&(frozen.clone(), true)));
 
     // A later step fails: the thaw is undone by the run itself, the message frozen again.
-    let failing = format!(
-        "{retry}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
-    );
+    let failing = then_failing(retry);
     let (code, plan, out) = {
         let runbooks = host.path("/tmp/runbooks");
         fs::write(runbooks.join("retry-frozen.yaml"), &failing).unwrap();
@@ -647,17 +649,7 @@ fn postfix_purge(suite: &Suite) {
     assert_eq!(host.snapshot("/var/spool/postfix/hold"), held);
 
     // A later step fails: the run undoes the purge.
-    let failing = format!(
-        "{PURGE}  - {{ id: fail, title: Fails, run: {{ argv: [/bin/false], mutating: true }} }}\n"
-    );
-    let (code, plan, out) = run_json(
-        &host,
-        "purge-form",
-        &failing,
-        &["apply", "purge-form", "--yes"],
-    );
-    assert_ne!(code, 0, "{out}");
-    assert_eq!(plan["steps"][0]["outcome"], "undone", "{plan:#}");
+    apply_then_fail(&host, "purge-form", PURGE);
     assert_eq!(postqueue(&host), listed);
 }
 
