@@ -266,11 +266,17 @@ fn copy_then_remove(from: &Path, to: &Path) -> io::Result<bool> {
         .create_new(true)
         .mode(meta.mode() & 0o7777)
         .open(to)?;
-    io::copy(&mut source, &mut target)?;
-    std::os::unix::fs::fchown(&target, Some(meta.uid()), Some(meta.gid()))?;
-    target.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    target.set_modified(meta.modified()?)?;
-    target.sync_all()?;
+    let copied = io::copy(&mut source, &mut target)
+        .and_then(|_| std::os::unix::fs::fchown(&target, Some(meta.uid()), Some(meta.gid())))
+        .and_then(|_| target.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777)))
+        .and_then(|_| target.set_modified(meta.modified()?))
+        .and_then(|_| target.sync_all());
+    if let Err(e) = copied {
+        // A full disk half-way: the original stays, and no torn copy is left to be
+        // taken for it.
+        let _ = fs::remove_file(to);
+        return Err(e);
+    }
     fs::remove_file(from)?;
     Ok(true)
 }

@@ -477,3 +477,51 @@ fn a_full_host_disk_is_a_clear_error_and_changes_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }
+
+#[test]
+#[cfg_attr(not_root, ignore = "needs root (mounts a tmpfs)")]
+fn a_quarantine_disk_filling_up_mid_purge_leaves_every_message_whole_in_the_queue() {
+    // The state dir on its own small filesystem: messages are copied into the quarantine,
+    // not renamed, and the disk fills after the first one.
+    let test = Test::example("exim-outbreak").runbook(
+        "id: purge-all\ntitle: Purge\nsteps:\n  - { id: all, title: All, queue_purge: { all: true } }\n",
+    );
+    let state = Tmpfs::new("256k");
+    let sd = state.0.join("runbook").display().to_string();
+    let fill = script_outside(
+        &test,
+        "fill",
+        &format!(
+            "dd if=/dev/zero of={}/fill bs=4k 2>/dev/null; exit 0",
+            state.0.display()
+        ),
+    );
+    let before = test.snapshot();
+    let test = test.env("RUNBOOK_TEST_HOOK", &format!("after-message:1=run:{fill}"));
+    let out = test.run_args(&["apply", "purge-all", "--yes", "--state-dir", &sd]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_contains!(out.stderr, "No space left on device");
+    assert_contains!(out.stderr, "requeued 1 messages into /var/spool/exim4");
+    // Every message is back, byte for byte with its owner and mode; no torn copy is
+    // left in the quarantine to be taken for one.
+    assert_unchanged!(before, test.snapshot());
+    let quarantine = walk(&state.0.join("runbook"))
+        .into_iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "input"))
+        .collect::<Vec<_>>();
+    assert!(quarantine.is_empty(), "{quarantine:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
