@@ -39,14 +39,18 @@ fn table(runs: &[RunRecord], style: Style) -> String {
     let rows: Vec<[String; 5]> = runs
         .iter()
         .map(|run| {
-            let changes = if run.changed_files.is_empty() && run.commands.is_empty() {
+            let changes = if !run.changed_something() {
                 "no changes".to_string()
             } else {
-                format!(
+                let mut text = format!(
                     "{} file(s), {} command(s)",
                     run.changed_files.len(),
                     run.commands.len()
-                )
+                );
+                if !run.queues.is_empty() {
+                    text.push_str(&format!(", {} queue(s) purged", run.queues.len()));
+                }
+                text
             };
             [
                 escape(&run.id),
@@ -88,6 +92,9 @@ fn table(runs: &[RunRecord], style: Style) -> String {
         );
         for file in &run.changed_files {
             let _ = writeln!(out, "    {}", escape(file));
+        }
+        for queue in &run.queues {
+            let _ = writeln!(out, "    {} (messages quarantined)", escape(queue));
         }
     }
     out

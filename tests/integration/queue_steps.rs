@@ -122,6 +122,11 @@ fn apply_quarantines_and_rollback_restores_every_byte() {
             .path("/var/spool/exim4/input/1xVHSh-0001Xe-1g-H")
             .exists()
     );
+    let history = test.run_args(&["history"]);
+    assert_contains!(
+        history.stdout,
+        "applied  0 file(s), 0 command(s), 1 queue(s) purged\n    /var/spool/exim4 (messages quarantined)\n"
+    );
     let dry = test.run_args(&["rollback", "--last", "--dry-run"]);
     assert_contains!(
         dry.stdout,
