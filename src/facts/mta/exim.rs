@@ -121,7 +121,12 @@ impl Mta for Exim {
                 && memchr::memmem::find(reply, b"retry time not reached").is_some();
             (!retry_skip).then_some(LogEvent::Failure(reply))
         } else if rest.starts_with(b"<=") {
-            field(rest, b" U=").map(LogEvent::Arrival)
+            // An SMTP login (`A=AUTHENTICATOR:LOGIN`, article 003's hacked mailbox) is
+            // who sent it; a local submission has only `U=`.
+            let login = field(rest, b" A=")
+                .and_then(|a| Some(a.split_once(':')?.1.to_string()))
+                .filter(|login| !login.is_empty());
+            login.or_else(|| field(rest, b" U=")).map(LogEvent::Arrival)
         } else {
             None
         }
@@ -219,6 +224,20 @@ mod tests {
     use std::fs;
 
     const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/exim4-spool");
+
+    #[test]
+    fn an_smtp_login_is_the_arrivals_user() {
+        let auth = b"2026-11-23 00:01:02 1xVHSt-0001Yb-2c <= info@shop.example H=(pc) [192.0.2.7] P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_plain:info@shop.example S=812 id=x@pc\n";
+        assert!(matches!(
+            Exim.log_line(&auth[..auth.len() - 1], auth),
+            Some(LogEvent::Arrival(u)) if u == "info@shop.example"
+        ));
+        let local = b"2026-11-23 00:01:02 1xVHSt-0001Yb-2c <= shop@vm U=shop P=local S=358\n";
+        assert!(matches!(
+            Exim.log_line(&local[..local.len() - 1], local),
+            Some(LogEvent::Arrival(u)) if u == "shop"
+        ));
+    }
 
     #[test]
     fn exim_bp_output() {
