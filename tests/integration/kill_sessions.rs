@@ -26,7 +26,7 @@ steps:
 
 /// A uid of its own for each test: tests run in parallel, and each must see only its
 /// own processes.
-fn fresh_uid() -> u32 {
+pub(crate) fn fresh_uid() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     loop {
         let uid = 47100 + (std::process::id() * 10 + NEXT.fetch_add(1, Ordering::SeqCst)) % 5000;
@@ -63,7 +63,7 @@ fn host(uid: u32) -> Test {
 }
 
 /// `argv` run as `uid` (a test user's process), its argv[0] shown as `title`.
-fn spawn_as(uid: Option<u32>, title: &str, argv: &[&str]) -> Child {
+pub(crate) fn spawn_as(uid: Option<u32>, title: &str, argv: &[&str]) -> Child {
     let mut cmd = Command::new(argv[0]);
     cmd.arg0(title)
         .args(&argv[1..])
@@ -97,7 +97,7 @@ fn ended_by(child: &mut Child) -> Option<i32> {
 }
 
 /// Waited for up to 10s: how the child ended.
-fn wait_end(child: &mut Child) -> Option<i32> {
+pub(crate) fn wait_end(child: &mut Child) -> Option<i32> {
     let start = Instant::now();
     loop {
         if let Some(sig) = ended_by(child) {
@@ -116,7 +116,7 @@ fn start_time(pid: u32) -> u64 {
     rest.split_whitespace().nth(19).unwrap().parse().unwrap()
 }
 
-struct Reaped(Vec<Child>);
+pub(crate) struct Reaped(pub(crate) Vec<Child>);
 impl Drop for Reaped {
     fn drop(&mut self) {
         for c in &mut self.0 {

@@ -17,6 +17,7 @@ mod kill_sessions;
 mod library;
 mod library_exim;
 mod library_notice;
+mod library_vps;
 mod lint;
 mod lock_user;
 mod log_arguments;
