@@ -265,7 +265,7 @@ fn vps_mailbox_with_an_smtp_login_gets_a_password_change_and_its_mail_quarantine
     assert_contains!(out, "  ! mailbox-password [manual] for a person to do");
     assert_contains!(
         out,
-        "info@shop.example logged in over SMTP and sent 2 messages"
+        "info@shop.example logged in over SMTP and sent mail (messages: 2)"
     );
     assert_contains!(out, "  ~ purge-mailboxes [queue_purge] will change");
     insta::assert_snapshot!(out);
