@@ -36,6 +36,7 @@ mod real_qmail_queue;
 mod real_queue;
 mod real_roots;
 mod real_sessions;
+mod real_vps;
 mod rollback;
 mod rootfs;
 mod runs_ux;
