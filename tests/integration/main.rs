@@ -16,6 +16,8 @@ mod journal;
 mod kill_sessions;
 mod library;
 mod library_exim;
+mod library_postfix;
+mod library_qmail;
 mod lint;
 mod lock_user;
 mod log_arguments;

@@ -1,0 +1,170 @@
+//! `postfix-spam-source` (article 004), branch by branch: the example postfix host (PHP
+//! scripts of this host filled the queue), or an open relay (Debian's real main.cf with
+//! mynetworks open to the world and no `*_unauth_destination`, remote clients in
+//! mail.log, nothing local queued), planned with each param. Each snapshot is the
+//! dry-run plan: the branch chosen, the others ruled out and why.
+
+use crate::assert_contains;
+use crate::support::Test;
+
+/// The example postfix host: www-data's and siteuser's PHP scripts (tools.php, an eval'd
+/// gsdjkjhkll.php) queued the mail through pickup; main.cf is Debian's, relaying only
+/// for this host.
+fn local_origin() -> Test {
+    Test::example("postfix-mailserver")
+}
+
+/// Debian 12's real main.cf with `mynetworks` set to `0.0.0.0/0` and
+/// `smtpd_relay_restrictions` without `reject_unauth_destination`: an open relay.
+fn open_main_cf() -> String {
+    let debian = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/postfix-main.cf-bookworm"),
+    )
+    .unwrap();
+    let open = debian
+        .replace(
+            "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128",
+            "mynetworks = 0.0.0.0/0 [::]/0",
+        )
+        .replace(
+            "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination",
+            "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated",
+        );
+    assert_ne!(open, debian);
+    open
+}
+
+/// An open relay: the example host with that main.cf, its queue empty (remote clients'
+/// mail went out at once), and mail.log holding smtpd's lines of a remote client
+/// relayed to remote domains, in the article's shape.
+fn open_relay() -> Test {
+    let mut test =
+        Test::example("postfix-mailserver").file("/etc/postfix/main.cf", &open_main_cf());
+    for dir in ["maildrop", "deferred", "hold"] {
+        let path = test.path(&format!("/var/spool/postfix/{dir}"));
+        std::fs::remove_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).unwrap();
+    }
+    test = test.file(
+        "/var/log/mail.log",
+        "Mar 26 00:51:13 vigil postfix/smtpd[9120]: 3B7085E038D: client=foo.bar.com[1.2.3.4]\n\
+         Mar 26 00:51:13 vigil postfix/cleanup[9159]: 3B7085E038D: message-id=<20140326005113.3B7085E038D@foo.bar.com>\n\
+         Mar 26 00:51:13 vigil postfix/qmgr[5366]: 3B7085E038D: from=<promo@foo.bar.com>, size=456346, nrcpt=2 (queue active)\n\
+         Mar 26 00:51:14 vigil postfix/smtp[9161]: 3B7085E038D: to=<someone@example.net>, relay=mx.example.net[203.0.113.25]:25, delay=0.9, delays=0.11/0/0.4/0.39, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 6EA115E038F)\n\
+         Mar 26 00:51:14 vigil postfix/smtp[9161]: 3B7085E038D: to=<other@example.org>, relay=mx.example.org[198.51.100.7]:25, delay=0.9, delays=0.11/0/0.4/0.39, dsn=4.7.1, status=deferred (host mx.example.org[198.51.100.7] said: 421 4.7.1 All messages from 192.0.2.10 will be permanently deferred (in reply to MAIL FROM command))\n\
+         Mar 26 00:51:14 vigil postfix/qmgr[5366]: 3B7085E038D: removed\n",
+    );
+    test
+}
+
+fn plan(test: &Test, params: &[&str]) -> String {
+    let mut args = vec!["apply", "postfix-spam-source", "--dry-run"];
+    for p in params {
+        args.extend(["-p", p]);
+    }
+    let out = test.run_args(&args);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let before = test.snapshot();
+    let again = test.run_args(&args);
+    assert_eq!(again.stdout, out.stdout);
+    assert!(
+        test.snapshot().changes(&before).is_empty(),
+        "the dry run wrote something"
+    );
+    out.stdout
+}
+
+#[test]
+fn local_origin_names_the_scripts_and_quarantines_their_messages() {
+    let out = plan(&local_origin(), &[]);
+    assert_contains!(out, "  ! trace-pick-id [manual] for a person to do");
+    assert_contains!(out, "  ! open-relay-check [manual] for a person to do");
+    assert_contains!(out, "  ! local-submitter [manual] for a person to do");
+    assert_contains!(out, "  ! php-script [manual] for a person to do");
+    assert_contains!(out, "  ! recent-php-files [manual] for a person to do");
+    assert_contains!(out, "  ~ purge-source [queue_purge] will change");
+    assert_contains!(out, "  - relay-mynetworks [postfix_set] not chosen");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_queue_id_is_traced_through_mail_log() {
+    let out = plan(&local_origin(), &["queue_id=DF9CD164001"]);
+    assert_contains!(out, "  ! trace-queue-id [manual] for a person to do");
+    assert_contains!(out, "grep -F 'DF9CD164001:' /var/log/mail.log");
+    assert_contains!(out, "  - trace-pick-id [manual] not chosen");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn open_relay_is_closed_in_main_cf_and_postfix_reloaded() {
+    let out = plan(&open_relay(), &["relay=close"]);
+    assert_contains!(out, "  ~ relay-mynetworks [postfix_set] will change");
+    assert_contains!(
+        out,
+        "+mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128"
+    );
+    assert_contains!(out, "  ~ relay-restrictions [postfix_set] will change");
+    assert_contains!(
+        out,
+        "+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination"
+    );
+    assert_contains!(out, "  ! relay-closed [manual] for a person to do");
+    assert_contains!(
+        out,
+        "reload-postfix: would test `postfix check`, then run `postfix reload`"
+    );
+    // Nothing local queued: the PHP branch is ruled out.
+    assert_contains!(out, "  - recent-php-files [manual] not chosen");
+    assert_contains!(out, "  - purge-source [queue_purge] not chosen");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn open_relay_checked_by_default_says_how_to_tell() {
+    let out = plan(&open_relay(), &["queue_id=3B7085E038D"]);
+    assert_contains!(out, "  ! open-relay-check [manual] for a person to do");
+    assert_contains!(out, "  - relay-mynetworks [postfix_set] not chosen");
+    assert_contains!(out, "grep -F '3B7085E038D:' /var/log/mail.log");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_closed_relay_keeps_mynetworks() {
+    let out = plan(&local_origin(), &["relay=close"]);
+    assert_contains!(out, "  = relay-mynetworks [postfix_set] no change needed");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn helo_name_sets_smtp_helo_name() {
+    let out = plan(&local_origin(), &["helo_name=mail.example.com"]);
+    assert_contains!(out, "  ~ helo-name [postfix_set] will change");
+    assert_contains!(out, "+smtp_helo_name = mail.example.com");
+    assert_contains!(out, "  - helo-check [manual] not chosen");
+    assert_contains!(
+        out,
+        "reload-postfix: would test `postfix check`, then run `postfix reload`"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn purge_all_or_none() {
+    for purge in ["all", "none"] {
+        let out = plan(&local_origin(), &[&format!("purge={purge}")]);
+        insta::assert_snapshot!(format!("purge_{purge}"), out);
+    }
+}
+
+#[test]
+fn on_an_exim_host_it_names_the_runbooks_that_fit() {
+    let out =
+        Test::example("exim-outbreak").run_args(&["apply", "postfix-spam-source", "--dry-run"]);
+    assert_eq!(out.code, 1);
+    assert_contains!(
+        out.stderr,
+        "runbook `postfix-spam-source` does not fit this host: it is written for postfix, and this host runs exim"
+    );
+}
