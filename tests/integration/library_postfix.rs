@@ -168,3 +168,193 @@ fn on_an_exim_host_it_names_the_runbooks_that_fit() {
         "runbook `postfix-spam-source` does not fit this host: it is written for postfix, and this host runs exim"
     );
 }
+
+// ---- On the real postfix of each Debian suite ----
+
+mod real {
+    use std::collections::BTreeSet;
+    use std::process::Command;
+
+    use serde_json::Value;
+
+    use crate::rootfs::{RootFs, Suite};
+
+    #[test]
+    #[cfg_attr(
+        no_postfix_rootfs_bookworm,
+        ignore = "needs root and RUNBOOK_POSTFIX_ROOTFS_BOOKWORM: a Debian 12 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn bookworm_open_relay_closed_spam_quarantined_and_rolled_back() {
+        applied_and_rolled_back(&crate::rootfs::BOOKWORM);
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postfix_rootfs_trixie,
+        ignore = "needs root and RUNBOOK_POSTFIX_ROOTFS_TRIXIE: a Debian 13 root from scripts/make-rootfs (.ci/run builds it)"
+    )]
+    fn trixie_open_relay_closed_spam_quarantined_and_rolled_back() {
+        applied_and_rolled_back(&crate::rootfs::TRIXIE);
+    }
+
+    const MAIN_CF: &str = "/etc/postfix/main.cf";
+
+    /// A site's form handler abused by robots: two messages per request.
+    const FORM: &str = "<?php\nforeach (['a@example.net', 'b@example.org'] as $to) {\n    mail($to, 'Offer', \"Cheap pills\\n\", 'From: noreply@shop.example.com');\n}\n";
+
+    /// postfix started in the root in its own network namespace (remote mail defers);
+    /// stopped when dropped, even when the test fails.
+    struct Postfix<'a>(&'a RootFs);
+
+    impl<'a> Postfix<'a> {
+        fn start(host: &'a RootFs) -> Postfix<'a> {
+            let out = Command::new("unshare")
+                .args([
+                    "--net",
+                    "sh",
+                    "-c",
+                    "ip link set lo up && exec chroot \"$1\" postfix start",
+                    "sh",
+                ])
+                .arg(&host.root)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Postfix(host)
+        }
+    }
+
+    impl Drop for Postfix<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.chroot(&["postfix", "stop"]);
+        }
+    }
+
+    fn postconf(host: &RootFs, param: &str) -> String {
+        let (code, stdout, stderr) = host.chroot(&["postconf", "-h", param]);
+        assert_eq!(code, 0, "postconf -h {param}: {stderr}");
+        stdout.trim_end().to_string()
+    }
+
+    /// `postqueue -j`: each message's id and queue.
+    fn postqueue(host: &RootFs) -> BTreeSet<(String, String)> {
+        let (code, stdout, stderr) = host.chroot(&["postqueue", "-j"]);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["queue_id"].as_str().unwrap().to_string(),
+                    v["queue_name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Wait until postfix has deferred `n` messages.
+    fn settled(host: &RootFs, n: usize) -> BTreeSet<(String, String)> {
+        for _ in 0..200 {
+            let q = postqueue(host);
+            if q.len() == n && q.iter().all(|(_, queue)| queue == "deferred") {
+                return q;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("postfix did not defer {n} messages: {:?}", postqueue(host));
+    }
+
+    fn run(host: &RootFs, args: &[&str]) -> Value {
+        let mut all = vec!["apply", "postfix-spam-source"];
+        all.extend(args);
+        all.extend(["--output", "json"]);
+        let (code, stdout, stderr) = host.runbook(&all);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    }
+
+    fn step<'a>(plan: &'a Value, id: &str) -> &'a Value {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}: {plan:#}"))
+    }
+
+    fn applied_and_rolled_back(suite: &Suite) {
+        let host = RootFs::copy("postfix", suite);
+        // Debian's main.cf made an open relay, as the article's server was.
+        let (code, _, stderr) = host.chroot(&[
+            "postconf",
+            "-e",
+            "mynetworks = 0.0.0.0/0 [::]/0",
+            "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let _postfix = Postfix::start(&host);
+        // The form's spam, sent by the real PHP mail() through postfix's sendmail.
+        std::fs::create_dir_all(host.path("/var/www/site")).unwrap();
+        std::fs::write(host.path("/var/www/site/contact-form.php"), FORM).unwrap();
+        for _ in 0..2 {
+            let (code, stderr) = host.chroot_as(
+                "www-data",
+                &[
+                    "/usr/bin/php",
+                    "-d",
+                    "sendmail_path=/usr/sbin/sendmail -t -i",
+                    "-d",
+                    "mail.add_x_header=On",
+                    "/var/www/site/contact-form.php",
+                ],
+            );
+            assert_eq!(code, 0, "{stderr}");
+        }
+        let queued = settled(&host, 4);
+        let main_cf = std::fs::read(host.path(MAIN_CF)).unwrap();
+        let spool = host.snapshot("/var/spool/postfix/deferred");
+
+        // The dry run plans both branches and changes nothing.
+        let plan = run(&host, &["--dry-run", "-p", "relay=close"]);
+        assert_eq!(step(&plan, "relay-mynetworks")["diffs"][0]["file"], MAIN_CF);
+        assert_eq!(
+            step(&plan, "purge-source")["queue"][0]["count"],
+            4,
+            "{plan:#}"
+        );
+        assert_eq!(std::fs::read(host.path(MAIN_CF)).unwrap(), main_cf);
+        assert_eq!(postqueue(&host), queued);
+
+        // Apply: the relay closed as the real postfix reads it, checked and reloaded;
+        // the form's messages out of the queue.
+        let applied = run(&host, &["--yes", "-p", "relay=close"]);
+        assert_eq!(applied["outcome"], "applied", "{applied:#}");
+        assert_eq!(
+            postconf(&host, "mynetworks"),
+            "127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128"
+        );
+        assert_eq!(
+            postconf(&host, "smtpd_relay_restrictions"),
+            "permit_mynetworks permit_sasl_authenticated reject_unauth_destination"
+        );
+        assert_eq!(host.chroot(&["postfix", "check"]).0, 0);
+        assert_eq!(applied["handlers"][0]["outcome"], "reloaded", "{applied:#}");
+        assert_eq!(step(&applied, "purge-source")["queue"][0]["done"], 4);
+        assert!(postqueue(&host).is_empty(), "{:?}", postqueue(&host));
+
+        // Rollback: main.cf byte for byte, every message back in the queue.
+        let (code, stdout, stderr) = host.runbook(&["rollback", "--yes", "--last"]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        assert_eq!(std::fs::read(host.path(MAIN_CF)).unwrap(), main_cf);
+        assert_eq!(postconf(&host, "mynetworks"), "0.0.0.0/0 [::]/0");
+        assert_eq!(postqueue(&host), queued);
+        assert_eq!(
+            host.snapshot("/var/spool/postfix/deferred").len(),
+            spool.len()
+        );
+    }
+}
