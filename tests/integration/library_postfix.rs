@@ -79,12 +79,17 @@ fn plan(test: &Test, params: &[&str]) -> String {
 fn local_origin_names_the_scripts_and_quarantines_their_messages() {
     let out = plan(&local_origin(), &[]);
     assert_contains!(out, "  ! trace-pick-id [manual] for a person to do");
-    assert_contains!(out, "  ! open-relay-check [manual] for a person to do");
+    assert_contains!(out, "  ! relayed-anyway [manual] for a person to do");
     assert_contains!(out, "  ! local-submitter [manual] for a person to do");
     assert_contains!(out, "  ! php-script [manual] for a person to do");
     assert_contains!(out, "  ! recent-php-files [manual] for a person to do");
     assert_contains!(out, "  ~ purge-source [queue_purge] will change");
     assert_contains!(out, "  - relay-mynetworks [postfix_set] not chosen");
+    assert_contains!(out, "  - relay-restrictions [postfix_set] not chosen");
+    // Debian's main.cf: HELO with the bare `vm`, no DKIM signer, no greylisting.
+    assert_contains!(out, "  ! helo-check [manual] for a person to do");
+    assert_contains!(out, "  ! dkim [manual] for a person to do");
+    assert_contains!(out, "  ! postgrey [manual] for a person to do");
     insta::assert_snapshot!(out);
 }
 
@@ -99,7 +104,7 @@ fn a_queue_id_is_traced_through_mail_log() {
 
 #[test]
 fn open_relay_is_closed_in_main_cf_and_postfix_reloaded() {
-    let out = plan(&open_relay(), &["relay=close"]);
+    let out = plan(&open_relay(), &[]);
     assert_contains!(out, "  ~ relay-mynetworks [postfix_set] will change");
     assert_contains!(
         out,
@@ -118,13 +123,14 @@ fn open_relay_is_closed_in_main_cf_and_postfix_reloaded() {
     // Nothing local queued: the PHP branch is ruled out.
     assert_contains!(out, "  - recent-php-files [manual] not chosen");
     assert_contains!(out, "  - purge-source [queue_purge] not chosen");
+    assert_contains!(out, "  - relayed-anyway [manual] not chosen");
     insta::assert_snapshot!(out);
 }
 
 #[test]
-fn open_relay_checked_by_default_says_how_to_tell() {
-    let out = plan(&open_relay(), &["queue_id=3B7085E038D"]);
-    assert_contains!(out, "  ! open-relay-check [manual] for a person to do");
+fn open_relay_kept_says_what_it_lets_through() {
+    let out = plan(&open_relay(), &["relay=keep", "queue_id=3B7085E038D"]);
+    assert_contains!(out, "  ! open-relay-kept [manual] for a person to do");
     assert_contains!(out, "  - relay-mynetworks [postfix_set] not chosen");
     assert_contains!(out, "grep -F '3B7085E038D:' /var/log/mail.log");
     insta::assert_snapshot!(out);
@@ -134,6 +140,41 @@ fn open_relay_checked_by_default_says_how_to_tell() {
 fn a_closed_relay_keeps_mynetworks() {
     let out = plan(&local_origin(), &["relay=close"]);
     assert_contains!(out, "  = relay-mynetworks [postfix_set] no change needed");
+    insta::assert_snapshot!(out);
+}
+
+/// iRedMail's main.cf settings of the article's server, on Debian's: a FQDN, amavisd
+/// (which signs with DKIM) as the content filter, iRedAPD (greylisting) in the
+/// recipient restrictions.
+fn iredmail_main_cf() -> String {
+    open_main_cf()
+        .replace(
+            "mynetworks = 0.0.0.0/0 [::]/0",
+            "mynetworks = 127.0.0.1 [::1]",
+        )
+        .replace("myhostname = vm", "myhostname = mail.example.com")
+        + "content_filter = smtp-amavis:[127.0.0.1]:10024\n\
+           smtpd_recipient_restrictions =\n\
+           \x20   reject_unknown_recipient_domain,\n\
+           \x20   check_policy_service inet:127.0.0.1:7777,\n\
+           \x20   permit_mynetworks,\n\
+           \x20   permit_sasl_authenticated,\n\
+           \x20   reject_unauth_destination\n"
+}
+
+#[test]
+fn a_hardened_main_cf_rules_out_the_hardening_items() {
+    let test = local_origin().file("/etc/postfix/main.cf", &iredmail_main_cf());
+    let out = plan(&test, &[]);
+    assert_contains!(
+        out,
+        "  yes open-relay: postfix.open_relay = false (want eq false)"
+    );
+    assert_contains!(out, "  - relay-restrictions [postfix_set] not chosen");
+    assert_contains!(out, "  - helo-check [manual] not chosen");
+    assert_contains!(out, "  - dkim [manual] not chosen");
+    assert_contains!(out, "  - postgrey [manual] not chosen");
+    assert_contains!(out, "  ! spf [manual] for a person to do");
     insta::assert_snapshot!(out);
 }
 
@@ -319,7 +360,9 @@ mod real {
         let spool = host.snapshot("/var/spool/postfix/deferred");
 
         // The dry run plans both branches and changes nothing.
-        let plan = run(&host, &["--dry-run", "-p", "relay=close"]);
+        let plan = run(&host, &["--dry-run"]);
+        assert_eq!(plan["checks"][5]["id"], "open-relay");
+        assert_eq!(plan["checks"][5]["ok"], false, "{plan:#}");
         assert_eq!(step(&plan, "relay-mynetworks")["diffs"][0]["file"], MAIN_CF);
         assert_eq!(
             step(&plan, "purge-source")["queue"][0]["count"],
@@ -331,7 +374,7 @@ mod real {
 
         // Apply: the relay closed as the real postfix reads it, checked and reloaded;
         // the form's messages out of the queue.
-        let applied = run(&host, &["--yes", "-p", "relay=close"]);
+        let applied = run(&host, &["--yes"]);
         assert_eq!(applied["outcome"], "applied", "{applied:#}");
         assert_eq!(
             postconf(&host, "mynetworks"),
