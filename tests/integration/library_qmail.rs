@@ -66,7 +66,7 @@ fn every_submitter_gets_the_articles_conclusion() {
     let out = plan(&plesk(), &[]);
     assert_contains!(out, "  ! reject-nonexistent [manual] for a person to do");
     assert_contains!(out, "  ! whitelist [manual] for a person to do");
-    assert_contains!(out, "The queue holds 5 messages");
+    assert_contains!(out, "Messages in the queue: 5 (");
     assert_contains!(out, "  ! smtp-auth-login [manual] for a person to do");
     assert_contains!(out, "info@shop.example logged in over SMTP");
     assert_contains!(out, "  ! many-recipients [manual] for a person to do");
