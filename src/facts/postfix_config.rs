@@ -209,6 +209,23 @@ mod tests {
         assert_eq!(f.open_relay, Some(false));
     }
 
+    /// A main.cf past the cap is not read, and says so; one of garbage bytes is read
+    /// without a panic; a host without one is no postfix host.
+    #[test]
+    fn oversized_garbage_or_missing_main_cf() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = Host::new(dir.path());
+        assert!(gather(&host).note.unwrap().contains("not a postfix host"));
+        std::fs::create_dir_all(dir.path().join("etc/postfix")).unwrap();
+        let path = dir.path().join("etc/postfix/main.cf");
+        std::fs::write(&path, vec![b'x'; MAIN_CF_MAX as usize + 1]).unwrap();
+        let f = gather(&host);
+        assert!(f.note.unwrap().contains("larger than"));
+        assert_eq!(f.open_relay, None);
+        std::fs::write(&path, b"mynetworks = \xff\x00 0/0\n \\\n=\n\tx").unwrap();
+        assert_eq!(gather(&host).mynetworks_open, Some(true));
+    }
+
     #[test]
     fn smtp_helo_name_wins_and_localhost_is_no_fqdn() {
         let f = from_text("myhostname = vm\nsmtp_helo_name = mx1.example.com\n");
