@@ -12,6 +12,7 @@ pub mod message;
 pub mod mta;
 pub mod php;
 pub mod php_paths;
+pub mod postfix_config;
 pub mod postfix_queue;
 pub mod posts;
 pub mod processes;
@@ -51,11 +52,13 @@ pub enum Group {
     Activity,
     /// SSH sessions against utmp logins
     Sessions,
+    /// postfix's main.cf: relaying (open relay), HELO name, DKIM signing, greylisting
+    Postfix,
 }
 
 impl Group {
     /// Every group, in the order `runbook facts` prints them.
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 10] = [
         Group::Mta,
         Group::Panel,
         Group::Queue,
@@ -65,6 +68,7 @@ impl Group {
         Group::Posts,
         Group::Activity,
         Group::Sessions,
+        Group::Postfix,
     ];
 
     /// Its name in fact names (`queue` of `queue.total`) and on the command line.
@@ -79,6 +83,7 @@ impl Group {
             Group::Posts => "posts",
             Group::Activity => "activity",
             Group::Sessions => "sessions",
+            Group::Postfix => "postfix",
         }
     }
 
@@ -99,6 +104,7 @@ impl Group {
             Group::Posts => schemars::schema_for!(posts::PostsFacts),
             Group::Activity => schemars::schema_for!(activity::ActivityFacts),
             Group::Sessions => schemars::schema_for!(activity::SessionsFacts),
+            Group::Postfix => schemars::schema_for!(postfix_config::PostfixFacts),
         }
     }
 
@@ -202,6 +208,7 @@ impl Facts {
             }
             Group::Activity => to_value(activity::activity(host)),
             Group::Sessions => to_value(activity::sessions(host)),
+            Group::Postfix => to_value(postfix_config::gather(host)),
         }
     }
 

@@ -117,7 +117,7 @@ fn unknown_fact_groups_are_refused() {
     crate::assert_contains!(out.stderr, "invalid value 'qeue' for '--only <GROUP,...>'");
     crate::assert_contains!(
         out.stderr,
-        "[possible values: mta, panel, queue, log, php, web, posts, activity, sessions]"
+        "[possible values: mta, panel, queue, log, php, web, posts, activity, sessions, postfix]"
     );
 }
 

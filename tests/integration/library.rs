@@ -77,7 +77,7 @@ fn a_runbook_for_another_mail_server_is_refused_naming_those_that_fit() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_contains!(
         out.stderr,
-        "runbook `exim-only` does not fit this host: it is written for exim, and this host runs postfix; runbooks written for it: queue-purge, queue-retry-frozen"
+        "runbook `exim-only` does not fit this host: it is written for exim, and this host runs postfix; runbooks written for it: postfix-spam-source, queue-purge, queue-retry-frozen"
     );
     let json = test.run_args(&["apply", "exim-only", "--dry-run", "--output", "json"]);
     assert_eq!(json.json()["error"]["kind"], "does-not-apply");

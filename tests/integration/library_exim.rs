@@ -131,6 +131,6 @@ fn on_a_postfix_host_it_names_the_runbooks_that_fit() {
     assert_eq!(out.code, 1);
     assert_contains!(
         out.stderr,
-        "runbook `exim-block-unlock` does not fit this host: it is written for exim, and this host runs postfix; runbooks written for it: queue-purge, queue-retry-frozen"
+        "runbook `exim-block-unlock` does not fit this host: it is written for exim, and this host runs postfix; runbooks written for it: postfix-spam-source, queue-purge, queue-retry-frozen"
     );
 }

@@ -17,6 +17,8 @@ mod kill_sessions;
 mod library;
 mod library_exim;
 mod library_notice;
+mod library_postfix;
+mod library_qmail;
 mod library_vps;
 mod lint;
 mod lock_user;

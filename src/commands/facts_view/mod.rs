@@ -53,6 +53,20 @@ const NULLS: &[(&str, &str)] = &[
     ),
     ("web.server", "none found"),
     ("web.apache_config", "none found"),
+    (
+        "postfix.mynetworks",
+        "not set (postfix's default, from mynetworks_style)",
+    ),
+    (
+        "postfix.relay_restrictions",
+        "not set (postfix's default: permit_mynetworks permit_sasl_authenticated defer_unauth_destination)",
+    ),
+    ("postfix.recipient_restrictions", "not set"),
+    ("postfix.helo_name", "not set (the system's host name)"),
+    (
+        "postfix.dkim_signer",
+        "none set (no milter, no amavis content_filter)",
+    ),
 ];
 
 /// Lines fit this many columns when a list of words is kept on one.
