@@ -199,12 +199,12 @@ fn qmail_purge(suite: &'static Suite) {
     let plesk = plesk_like(suite);
     let host = &plesk.host;
     fill_queue(host);
-    let before = listed(&host);
-    let bytes = queue_bytes(&host);
-    let pid = qmail_send(&host);
+    let before = listed(host);
+    let bytes = queue_bytes(host);
+    let pid = qmail_send(host);
 
     // The dry run names the form's two messages and stops nothing.
-    let (code, plan, out) = run_json(&host, PURGE, &["apply", "purge-form", "--dry-run"]);
+    let (code, plan, out) = run_json(host, PURGE, &["apply", "purge-form", "--dry-run"]);
     assert_eq!(code, 0, "{out}");
     let q = &plan["steps"][0]["queue"][0];
     assert_eq!(
@@ -212,38 +212,38 @@ fn qmail_purge(suite: &'static Suite) {
         (Some("qmail"), Some(2)),
         "{q:#}"
     );
-    assert_eq!(qmail_send(&host), pid, "the dry run left qmail-send alone");
-    assert_eq!(queue_bytes(&host), bytes);
+    assert_eq!(qmail_send(host), pid, "the dry run left qmail-send alone");
+    assert_eq!(queue_bytes(host), bytes);
 
-    let (code, applied, out) = run_json(&host, PURGE, &["apply", "purge-form", "--yes"]);
+    let (code, applied, out) = run_json(host, PURGE, &["apply", "purge-form", "--yes"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(applied["steps"][0]["queue"][0]["done"], 2, "{applied:#}");
-    wait("qmail-send to run again", || qmail_send(&host).len() == 1);
-    assert_ne!(qmail_send(&host), pid, "it was stopped and started again");
-    let left = listed(&host);
+    wait("qmail-send to run again", || qmail_send(host).len() == 1);
+    assert_ne!(qmail_send(host), pid, "it was stopped and started again");
+    let left = listed(host);
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].1.contains(&"friend@remote.example".to_string()));
     assert_eq!(host.qstat().0, 1);
 
-    let (code, again, out) = run_json(&host, PURGE, &["apply", "purge-form", "--yes"]);
+    let (code, again, out) = run_json(host, PURGE, &["apply", "purge-form", "--yes"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(again["changes"], false, "{again:#}");
 
     let (code, stdout, stderr) = host.fs.runbook(&["rollback", "--last", "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    wait("qmail-send to run again", || qmail_send(&host).len() == 1);
-    assert_eq!(listed(&host), before);
+    wait("qmail-send to run again", || qmail_send(host).len() == 1);
+    assert_eq!(listed(host), before);
     assert_eq!(host.qstat(), (3, 0));
     // Same filesystem: every file back under its own name, with its own bytes.
-    assert_eq!(queue_bytes(&host), bytes);
+    assert_eq!(queue_bytes(host), bytes);
 
     // A later step fails: the purge is undone and qmail-send runs again.
     let failing = crate::real_queue::then_failing(PURGE);
-    let (code, plan, out) = run_json(&host, &failing, &["apply", "purge-form", "--yes"]);
+    let (code, plan, out) = run_json(host, &failing, &["apply", "purge-form", "--yes"]);
     assert_ne!(code, 0, "{out}");
     assert_eq!(plan["steps"][0]["outcome"], "undone", "{plan:#}");
-    wait("qmail-send to run again", || qmail_send(&host).len() == 1);
-    assert_eq!(listed(&host), before);
+    wait("qmail-send to run again", || qmail_send(host).len() == 1);
+    assert_eq!(listed(host), before);
 
     // A retry wakes qmail-send (ALRM): it tries every queued message again at once.
     let tried = || host.log().matches("starting delivery").count();
@@ -277,7 +277,7 @@ fn qmail_purge(suite: &'static Suite) {
         .unwrap();
     assert_eq!(out.status.code(), None, "killed: {out:?}");
     assert!(
-        qmail_send(&host).is_empty(),
+        qmail_send(host).is_empty(),
         "the kill left qmail-send stopped"
     );
     let (code, stdout, stderr) = host.fs.runbook(&["rollback", "--last", "--dry-run"]);
@@ -288,12 +288,12 @@ fn qmail_purge(suite: &'static Suite) {
     );
     let (code, stdout, stderr) = host.fs.runbook(&["rollback", "--last", "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    wait("qmail-send to run again", || qmail_send(&host).len() == 1);
-    assert_eq!(listed(&host), before);
+    wait("qmail-send to run again", || qmail_send(host).len() == 1);
+    assert_eq!(listed(host), before);
 
     let (code, _, stderr) = host.chroot(&["/etc/init.d/qmail", "stop"]);
     assert_eq!(code, 0, "{stderr}");
-    wait("qmail-send to stop", || qmail_send(&host).is_empty());
+    wait("qmail-send to stop", || qmail_send(host).is_empty());
 }
 
 /// `plesk-qmail-spam` (article 001) on a Plesk-like qmail host: the dry run names the
