@@ -78,6 +78,28 @@ fn text(host: &Host, path: &str) -> Result<Option<String>> {
 }
 
 /// `UID_MIN` of a login.defs: `UID_MIN<space>N`, comments with `#`.
+/// The host's `UID_MIN` (Debian's 1000 when login.defs sets none).
+pub fn host_uid_min(host: &Host) -> u32 {
+    uid_min(
+        &text(host, "/etc/login.defs")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+    )
+}
+
+/// uid of each user name in the host's `/etc/passwd`.
+pub fn uids(host: &Host) -> std::collections::HashMap<String, u32> {
+    let passwd = text(host, "/etc/passwd").ok().flatten().unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            Some((f.first()?.to_string(), f.get(2)?.parse().ok()?))
+        })
+        .collect()
+}
+
 fn uid_min(login_defs: &str) -> u32 {
     login_defs
         .lines()

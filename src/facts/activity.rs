@@ -61,6 +61,12 @@ pub struct SessionCount {
     pub sshd_sessions: u64,
     /// The user's logins in utmp
     pub logins: u64,
+    /// The user's uid in /etc/passwd; null when it has none there
+    pub uid: Option<u32>,
+    /// Whether it is root or a system account (uid below UID_MIN of /etc/login.defs): runbook never ends its sessions or locks it
+    pub system: bool,
+    /// sshd sessions but no utmp login (as `flagged` lists)
+    pub flagged: bool,
 }
 
 /// Process names of mail servers: their connections to port 25 are expected. Besides
@@ -233,12 +239,21 @@ pub fn sessions(host: &Host) -> SessionsFacts {
     let logins = utmp_logins(&host.lexical("/run/utmp"))
         .or_else(|| utmp_logins(&host.lexical("/var/run/utmp")));
     let logins = logins.unwrap_or_default();
+    let uids = super::account::uids(host);
+    let uid_min = super::account::host_uid_min(host);
     let users = sshd
         .iter()
-        .map(|(user, n)| SessionCount {
-            user: user.clone(),
-            sshd_sessions: *n,
-            logins: logins.get(user).copied().unwrap_or(0),
+        .map(|(user, n)| {
+            let uid = uids.get(user).copied();
+            SessionCount {
+                user: user.clone(),
+                sshd_sessions: *n,
+                logins: logins.get(user).copied().unwrap_or(0),
+                uid,
+                // Not in passwd: nothing runbook may act on either.
+                system: uid.is_none_or(|u| u < uid_min),
+                flagged: !logins.contains_key(user),
+            }
         })
         .collect();
     let flagged = sshd

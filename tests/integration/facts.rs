@@ -159,7 +159,7 @@ fn host_with_processes() -> Test {
 1: 0A00020F:A1B2 1F0B6C5E:0019 01 00000000:00000000 00:00000000 00000000    33        0 2002 1 0000000000000000 20 4 30 10 -1\n   \
 2: 0A00020F:A1B4 1F0B6C5E:0019 01 00000000:00000000 00:00000000 00000000   101        0 3003 1 0000000000000000 20 4 30 10 -1\n";
     let test = Test::new()
-        .file("/etc/passwd", "root:x:0:0::/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nDebian-exim:x:101:109::/var/spool/exim4:/usr/sbin/nologin\n")
+        .file("/etc/passwd", "root:x:0:0::/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nDebian-exim:x:101:109::/var/spool/exim4:/usr/sbin/nologin\nalice:x:1001:1001::/home/alice:/bin/bash\nbob:x:1002:1002::/home/bob:/bin/bash\n")
         .file("/proc/net/tcp", tcp)
         .file("/proc/net/tcp6", "  sl  local_address remote_address st\n")
         .file("/proc/4242/comm", "php-cgi\n")
@@ -198,8 +198,8 @@ fn smtp_connections_and_ssh_sessions_from_proc() {
     assert_eq!(
         facts["sessions"]["users"],
         serde_json::json!([
-            { "user": "alice", "sshd_sessions": 1, "logins": 1 },
-            { "user": "bob", "sshd_sessions": 1, "logins": 0 },
+            { "user": "alice", "sshd_sessions": 1, "logins": 1, "uid": 1001, "system": false, "flagged": false },
+            { "user": "bob", "sshd_sessions": 1, "logins": 0, "uid": 1002, "system": false, "flagged": true },
         ])
     );
 }

@@ -279,6 +279,27 @@ fn vps_no_hacked_ssh_user_when_nobody_has_a_session() {
     insta::assert_snapshot!(out);
 }
 
+/// www-data (a system account) with an sshd session but no login: flagged, handed to a
+/// person, never ended or locked by runbook, and the rest of the plan still made.
+#[test]
+fn vps_a_system_account_with_ssh_sessions_is_left_to_a_person_not_the_whole_plan_refused() {
+    let test = with_proc_no_sessions(outbreak())
+        .file("/proc/7001/cmdline", "sshd-session: www-data@notty\0")
+        .file("/proc/7001/comm", "sshd-session\n")
+        .file(
+            "/proc/7001/status",
+            "Name:\tsshd-session\nUid:\t33\t33\t33\t33\n",
+        );
+    let out = plan(&test, &[]);
+    assert_contains!(out, "  ! ssh-system-user [manual] for a person to do");
+    assert_contains!(
+        out,
+        "www-data (uid 33) has sshd sessions but no login in utmp"
+    );
+    assert_contains!(out, "  - ssh-end-sessions [include] not chosen");
+    insta::assert_snapshot!(out);
+}
+
 #[test]
 fn vps_purge_by_sender_recipient_all_or_none() {
     for (name, params) in [
