@@ -64,6 +64,15 @@ impl Comparison {
     }
 }
 
+/// An operand as written: `eq: null` is a comparison with null, not a missing one
+/// (serde reads an `Option` of null as absent, which made `eq: null` always true of a
+/// known value).
+pub fn given<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    <serde_json::Value as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// Declares a struct with the comparison fields (`eq`, `ne`, `gt`, `ge`, `lt`, `le`, `in`,
 /// `contains`, `matches`) appended. Text operands are templates (`eq: "{{params.domain}}"`). They are real fields rather than a flattened struct because serde's
 /// flatten loses YAML locations and `deny_unknown_fields`.
@@ -73,11 +82,11 @@ macro_rules! with_comparison {
         $(#[$meta])*
         pub struct $name {
             $($body)*
-            /// Equal to this value.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            /// Equal to this value (`null`: the fact is not known on this host).
+            #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::runbook::condition::given")]
             pub eq: Option<serde_json::Value>,
-            /// Not equal to this value.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            /// Not equal to this value (`null`: the fact is known).
+            #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::runbook::condition::given")]
             pub ne: Option<serde_json::Value>,
             /// Greater than this number.
             #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -124,6 +124,34 @@ fn nothing_else_sending_says_to_ask_for_the_unblock() {
     insta::assert_snapshot!(out);
 }
 
+/// `eq: null` is a comparison with null (a fact the host could not tell), not a missing
+/// comparison: serde reads an `Option` of null as absent, which made it always true of a
+/// known value.
+#[test]
+fn eq_null_holds_only_for_a_fact_not_known() {
+    let runbook = "id: n\ntitle: N\nsteps:\n  - { id: unknown, title: U, when: { fact: activity.non_mta, eq: null }, manual: { text: u } }\n  - { id: known, title: K, when: { fact: activity.non_mta, ne: null }, manual: { text: k } }\n";
+    let chosen = |test: Test| {
+        let plan = test
+            .runbook(runbook)
+            .run_args(&["apply", "n", "--dry-run", "--output", "json"])
+            .json();
+        (
+            plan["steps"][0]["chosen"].clone(),
+            plan["steps"][1]["chosen"].clone(),
+        )
+    };
+    assert_eq!(
+        chosen(outbreak()),
+        (true.into(), false.into()),
+        "no /proc: not known"
+    );
+    assert_eq!(
+        chosen(with_proc(outbreak(), &[])),
+        (false.into(), true.into()),
+        "known, and 0"
+    );
+}
+
 #[test]
 fn on_a_postfix_host_it_names_the_runbooks_that_fit() {
     let out =
