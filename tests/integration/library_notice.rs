@@ -15,18 +15,7 @@ fn notice(mail_log: &str) -> Test {
 }
 
 fn plan(test: &Test, params: &[&str]) -> String {
-    let mut args = vec!["apply", "hosting-block-triage", "--dry-run"];
-    for p in params {
-        args.extend(["-p", p]);
-    }
-    let before = test.snapshot();
-    let out = test.run_args(&args);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(
-        test.snapshot().changes(&before).is_empty(),
-        "the dry run wrote something"
-    );
-    out.stdout
+    test.dry_run("hosting-block-triage", params)
 }
 
 #[test]

@@ -45,20 +45,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 fn plan(test: &Test, params: &[&str]) -> String {
-    let mut args = vec!["apply", "plesk-qmail-spam", "--dry-run"];
-    for p in params {
-        args.extend(["-p", p]);
-    }
-    let out = test.run_args(&args);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let before = test.snapshot();
-    let again = test.run_args(&args);
-    assert_eq!(again.stdout, out.stdout);
-    assert!(
-        test.snapshot().changes(&before).is_empty(),
-        "the dry run wrote something"
-    );
-    out.stdout
+    test.dry_run("plesk-qmail-spam", params)
 }
 
 #[test]

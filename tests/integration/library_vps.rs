@@ -184,20 +184,7 @@ fn with_proc_no_sessions(test: Test) -> Test {
 }
 
 fn plan(test: &Test, params: &[&str]) -> String {
-    let mut args = vec!["apply", "vps-spam-source", "--dry-run"];
-    for p in params {
-        args.extend(["-p", p]);
-    }
-    let out = test.run_args(&args);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let before = test.snapshot();
-    let again = test.run_args(&args);
-    assert_eq!(again.stdout, out.stdout);
-    assert!(
-        test.snapshot().changes(&before).is_empty(),
-        "the dry run wrote something"
-    );
-    out.stdout
+    test.dry_run("vps-spam-source", params)
 }
 
 #[test]

@@ -147,6 +147,26 @@ impl Test {
         }
     }
 
+    /// The dry-run plan of runbook `id` with `params` (`KEY=VALUE`) for people, run
+    /// twice: it must succeed, say the same both times and write nothing, not even a
+    /// state dir.
+    pub fn dry_run(&self, id: &str, params: &[&str]) -> String {
+        let mut args = vec!["apply", id, "--dry-run"];
+        for p in params {
+            args.extend(["-p", p]);
+        }
+        let out = self.run_args(&args);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        let before = self.snapshot();
+        let again = self.run_args(&args);
+        assert_eq!(again.stdout, out.stdout);
+        assert!(
+            self.snapshot().changes(&before).is_empty(),
+            "the dry run wrote something"
+        );
+        out.stdout
+    }
+
     /// Every file and directory under the root with content, mode and owner: equal
     /// snapshots mean nothing was touched.
     pub fn snapshot(&self) -> Snapshot {
