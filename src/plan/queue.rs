@@ -36,14 +36,12 @@ pub fn plan(
     let real = host
         .resolve(spool)
         .with_context(|| format!("cannot reach {kind}'s queue {spool}"))?;
-    let listing = queue::ops(mta.kind()).list(&real)?;
     let now = crate::clock::now()?.as_second();
-    let messages: Vec<Queued> = listing
-        .messages
-        .iter()
-        .filter(|m| !quarantined.contains(&m.id) && selection.matches(m, now))
-        .map(Queued::from)
-        .collect();
+    let taken: &std::collections::HashSet<String> = quarantined;
+    let keep =
+        |m: &crate::facts::message::Message| !taken.contains(&m.id) && selection.matches(m, now);
+    let listing = queue::ops(mta.kind()).list(&real, &keep)?;
+    let messages = listing.messages;
     if action == QueueAction::Purge {
         quarantined.extend(messages.iter().map(|m| m.id.clone()));
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{
-    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
+    Keep, Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
     id_commands, move_file, read_all, read_whole, take_each,
 };
 use crate::facts::exim_spool;
@@ -24,8 +24,8 @@ use crate::host::Host;
 pub struct Exim;
 
 impl QueueOps for Exim {
-    fn list(&self, spool: &Path) -> Result<Listing> {
-        list(spool)
+    fn list(&self, spool: &Path, keep: Keep) -> Result<Listing> {
+        list(spool, keep)
     }
 
     fn dirs(&self) -> &'static [&'static str] {
@@ -105,11 +105,11 @@ impl QueueOps for Exim {
 }
 
 /// Every message in the spool's `input` (flat and split).
-pub fn list(spool: &Path) -> Result<Listing> {
+pub fn list(spool: &Path, keep: Keep) -> Result<Listing> {
     let files = exim_spool::header_files(spool)
         .with_context(|| format!("cannot read {}", spool.join("input").display()))?;
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    Ok(read_all(&files, |path, _, buf| {
+    Ok(read_all(&files, keep, |path, _, buf| {
         read_whole(path, EXIM_HEADER_FILE_MAX, buf)?;
         Ok(exim_spool::parse(buf)?)
     }))

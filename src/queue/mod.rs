@@ -85,17 +85,22 @@ pub enum Restored {
     Collides,
 }
 
-/// Every message of a queue that could be read, and how many could not.
+/// The messages of a queue a selection kept, and how many files could not be read.
+/// Only the kept ones are held, as `Queued` (no recipient lists): a million-message
+/// queue is read, not held.
 pub struct Listing {
-    pub messages: Vec<Message>,
+    pub messages: Vec<Queued>,
     pub unreadable: usize,
 }
+
+/// Which messages a listing keeps.
+pub type Keep<'a> = &'a (dyn Fn(&Message) -> bool + Sync);
 
 /// One MTA's queue, acted on. Paths are real (under the host root); `spool` is the
 /// queue directory, `dir` a quarantine.
 pub trait QueueOps: Sync {
-    /// Every message that could be read.
-    fn list(&self, spool: &Path) -> Result<Listing>;
+    /// The messages `keep` keeps, of every one that could be read.
+    fn list(&self, spool: &Path, keep: Keep) -> Result<Listing>;
     /// The directories of a quarantine, laid out as the queue's own.
     fn dirs(&self) -> &'static [&'static str];
     /// The message a quarantined file of directory `dir` belongs to.
@@ -185,6 +190,7 @@ impl Requeued {
 /// Read the files on every core into messages (a file gone meanwhile was delivered).
 fn read_all(
     files: &[(PathBuf, bool)],
+    keep: Keep,
     read: impl Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync,
 ) -> Listing {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -206,7 +212,8 @@ fn read_all(
                     };
                     for (file, flag) in part {
                         match read(file, *flag, &mut buf) {
-                            Ok(m) => part_out.messages.push(m),
+                            Ok(m) if keep(&m) => part_out.messages.push(Queued::from(&m)),
+                            Ok(_) => {}
                             Err(Failed::Gone) => {}
                             Err(Failed::Unreadable(_)) => part_out.unreadable += 1,
                         }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::{
-    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
+    Keep, Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
     id_commands, move_file, read_all, take_each,
 };
 use crate::facts::postfix_queue;
@@ -26,8 +26,8 @@ use crate::host::Host;
 pub struct Postfix;
 
 impl QueueOps for Postfix {
-    fn list(&self, spool: &Path) -> Result<Listing> {
-        list(spool)
+    fn list(&self, spool: &Path, keep: Keep) -> Result<Listing> {
+        list(spool, keep)
     }
 
     fn dirs(&self) -> &'static [&'static str] {
@@ -114,12 +114,12 @@ impl QueueOps for Postfix {
 }
 
 /// Every message in the queue directories (hashed or not).
-pub fn list(spool: &Path) -> Result<Listing> {
+pub fn list(spool: &Path, keep: Keep) -> Result<Listing> {
     if !spool.join("hold").is_dir() && !spool.join("deferred").is_dir() {
         bail!("{} holds no postfix queue directories", spool.display());
     }
     let files = postfix_queue::queue_files(spool);
-    Ok(read_all(&files, |path, hold, _| {
+    Ok(read_all(&files, keep, |path, hold, _| {
         let id = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::{
-    Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like, move_file,
-    read_all, take_each,
+    Keep, Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
+    move_file, read_all, take_each,
 };
 use crate::facts::mta::qmail::QMAIL_HEAD_MAX;
 use crate::facts::qmail_queue;
@@ -26,8 +26,8 @@ use crate::host::Host;
 pub struct Qmail;
 
 impl QueueOps for Qmail {
-    fn list(&self, spool: &Path) -> Result<Listing> {
-        list(spool)
+    fn list(&self, spool: &Path, keep: Keep) -> Result<Listing> {
+        list(spool, keep)
     }
 
     fn dirs(&self) -> &'static [&'static str] {
@@ -111,7 +111,7 @@ fn with_qmail_stopped<T>(host: &Host, f: impl FnOnce() -> Result<T>) -> Result<T
 }
 
 /// Every message in the queue.
-pub fn list(queue: &Path) -> Result<Listing> {
+pub fn list(queue: &Path, keep: Keep) -> Result<Listing> {
     if !queue.join("mess").is_dir() {
         bail!("{} holds no qmail queue (no mess/)", queue.display());
     }
@@ -119,7 +119,7 @@ pub fn list(queue: &Path) -> Result<Listing> {
         .into_iter()
         .map(|f| (f, false))
         .collect();
-    Ok(read_all(&files, |path, _, buf| {
+    Ok(read_all(&files, keep, |path, _, buf| {
         read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
         Ok(qmail_queue::read(queue, path, buf)?)
     }))
