@@ -210,14 +210,21 @@ impl Chroot {
         cmd
     }
 
+    /// Run `cmd` to its end, or kill its process group after [`TIMEOUT`] (a step
+    /// waiting forever must not hang CI): exit -1 and stderr saying so.
     fn run(&self, mut cmd: Command, stdin: Option<&str>) -> Result<Output> {
+        use std::io::Read;
+        use std::os::unix::process::CommandExt;
+        use std::sync::mpsc;
+        use std::time::{Duration, Instant};
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .process_group(0);
         let mut child = cmd.spawn().context("unshare")?;
         if let Some(text) = stdin {
             let mut input = child.stdin.take().expect("piped");
@@ -226,14 +233,56 @@ impl Chroot {
                 let _ = input.write_all(text.as_bytes());
             });
         }
-        let out = child.wait_with_output()?;
+        let reader = |mut pipe: Box<dyn Read + Send>| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                let _ = tx.send(bytes);
+            });
+            rx
+        };
+        let stdout = reader(Box::new(child.stdout.take().expect("piped")));
+        let stderr = reader(Box::new(child.stderr.take().expect("piped")));
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                // SAFETY: killpg has no memory preconditions; the group is the child's own.
+                unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // A daemon started by the command may hold the pipes open: read what came.
+        let text = |rx: mpsc::Receiver<Vec<u8>>| {
+            String::from_utf8_lossy(&rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default())
+                .into_owned()
+        };
+        let (out, mut err) = (text(stdout), text(stderr));
+        let code = match status {
+            Some(status) => status.code().unwrap_or(-1),
+            None => {
+                err.push_str(&format!(
+                    "\nkilled after {}s: the command did not end",
+                    TIMEOUT.as_secs()
+                ));
+                -1
+            }
+        };
         Ok(Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code,
+            stdout: out,
+            stderr: err,
         })
     }
 }
+
+/// The longest a command in a container may run.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Container for Chroot {
     fn exec(&self, user: Option<&str>, script: &str, stdin: Option<&str>) -> Result<Output> {
