@@ -269,3 +269,40 @@ fn image_definitions_match_the_roots_of_rootfs_packages() {
         }
     }
 }
+
+/// `--keep` leaves the container's root (with the binary copied in) and says where;
+/// `--image` picks the scenarios of one image.
+#[test]
+#[cfg_attr(
+    no_exim_rootfs_bookworm,
+    ignore = "needs root and RUNBOOK_EXIM_ROOTFS_BOOKWORM: a Debian root from scripts/make-rootfs (.ci/run builds it)"
+)]
+fn keep_leaves_the_container_and_image_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kept.yaml");
+    std::fs::write(
+        &file,
+        "image: exim\nsuites: [bookworm]\nsteps:\n  - runbook: [--version]\n    stdout_contains: [runbook]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let (code, _, stderr) = runbook_test(&[file, "--image", "postfix"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no scenario to run (of 1 read)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = runbook_test(&[file, "--keep", "--output", "json"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let runs: Value = serde_json::from_str(&stdout).unwrap();
+    let kept = runs[0]["kept"].as_str().unwrap().to_string();
+    let root = kept.split(' ').next().unwrap();
+    assert!(
+        Path::new(root).join("usr/local/bin/runbook").is_file(),
+        "{kept}"
+    );
+    assert!(Path::new(root).join("etc/exim4").is_dir(), "{kept}");
+    let status = Command::new("umount").arg(root).status().unwrap();
+    assert!(status.success());
+    std::fs::remove_dir_all(Path::new(root).parent().unwrap()).unwrap();
+}
