@@ -74,6 +74,8 @@ pub fn run(o: Options) -> Result<u8> {
             scenarios.len()
         );
     }
+    // Ctrl-C ends the running command, then the scenario's container is torn down.
+    crate::process::install_interrupt_handler();
     let binary = std::env::current_exe().context("the running runbook binary")?;
     let human = o.output == Output::Human;
     let mut built: BTreeMap<(&'static str, &'static str), (Built, images::Definition)> =
@@ -110,6 +112,14 @@ pub fn run(o: Options) -> Result<u8> {
             print!("{}", report::human(&outcome));
         }
         outcomes.push(outcome);
+        if crate::process::interrupted() {
+            if human {
+                println!("{}", report::summary(&outcomes));
+            }
+            bail!(
+                "interrupted (Ctrl-C): the scenarios after this one were not run; its container was torn down"
+            );
+        }
     }
     if human {
         println!("{}", report::summary(&outcomes));

@@ -39,6 +39,9 @@ pub trait Engine {
 pub trait Container {
     /// Run `script` with `/bin/sh -c` as `user` (root when None), `stdin` on its input.
     fn exec(&self, user: Option<&str>, script: &str, stdin: Option<&str>) -> Result<Output>;
+    /// As `exec` as root, but run to its end even after Ctrl-C: the teardown (stop the
+    /// daemons, read the logs), which must not leave a daemon in an unmounted root.
+    fn exec_to_end(&self, script: &str) -> Result<Output>;
     /// Run a program with these arguments as root (no shell between).
     fn exec_argv(&self, argv: &[String]) -> Result<Output>;
     /// Copy the host file `from` into the container at `to`, with `mode`.

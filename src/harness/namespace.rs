@@ -212,7 +212,7 @@ impl Chroot {
 
     /// Run `cmd` to its end, or kill its process group after [`TIMEOUT`] (a step
     /// waiting forever must not hang CI): exit -1 and stderr saying so.
-    fn run(&self, mut cmd: Command, stdin: Option<&str>) -> Result<Output> {
+    fn run(&self, mut cmd: Command, stdin: Option<&str>, interruptible: bool) -> Result<Output> {
         use std::io::Read;
         use std::os::unix::process::CommandExt;
         use std::sync::mpsc;
@@ -248,6 +248,12 @@ impl Chroot {
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break Some(status);
+            }
+            if interruptible && crate::process::interrupted() {
+                // SAFETY: as below.
+                unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+                let _ = child.wait();
+                bail!("interrupted (Ctrl-C)");
             }
             if Instant::now() >= deadline {
                 // SAFETY: killpg has no memory preconditions; the group is the child's own.
@@ -287,13 +293,18 @@ const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 impl Container for Chroot {
     fn exec(&self, user: Option<&str>, script: &str, stdin: Option<&str>) -> Result<Output> {
         let cmd = self.command(user, &["/bin/sh", "-c", script]);
-        self.run(cmd, stdin)
+        self.run(cmd, stdin, true)
+    }
+
+    fn exec_to_end(&self, script: &str) -> Result<Output> {
+        let cmd = self.command(None, &["/bin/sh", "-c", script]);
+        self.run(cmd, None, false)
     }
 
     fn exec_argv(&self, argv: &[String]) -> Result<Output> {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let cmd = self.command(None, &argv);
-        self.run(cmd, None)
+        self.run(cmd, None, true)
     }
 
     fn copy_in(&self, from: &Path, to: &str, mode: u32) -> Result<()> {

@@ -92,7 +92,7 @@ impl Run<'_> {
                     "tail -n {LOG_LINES} {}",
                     shlex::try_quote(log).unwrap_or_default()
                 );
-                if let Ok(out) = container.exec(None, &script, None)
+                if let Ok(out) = container.exec_to_end(&script)
                     && out.code == 0
                     && !out.stdout.trim().is_empty()
                 {
@@ -101,7 +101,7 @@ impl Run<'_> {
             }
         }
         if let Some(stop) = &self.definition.stop {
-            let _ = container.exec(None, stop, None);
+            let _ = container.exec_to_end(stop);
         }
         match container.stop(self.keep) {
             Ok(kept) => outcome.kept = kept,
