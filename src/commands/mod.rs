@@ -253,6 +253,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             keep,
             output,
         } => test::run(test::Options {
+            runbooks: &cli.runbooks,
             scenarios,
             image,
             suite,

@@ -14,6 +14,8 @@ use crate::harness::model::{Image, Scenario, Suite};
 use crate::harness::{images, load, namespace, report, runner};
 
 pub struct Options<'a> {
+    /// `--runbooks` paths: copied into each container with RUNBOOK_PATH's.
+    pub runbooks: &'a [PathBuf],
     pub scenarios: &'a [PathBuf],
     pub image: Option<TestImage>,
     pub suite: Option<TestSuite>,
@@ -76,6 +78,7 @@ pub fn run(o: Options) -> Result<u8> {
     }
     // Ctrl-C ends the running command, then the scenario's container is torn down.
     crate::process::install_interrupt_handler();
+    let runbooks = runbook_files(o.runbooks)?;
     let binary = std::env::current_exe().context("the running runbook binary")?;
     let human = o.output == Output::Human;
     let mut built: BTreeMap<(&'static str, &'static str), (Built, images::Definition)> =
@@ -105,6 +108,7 @@ pub fn run(o: Options) -> Result<u8> {
             built: b,
             definition,
             binary: &binary,
+            runbooks: &runbooks,
             keep: o.keep,
         };
         let outcome = run.scenario(name, scenario);
@@ -196,6 +200,33 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+    }
+    Ok(files)
+}
+
+/// The runbook files of `--runbooks` and RUNBOOK_PATH (files, and the *.yaml of
+/// directories), to copy into each container: the runbooks a scenario proves.
+fn runbook_files(extra: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let from_env = std::env::var("RUNBOOK_PATH").unwrap_or_default();
+    let mut files = Vec::new();
+    let paths = extra.iter().cloned().chain(
+        from_env
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+    );
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
+                .with_context(|| path.display().to_string())?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path);
+        }
     }
     Ok(files)
 }

@@ -50,8 +50,14 @@ pub struct Run<'a> {
     pub definition: &'a Definition,
     /// The `runbook` binary copied into the container.
     pub binary: &'a Path,
+    /// Runbook files of `--runbooks` and RUNBOOK_PATH, copied in and named to each
+    /// `runbook` invocation with `--runbooks`.
+    pub runbooks: &'a [std::path::PathBuf],
     pub keep: bool,
 }
+
+/// Where the scenario's own runbooks are copied in the container.
+pub const RUNBOOKS_DIR: &str = "/usr/local/share/runbook/runbooks";
 
 impl Run<'_> {
     pub fn scenario(&self, name: &str, scenario: &Scenario) -> Outcome {
@@ -124,6 +130,11 @@ impl Run<'_> {
         ex: &mut Vec<Expectation>,
     ) -> Result<()> {
         c.copy_in(self.binary, "/usr/local/bin/runbook", 0o755)?;
+        for file in self.runbooks {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            c.copy_in(file, &format!("{RUNBOOKS_DIR}/{name}"), 0o644)?;
+        }
         if let Some(start) = &self.definition.start {
             let out = c.exec(None, start, None)?;
             if out.code != 0 {
@@ -183,6 +194,9 @@ impl Run<'_> {
             before.insert(path.clone(), checksums(c, path)?);
         }
         let mut argv = vec!["/usr/local/bin/runbook".to_string()];
+        if !self.runbooks.is_empty() {
+            argv.extend(["--runbooks".to_string(), RUNBOOKS_DIR.to_string()]);
+        }
         argv.extend(step.runbook.iter().cloned());
         let out = c.exec_argv(&argv)?;
         let tail = |text: &str| tail_of(text, 15);

@@ -306,3 +306,34 @@ fn keep_leaves_the_container_and_image_filters() {
     assert!(status.success());
     std::fs::remove_dir_all(Path::new(root).parent().unwrap()).unwrap();
 }
+
+/// Ops' own runbooks (`--runbooks DIR`) are copied into the container and found there by
+/// each `runbook` invocation.
+#[test]
+#[cfg_attr(
+    no_exim_rootfs_bookworm,
+    ignore = "needs root and RUNBOOK_EXIM_ROOTFS_BOOKWORM: a Debian root from scripts/make-rootfs (.ci/run builds it)"
+)]
+fn runbooks_of_ops_are_copied_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbooks = dir.path().join("mine");
+    std::fs::create_dir(&runbooks).unwrap();
+    std::fs::write(
+        runbooks.join("count-queue.yaml"),
+        "id: count-queue\ntitle: Say how many messages wait\nsteps:\n  - { id: say, title: Count them, manual: { text: \"{{queue.total}} waiting\" } }\n",
+    )
+    .unwrap();
+    let file = dir.path().join("mine.yaml");
+    std::fs::write(
+        &file,
+        "image: exim\nsuites: [bookworm]\nsetup:\n  - run: |\n      printf 'Subject: x\\n\\nx\\n' | exim4 -odq someone@example.net\nsteps:\n  - runbook: [apply, count-queue, --dry-run]\n    stdout_contains: ['1 waiting']\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = runbook_test(&[
+        "--runbooks",
+        runbooks.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("PASS mine (exim, bookworm"), "{stdout}");
+}
