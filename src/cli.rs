@@ -48,6 +48,31 @@ pub enum Color {
     Never,
 }
 
+/// An image of `runbook test` (tests/containers/NAME.yaml).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TestImage {
+    Exim,
+    Postfix,
+    Qmail,
+}
+
+/// A Debian release of `runbook test`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TestSuite {
+    Bookworm,
+    Trixie,
+}
+
+/// The container engine of `runbook test`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum TestEngine {
+    #[default]
+    Auto,
+    Podman,
+    Docker,
+    Namespace,
+}
+
 #[derive(Debug, Args)]
 pub struct HostArgs {
     /// Treat DIR as the host's filesystem (a fixture, a copied rootfs); commands run chrooted into it.
@@ -171,8 +196,33 @@ pub enum Command {
     /// Developer tools: generate large queues and logs in real formats.
     #[command(hide = true, subcommand)]
     Dev(DevCommand),
-    /// Print the runbook JSON Schema (draft-07).
-    Schema,
+    /// Print the runbook JSON Schema (draft-07), or with --scenario the scenario's.
+    Schema {
+        /// The schema of `runbook test`'s scenario files (schemas/scenario.schema.json).
+        #[arg(long)]
+        scenario: bool,
+    },
+    /// Run scenarios (runbooks/tests/*.yaml) in fresh containers of real mail servers:
+    /// pass or fail per expectation; exit 1 if any fails.
+    Test {
+        /// Scenario files or directories (default: runbooks/tests).
+        scenarios: Vec<PathBuf>,
+        /// Only the scenarios of this image.
+        #[arg(long, value_enum, value_name = "NAME")]
+        image: Option<TestImage>,
+        /// Only this Debian release (default: each the scenario names, else both).
+        #[arg(long, value_enum)]
+        suite: Option<TestSuite>,
+        /// How containers are made; auto: docker if a daemon answers, else podman, else
+        /// namespace (this build: namespace).
+        #[arg(long, value_enum, default_value_t, value_name = "E")]
+        engine: TestEngine,
+        /// Leave each container after its scenario and print where it is.
+        #[arg(long)]
+        keep: bool,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) of runbook, or of one command.

@@ -9,6 +9,7 @@ pub mod dev;
 pub mod digest;
 pub mod edit;
 pub mod facts;
+pub mod harness;
 pub mod host;
 pub mod plan;
 pub mod process;

@@ -22,8 +22,12 @@ pub fn dev(command: &DevCommand) -> Result<u8> {
     Ok(0)
 }
 
-pub fn schema() -> Result<u8> {
-    print!("{}", crate::runbook::schema::schema_json());
+pub fn schema(scenario: bool) -> Result<u8> {
+    if scenario {
+        print!("{}", crate::harness::load::schema_json());
+    } else {
+        print!("{}", crate::runbook::schema::schema_json());
+    }
     Ok(0)
 }
 

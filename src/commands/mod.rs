@@ -14,6 +14,7 @@ mod params;
 mod plan_file;
 mod rollback;
 mod show;
+mod test;
 
 use std::path::PathBuf;
 
@@ -174,6 +175,7 @@ fn wants_json(command: &Command) -> bool {
             | Command::Rollback { output: Json, .. }
             | Command::Facts { output: Json, .. }
             | Command::History { output: Json, .. }
+            | Command::Test { output: Json, .. }
     )
 }
 
@@ -242,7 +244,23 @@ fn dispatch(cli: Cli) -> Result<u8> {
             output,
         } => facts::run(root, only, output),
         Command::Dev(ref dev) => meta::dev(dev),
-        Command::Schema => meta::schema(),
+        Command::Schema { scenario } => meta::schema(scenario),
+        Command::Test {
+            ref scenarios,
+            image,
+            suite,
+            engine,
+            keep,
+            output,
+        } => test::run(test::Options {
+            runbooks: &cli.runbooks,
+            scenarios,
+            image,
+            suite,
+            engine,
+            keep,
+            output,
+        }),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man {
             ref command,

@@ -41,6 +41,7 @@ mod real_sessions;
 mod real_vps;
 mod rollback;
 mod rootfs;
+mod runbook_test;
 mod runs_ux;
 mod safety;
 mod secrets;
