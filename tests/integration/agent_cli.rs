@@ -674,7 +674,7 @@ fn readme_says_how_to_install_before_the_two_commands() {
     assert_eq!(
         commands,
         [
-            "cargo run --release -- apply php-disable-mail --dry-run --root examples/hosts/debian-apache-modphp",
+            "cargo run --release -- apply exim-block-unlock --dry-run --root examples/hosts/exim-outbreak",
             "cargo test"
         ]
     );
