@@ -289,7 +289,10 @@ impl Scan {
         self.lines += 1;
         let body = strip_syslog(raw);
         // `ID X-PHP-Originating-Script: "2157:class-phpmailer.php"` (article 002's logs).
-        if let Some(at) = memchr::memmem::find(body, b"X-PHP-Originating-Script:") {
+        // One finder for every line: building it per line cost the scan a third.
+        static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"X-PHP-Originating-Script:"));
+        if let Some(at) = HEADER.find(body) {
             let value = String::from_utf8_lossy(&body[at + 25..]);
             let (_, mut name) = crate::facts::message::php_script(&value);
             truncate_name(&mut name);

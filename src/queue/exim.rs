@@ -135,6 +135,12 @@ pub fn take(spool: &Path, id: &str, quarantine: &Path) -> io::Result<Taken> {
                 break;
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            // exim never makes one (it opens -D with O_NOFOLLOW too): planted, left alone.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Ok(Taken::Busy(
+                    "its -D file is a symlink, not exim's: left alone",
+                ));
+            }
             Err(e) => return Err(e),
         }
     }

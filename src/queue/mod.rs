@@ -247,17 +247,49 @@ fn read_whole(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Failed> {
 /// on one filesystem; across filesystems a copy with the same owner, mode and times,
 /// synced, then the original removed. `Ok(false)`: there was no file at `from`.
 pub fn move_file(from: &Path, to: &Path) -> io::Result<bool> {
-    if fs::symlink_metadata(to).is_ok() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} already exists", to.display()),
-        ));
-    }
-    match fs::rename(from, to) {
+    // One system call: renameat2 refuses an existing target itself (no check-then-act).
+    match rename_noreplace(from, to) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => copy_then_remove(from, to),
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists", to.display()),
+        )),
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            if fs::symlink_metadata(to).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} already exists", to.display()),
+                ));
+            }
+            copy_then_remove(from, to)
+        }
         Err(e) => Err(e),
+    }
+}
+
+/// `rename(2)` that never replaces an existing `to` (`RENAME_NOREPLACE`).
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::other(format!("{} holds a NUL byte", p.display())))
+    };
+    let (from_c, to_c) = (c(from)?, c(to)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working directory.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

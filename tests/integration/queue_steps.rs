@@ -189,3 +189,34 @@ fn retry_plans_a_thaw_of_the_frozen_and_a_delivery_attempt() {
         ])
     );
 }
+
+#[test]
+fn a_symlink_planted_as_a_data_file_is_left_alone_and_the_rest_is_purged() {
+    let test = outbreak("  - { id: all, title: All, queue_purge: { all: true } }\n");
+    let data = test.path("/var/spool/exim4/input/1xVHSh-0001Xg-1i-D");
+    fs::remove_file(&data).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &data).unwrap();
+    let passwd = test.read("/etc/passwd");
+    let out = test.run_args(&["apply", "purge", "--yes", "--output", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let q = &out.json()["steps"][0]["queue"][0];
+    assert_eq!(q["done"], 5, "{q:#}");
+    assert_eq!(
+        q["skipped"],
+        serde_json::json!([{"id": "1xVHSh-0001Xg-1i", "reason": "its -D file is a symlink, not exim's: left alone"}])
+    );
+    assert!(
+        fs::symlink_metadata(&data)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        test.path("/var/spool/exim4/input/1xVHSh-0001Xg-1i-H")
+            .exists()
+    );
+    assert_eq!(test.read("/etc/passwd"), passwd);
+    let back = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_contains!(back.stdout, "requeued 5 messages into /var/spool/exim4");
+}
