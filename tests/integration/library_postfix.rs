@@ -201,7 +201,6 @@ fn on_an_exim_host_it_names_the_runbooks_that_fit() {
 
 mod real {
     use std::collections::BTreeSet;
-    use std::process::Command;
 
     use serde_json::Value;
 
@@ -230,37 +229,7 @@ mod real {
     /// A site's form handler abused by robots: two messages per request.
     const FORM: &str = "<?php\nforeach (['a@example.net', 'b@example.org'] as $to) {\n    mail($to, 'Offer', \"Cheap pills\\n\", 'From: noreply@shop.example.com');\n}\n";
 
-    /// postfix started in the root in its own network namespace (remote mail defers);
-    /// stopped when dropped, even when the test fails.
-    struct Postfix<'a>(&'a RootFs);
-
-    impl<'a> Postfix<'a> {
-        fn start(host: &'a RootFs) -> Postfix<'a> {
-            let out = Command::new("unshare")
-                .args([
-                    "--net",
-                    "sh",
-                    "-c",
-                    "ip link set lo up && exec chroot \"$1\" postfix start",
-                    "sh",
-                ])
-                .arg(&host.root)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Postfix(host)
-        }
-    }
-
-    impl Drop for Postfix<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.chroot(&["postfix", "stop"]);
-        }
-    }
+    use crate::real_queue::Postfix;
 
     fn postconf(host: &RootFs, param: &str) -> String {
         let (code, stdout, stderr) = host.chroot(&["postconf", "-h", param]);

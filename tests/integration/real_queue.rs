@@ -502,11 +502,11 @@ fn exim_retry(suite: &Suite) {
 const POSTFIX_SENDMAIL: &str = "/usr/sbin/sendmail -t -i";
 
 /// postfix started in the root in its own network namespace (remote mail defers);
-/// stopped when dropped.
-struct Postfix<'a>(&'a RootFs);
+/// stopped when dropped, even when the test fails.
+pub(crate) struct Postfix<'a>(&'a RootFs);
 
 impl<'a> Postfix<'a> {
-    fn start(host: &'a RootFs) -> Postfix<'a> {
+    pub(crate) fn start(host: &'a RootFs) -> Postfix<'a> {
         let out = Command::new("unshare")
             .args([
                 "--net",
