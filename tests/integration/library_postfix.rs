@@ -229,28 +229,12 @@ mod real {
     /// A site's form handler abused by robots: two messages per request.
     const FORM: &str = "<?php\nforeach (['a@example.net', 'b@example.org'] as $to) {\n    mail($to, 'Offer', \"Cheap pills\\n\", 'From: noreply@shop.example.com');\n}\n";
 
-    use crate::real_queue::Postfix;
+    use crate::real_queue::{Postfix, postqueue};
 
     fn postconf(host: &RootFs, param: &str) -> String {
         let (code, stdout, stderr) = host.chroot(&["postconf", "-h", param]);
         assert_eq!(code, 0, "postconf -h {param}: {stderr}");
         stdout.trim_end().to_string()
-    }
-
-    /// `postqueue -j`: each message's id and queue.
-    fn postqueue(host: &RootFs) -> BTreeSet<(String, String)> {
-        let (code, stdout, stderr) = host.chroot(&["postqueue", "-j"]);
-        assert_eq!(code, 0, "{stderr}");
-        stdout
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                (
-                    v["queue_id"].as_str().unwrap().to_string(),
-                    v["queue_name"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
     }
 
     /// Wait until postfix has deferred `n` messages.

@@ -91,24 +91,9 @@ fn runbook_json(host: &RootFs, file: &Path, args: &[&str]) -> (i32, serde_json::
     (code, json)
 }
 
-/// A program run chrooted in the root: exit code, stdout, stderr.
-fn chroot(host: &RootFs, argv: &[&str]) -> (i32, String, String) {
-    let out = Command::new("chroot")
-        .arg(&host.root)
-        .args(argv)
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        out.status.code().unwrap_or(-1),
-        text(&out.stdout),
-        text(&out.stderr),
-    )
-}
-
 /// What the real postfix reads for `param`.
 fn postconf(host: &RootFs, param: &str) -> String {
-    let (code, stdout, stderr) = chroot(host, &["postconf", "-h", param]);
+    let (code, stdout, stderr) = host.chroot(&["postconf", "-h", param]);
     assert_eq!(code, 0, "postconf -h {param}: {stderr}");
     stdout.trim_end_matches('\n').to_string()
 }
@@ -167,14 +152,14 @@ impl<'a> Running<'a> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "postfix start in {root}: {stderr}");
         let running = Running(host);
-        assert_eq!(chroot(host, &["postfix", "status"]).0, 0, "postfix runs");
+        assert_eq!(host.chroot(&["postfix", "status"]).0, 0, "postfix runs");
         running
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        let _ = chroot(self.0, &["postfix", "stop"]);
+        let _ = self.0.chroot(&["postfix", "stop"]);
     }
 }
 
@@ -191,7 +176,7 @@ fn relay_is_closed_checked_reloaded_and_restored(suite: &Suite) {
     let version = postconf(&host, "mail_version");
     assert!(version.starts_with(suite.postfix), "postfix {version}");
     // The log of the running postfix shows its reloads (set before the snapshot).
-    let (code, _, stderr) = chroot(&host, &["postconf", "-e", &format!("maillog_file = {LOG}")]);
+    let (code, _, stderr) = host.chroot(&["postconf", "-e", &format!("maillog_file = {LOG}")]);
     assert_eq!(code, 0, "{stderr}");
     let _running = Running::start(&host);
     let original = fs::read(host.path(MAIN_CF)).unwrap();
@@ -254,7 +239,7 @@ fn relay_is_closed_checked_reloaded_and_restored(suite: &Suite) {
     assert_eq!(host.read(MAIN_CF), expected);
     assert_eq!(postconf(&host, "mynetworks"), MYNETWORKS.1);
     assert_eq!(postconf(&host, "smtpd_relay_restrictions"), RELAY.1);
-    let (code, _, stderr) = chroot(&host, &["postfix", "check"]);
+    let (code, _, stderr) = host.chroot(&["postfix", "check"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
     assert_eq!(reloads(&host), 1);
 

@@ -534,7 +534,7 @@ impl Drop for Postfix<'_> {
 }
 
 /// `postqueue -j`: each message's id and queue.
-fn postqueue(host: &RootFs) -> BTreeSet<(String, String)> {
+pub(crate) fn postqueue(host: &RootFs) -> BTreeSet<(String, String)> {
     let (code, stdout, stderr) = host.chroot(&["postqueue", "-j"]);
     assert_eq!(code, 0, "{stderr}");
     stdout

@@ -124,12 +124,7 @@ exec sleep 3600"#;
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
+        crate::rootfs::outcome(out)
     }
 
     fn wait_for(&self, host: &RootFs, what: &str, done: impl Fn(&str) -> bool) {

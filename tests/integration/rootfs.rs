@@ -88,12 +88,7 @@ impl RootFs {
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
+        outcome(out)
     }
 
     /// `runbook ARGS --root ROOT` with the runbook `yaml` (saved in the root's
@@ -110,12 +105,7 @@ impl RootFs {
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
+        outcome(out)
     }
 
     /// Run a program inside the root as `user` (chroot --userspec): exit code and stderr.
@@ -139,12 +129,7 @@ impl RootFs {
             .args(argv)
             .output()
             .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
+        outcome(out)
     }
 
     /// Every file under `dir` (a host path) with its bytes.
@@ -171,6 +156,16 @@ impl RootFs {
     pub fn read(&self, host_path: &str) -> String {
         fs::read_to_string(self.path(host_path)).unwrap()
     }
+}
+
+/// A finished program's exit code (-1 when killed), stdout and stderr, as text.
+pub fn outcome(out: std::process::Output) -> (i32, String, String) {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
 }
 
 /// Where the root the variable names is, or what is missing, said so that the reader of
