@@ -278,6 +278,7 @@ pub fn set(text: &str, key: &str, value: &str) -> Result<String, EditError> {
 pub fn list_add(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
+    refuse_open_quote(text, key)?;
     Ini::new(text).edit(key, |old| {
         let (quote, inner) = split_quotes(old.unwrap_or(""));
         if has_item(inner, item) {
@@ -287,11 +288,23 @@ pub fn list_add(text: &str, key: &str, item: &str) -> Result<String, EditError> 
     })
 }
 
+/// A list whose quote PHP reads as still open (`"\"`: the backslash escapes the closing
+/// quote) is no list to edit: taking its outer quotes off would change what it means.
+fn refuse_open_quote(text: &str, key: &str) -> Result<(), EditError> {
+    match Ini::new(text).effective(key) {
+        Some((_, a)) if quote_left_open(a.value) => {
+            Err(EditError::UnclosedQuote(a.value.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Remove every occurrence of `item` (case-insensitively) from a comma-separated value.
 /// A list left empty reads `key =` (or `key = ""` when it was quoted).
 pub fn list_remove(text: &str, key: &str, item: &str) -> Result<String, EditError> {
     check_key(key)?;
     check_item(item)?;
+    refuse_open_quote(text, key)?;
     Ini::new(text).edit(key, |old| {
         let (quote, inner) = split_quotes(old?);
         let kept = remove_item(inner, item)?;
@@ -1067,6 +1080,15 @@ mod tests {
         }
         for key in ["a\0", "a[]", "a]", "${a}", "#a", "a\x1b", "a|b"] {
             assert_eq!(set("", key, "1"), Err(EditError::InvalidKey(key.into())));
+        }
+        // A list PHP reads as an open quote (the backslash escapes the closing one) is
+        // refused as it stands, not unquoted and rewritten (found by the proptest).
+        let open = "mail.add_x_header=\"\\\"\n";
+        for edit in [list_add, list_remove] {
+            assert_eq!(
+                edit(open, "mail.add_x_header", "fresh9"),
+                Err(EditError::UnclosedQuote("\"\\\"".into()))
+            );
         }
         // An item that would close the list's quotes early, or escape the closing one.
         let quoted = "disable_functions = \"exec\"\n";
