@@ -214,9 +214,17 @@ pub enum Command {
         #[arg(long, value_enum)]
         suite: Option<TestSuite>,
         /// How containers are made; auto: docker if a daemon answers, else podman, else
-        /// namespace (this build: namespace).
+        /// namespace (root, debootstrap, unshare, chroot).
         #[arg(long, value_enum, default_value_t, value_name = "E")]
         engine: TestEngine,
+        /// Flags put before every podman or docker subcommand (`--runtime runc
+        /// --cgroup-manager cgroupfs`); default: $RUNBOOK_PODMAN_FLAGS or $RUNBOOK_DOCKER_FLAGS.
+        #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+        engine_flags: Option<String>,
+        /// Flags of each container's `run` (`--ulimit nofile=20000:20000`); default:
+        /// $RUNBOOK_RUN_FLAGS.
+        #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+        run_flags: Option<String>,
         /// Leave each container after its scenario and print where it is.
         #[arg(long)]
         keep: bool,

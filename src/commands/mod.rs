@@ -250,6 +250,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
             image,
             suite,
             engine,
+            ref engine_flags,
+            ref run_flags,
             keep,
             output,
         } => test::run(test::Options {
@@ -258,6 +260,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
             image,
             suite,
             engine,
+            engine_flags: engine_flags.as_deref(),
+            run_flags: run_flags.as_deref(),
             keep,
             output,
         }),

@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 
 use super::exit;
 use crate::cli::{Output, TestEngine, TestImage, TestSuite};
-use crate::harness::engine::{Built, Engine};
+use crate::harness::engine::Built;
 use crate::harness::model::{Image, Scenario, Suite};
-use crate::harness::{images, load, namespace, report, runner};
+use crate::harness::{choose, images, load, report, runner};
 
 pub struct Options<'a> {
     /// `--runbooks` paths: copied into each container with RUNBOOK_PATH's.
@@ -20,6 +20,10 @@ pub struct Options<'a> {
     pub image: Option<TestImage>,
     pub suite: Option<TestSuite>,
     pub engine: TestEngine,
+    /// Flags before every podman/docker subcommand (else RUNBOOK_PODMAN_FLAGS, ...).
+    pub engine_flags: Option<&'a str>,
+    /// Flags of `run` (else RUNBOOK_RUN_FLAGS).
+    pub run_flags: Option<&'a str>,
     pub keep: bool,
     pub output: Output,
 }
@@ -45,7 +49,7 @@ pub fn run(o: Options) -> Result<u8> {
             column: first.column,
         }));
     }
-    let engine = engine(o.engine)?;
+    let engine = choose::engine(o.engine, o.engine_flags, o.run_flags)?;
     let want_image = o.image.map(|i| match i {
         TestImage::Exim => Image::Exim,
         TestImage::Postfix => Image::Postfix,
@@ -135,35 +139,6 @@ pub fn run(o: Options) -> Result<u8> {
     } else {
         exit::ERROR
     })
-}
-
-/// The engine asked for, or why it cannot run here.
-fn engine(asked: TestEngine) -> Result<Box<dyn Engine>> {
-    match asked {
-        TestEngine::Podman | TestEngine::Docker => bail!(
-            "--engine {}: not implemented in this build yet; use --engine namespace (root, unshare, chroot)",
-            if asked == TestEngine::Podman {
-                "podman"
-            } else {
-                "docker"
-            }
-        ),
-        TestEngine::Auto | TestEngine::Namespace => {
-            let missing = namespace::missing();
-            if !missing.is_empty() {
-                bail!(
-                    "the namespace engine{} cannot run here; missing:\n  {}",
-                    if asked == TestEngine::Auto {
-                        " (all --engine auto has in this build)"
-                    } else {
-                        ""
-                    },
-                    missing.join("\n  ")
-                );
-            }
-            Ok(Box::new(namespace::Namespace))
-        }
-    }
 }
 
 /// The scenario files: each file named, every *.yaml of each directory named (default

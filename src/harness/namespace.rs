@@ -1,14 +1,16 @@
 //! The namespace engine, for hosts without podman or docker: an image is a Debian root
 //! built by `scripts/make-rootfs`, a container a fresh overlay mount of it (a copy where
-//! overlay fails), commands run in it with `unshare --net` and chroot.
+//! overlay fails) and a network namespace of its own (`ip netns`: loopback only, shared
+//! by every command of the container, so a daemon one starts answers the next); commands
+//! run in it with `ip netns exec` and chroot.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+use super::bounded;
 use super::engine::{Built, Container, Engine, Output};
 use super::images::{self, Definition};
 use super::model::{Image, Suite};
@@ -22,9 +24,14 @@ pub fn missing() -> Vec<String> {
     if unsafe { libc::geteuid() } != 0 {
         missing.push("root (the namespace engine mounts and chroots): run as root".into());
     }
-    for tool in ["unshare", "chroot", "mount", "umount"] {
+    for (tool, package) in [
+        ("ip", "iproute2"),
+        ("chroot", "coreutils"),
+        ("mount", "mount"),
+        ("umount", "mount"),
+    ] {
         if which(tool).is_none() {
-            missing.push(format!("`{tool}` (util-linux, coreutils)"));
+            missing.push(format!("`{tool}` ({package})"));
         }
     }
     missing
@@ -153,11 +160,22 @@ impl Engine for Namespace {
             }
             format!("a copy (overlay failed: {why})")
         };
+        let mounted = how == "overlay";
+        let netns = match new_netns(&dir) {
+            Ok(name) => name,
+            Err(e) => {
+                if mounted {
+                    let _ = Command::new("umount").arg(&merged).status();
+                }
+                return Err(e);
+            }
+        };
         Ok(Box::new(Chroot {
             dir: Some(dir),
-            mounted: how == "overlay",
+            mounted,
             root: merged,
             how,
+            netns,
         }))
     }
 }
@@ -175,26 +193,45 @@ fn check_release(dir: &Path, suite: Suite) -> Result<()> {
     Ok(())
 }
 
+/// A network namespace named after the container's directory, its loopback up: remote
+/// mail defers, no port of the host is touched.
+fn new_netns(dir: &tempfile::TempDir) -> Result<String> {
+    let suffix = dir
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = suffix.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
+    for args in [
+        vec!["netns", "add", &name],
+        vec!["-n", &name, "link", "set", "lo", "up"],
+    ] {
+        let out = Command::new("ip").args(&args).output().context("ip")?;
+        if !out.status.success() {
+            let _ = Command::new("ip").args(["netns", "del", &name]).status();
+            bail!(
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    Ok(name)
+}
+
 struct Chroot {
     dir: Option<tempfile::TempDir>,
     root: PathBuf,
     mounted: bool,
     how: String,
+    netns: String,
 }
 
 impl Chroot {
-    /// `unshare --net` (remote mail defers, no port of the host is touched), loopback
-    /// up, then chroot.
+    /// In the container's network namespace, chrooted.
     fn command(&self, user: Option<&str>, argv: &[&str]) -> Command {
-        let mut cmd = Command::new("unshare");
-        cmd.args([
-            "--net",
-            "sh",
-            "-c",
-            "ip link set lo up 2>/dev/null; exec \"$@\"",
-            "sh",
-            "chroot",
-        ]);
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.netns, "chroot"]);
         if let Some(user) = user {
             cmd.arg(format!("--userspec={user}:{user}"));
         }
@@ -209,102 +246,23 @@ impl Chroot {
             .env("HOME", if user.is_some() { "/tmp" } else { "/root" });
         cmd
     }
-
-    /// Run `cmd` to its end, or kill its process group after [`TIMEOUT`] (a step
-    /// waiting forever must not hang CI): exit -1 and stderr saying so.
-    fn run(&self, mut cmd: Command, stdin: Option<&str>, interruptible: bool) -> Result<Output> {
-        use std::io::Read;
-        use std::os::unix::process::CommandExt;
-        use std::sync::mpsc;
-        use std::time::{Duration, Instant};
-        cmd.stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-        let mut child = cmd.spawn().context("unshare")?;
-        if let Some(text) = stdin {
-            let mut input = child.stdin.take().expect("piped");
-            let text = text.to_string();
-            std::thread::spawn(move || {
-                let _ = input.write_all(text.as_bytes());
-            });
-        }
-        let reader = |mut pipe: Box<dyn Read + Send>| {
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                let _ = pipe.read_to_end(&mut bytes);
-                let _ = tx.send(bytes);
-            });
-            rx
-        };
-        let stdout = reader(Box::new(child.stdout.take().expect("piped")));
-        let stderr = reader(Box::new(child.stderr.take().expect("piped")));
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break Some(status);
-            }
-            if interruptible && crate::process::interrupted() {
-                // SAFETY: as below.
-                unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
-                let _ = child.wait();
-                bail!("interrupted (Ctrl-C)");
-            }
-            if Instant::now() >= deadline {
-                // SAFETY: killpg has no memory preconditions; the group is the child's own.
-                unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        // A daemon started by the command may hold the pipes open: read what came.
-        let text = |rx: mpsc::Receiver<Vec<u8>>| {
-            String::from_utf8_lossy(&rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default())
-                .into_owned()
-        };
-        let (out, mut err) = (text(stdout), text(stderr));
-        let code = match status {
-            Some(status) => status.code().unwrap_or(-1),
-            None => {
-                err.push_str(&format!(
-                    "\nkilled after {}s: the command did not end",
-                    TIMEOUT.as_secs()
-                ));
-                -1
-            }
-        };
-        Ok(Output {
-            code,
-            stdout: out,
-            stderr: err,
-        })
-    }
 }
-
-/// The longest a command in a container may run.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Container for Chroot {
     fn exec(&self, user: Option<&str>, script: &str, stdin: Option<&str>) -> Result<Output> {
         let cmd = self.command(user, &["/bin/sh", "-c", script]);
-        self.run(cmd, stdin, true)
+        bounded::run(cmd, stdin, true)
     }
 
     fn exec_to_end(&self, script: &str) -> Result<Output> {
         let cmd = self.command(None, &["/bin/sh", "-c", script]);
-        self.run(cmd, None, false)
+        bounded::run(cmd, None, false)
     }
 
     fn exec_argv(&self, argv: &[String]) -> Result<Output> {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let cmd = self.command(None, &argv);
-        self.run(cmd, None, true)
+        bounded::run(cmd, None, true)
     }
 
     fn copy_in(&self, from: &Path, to: &str, mode: u32) -> Result<()> {
@@ -327,16 +285,20 @@ impl Container for Chroot {
         if keep {
             let path = dir.keep();
             return Ok(Some(format!(
-                "{} (the container's root{}; remove with `umount {0}; rm -rf {}`)",
+                "{} (the container's root{}, its network `ip netns exec {}`; remove with `ip netns del {2}; umount {0}; rm -rf {}`)",
                 self.root.display(),
                 if self.mounted {
                     ", an overlay mount"
                 } else {
                     ""
                 },
+                self.netns,
                 path.display()
             )));
         }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.netns])
+            .status();
         if self.mounted {
             let out = Command::new("umount").arg(&self.root).output()?;
             if !out.status.success() {
