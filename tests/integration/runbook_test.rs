@@ -316,6 +316,17 @@ fn keep_leaves_the_container_and_image_filters() {
         "{kept}"
     );
     assert!(Path::new(root).join("etc/exim4").is_dir(), "{kept}");
+    // Its network namespace is left too, and named.
+    let netns = kept
+        .split("ip netns exec ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("{kept}"));
+    let status = Command::new("ip")
+        .args(["netns", "del", netns])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{kept}");
     let status = Command::new("umount").arg(root).status().unwrap();
     assert!(status.success());
     std::fs::remove_dir_all(Path::new(root).parent().unwrap()).unwrap();
