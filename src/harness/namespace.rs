@@ -117,10 +117,15 @@ impl Engine for Namespace {
     }
 
     fn start(&self, built: &Built) -> Result<Box<dyn Container>> {
+        // On disk, not a tmpfs: a copy of a root is hundreds of MB.
+        let workdir = std::env::var_os("RUNBOOK_TEST_WORKDIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/var/tmp"));
         let dir = tempfile::Builder::new()
             .prefix("runbook-test-")
-            .tempdir_in("/var/tmp")
-            .context("a temporary directory in /var/tmp")?;
+            .tempdir_in(&workdir)
+            .with_context(|| format!("a temporary directory in {}", workdir.display()))?;
         let (upper, work, merged) = (
             dir.path().join("upper"),
             dir.path().join("work"),
