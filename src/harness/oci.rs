@@ -171,6 +171,51 @@ impl Oci {
     }
 }
 
+impl Oci {
+    /// The images an earlier definition or runbook version built for IMAGE and SUITE (by
+    /// their labels), removed once `current` is built: each is hundreds of MB. One still
+    /// in use by a container stays.
+    fn remove_older(&self, image: Image, suite: Suite, current: &str) {
+        // One filter: podman 4 ORs several label filters.
+        let label = format!("label=org.runbook.test.image={}", image.name());
+        let Ok(list) = self.output(&[
+            "images",
+            "--filter",
+            &label,
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ]) else {
+            return;
+        };
+        for name in older(&list.stdout, image, suite, current) {
+            if let Ok(out) = self.output(&["rmi", name])
+                && out.code == 0
+            {
+                eprintln!("removed the older image {name}");
+            }
+        }
+    }
+}
+
+/// Of the image names listed one a line, those `runbook test` built for IMAGE and SUITE
+/// other than `current`.
+fn older<'a>(list: &'a str, image: Image, suite: Suite, current: &str) -> Vec<&'a str> {
+    let repository = format!("runbook-test/{}", image.name());
+    let suite_tag = format!("{}-", suite.name());
+    list.lines()
+        .map(str::trim)
+        .filter(|name| {
+            let Some((repo, tag)) = name.rsplit_once(':') else {
+                return false;
+            };
+            // podman names a local image localhost/NAME.
+            let ours = (repo == repository || repo.ends_with(&format!("/{repository}")))
+                && tag.starts_with(&suite_tag);
+            ours && *name != current && !name.ends_with(&format!("/{current}"))
+        })
+        .collect()
+}
+
 /// `tar` of `dir` into `<engine> import - name`.
 fn import(engine: &Oci, dir: &Path, name: &str) -> Result<()> {
     let mut tar = Command::new("tar")
@@ -230,7 +275,7 @@ impl Engine for Oci {
         containerfile::write_context(context.path(), &text, definition)?;
         let cache = images::cache_dir();
         fs::create_dir_all(&cache).with_context(|| cache.display().to_string())?;
-        let log_path = cache.join(format!("{}-{}-{key}.log", image.name(), suite.name()));
+        let log_path = cache.join(format!("{}.log", tag.replace(['/', ':'], "-")));
         let log = fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
         eprintln!(
             "building image {tag} with {} (log: {})",
@@ -256,6 +301,7 @@ impl Engine for Oci {
                 lines[lines.len().saturating_sub(20)..].join("\n")
             );
         }
+        self.remove_older(image, suite, &tag);
         Ok(Built {
             image,
             suite,
@@ -382,5 +428,33 @@ impl Container for OciContainer {
         }
         self.engine.must(&["rm", "-f", &self.name])?;
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_image_and_suite_s_other_builds_are_older() {
+        let list = "localhost/runbook-test/exim:bookworm-aaaa\n\
+                    localhost/runbook-test/exim:bookworm-bbbb\n\
+                    localhost/runbook-test/exim:trixie-aaaa\n\
+                    localhost/runbook-test/eximx:bookworm-cccc\n\
+                    runbook-test/exim:bookworm-dddd\n\
+                    localhost/runbook-test/postfix:bookworm-aaaa\n\
+                    <none>:<none>\n";
+        assert_eq!(
+            older(
+                list,
+                Image::Exim,
+                Suite::Bookworm,
+                "runbook-test/exim:bookworm-bbbb"
+            ),
+            [
+                "localhost/runbook-test/exim:bookworm-aaaa",
+                "runbook-test/exim:bookworm-dddd"
+            ]
+        );
     }
 }
