@@ -32,6 +32,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CI");
     let ci = real_roots::is_ci(env::var("CI").ok().as_deref());
     println!("cargo:rerun-if-changed=scripts/rootfs-packages");
+    // runbook test's podman engine (.ci/run installs podman): as a root's tests.
+    println!("cargo:rerun-if-changed=/usr/bin/podman");
+    let podman = Path::new("/usr/bin/podman").is_file();
+    missing.push(("no_podman".to_string(), !(ci || root && podman)));
     let list = fs::read_to_string("scripts/rootfs-packages").unwrap();
     for r in real_roots::roots(&list).unwrap() {
         let var = r.variable();

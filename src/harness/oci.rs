@@ -426,7 +426,17 @@ impl Container for OciContainer {
                 self.name
             )));
         }
-        self.engine.must(&["rm", "-f", &self.name])?;
+        // To its end even after Ctrl-C: the teardown Ctrl-C asked for.
+        let args = ["rm", "-f", self.name.as_str()];
+        let out = bounded::run(self.engine.command(&args), None, false)?;
+        if out.code != 0 {
+            bail!(
+                "`{program} rm -f {}` failed (exit {}): {}",
+                self.name,
+                out.code,
+                out.stderr.trim()
+            );
+        }
         Ok(None)
     }
 }

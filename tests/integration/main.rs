@@ -44,6 +44,7 @@ mod rollback;
 mod rootfs;
 mod runbook_test;
 mod runbook_test_bounds;
+mod runbook_test_podman;
 mod runs_ux;
 mod safety;
 mod secrets;
