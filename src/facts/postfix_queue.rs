@@ -72,6 +72,7 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
         php_script: None,
     };
     let mut done = HashSet::new();
+    let mut from_network = false;
     let mut in_content = false;
     let mut in_headers = false;
     let mut headers = Headers::new(Mta::Postfix);
@@ -82,8 +83,9 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
     let mut envelope = 0usize;
     let mut ended = false;
     while let Some((kind, mut len)) = records.next_header()? {
-        let envelope_record =
-            matches!(kind, b'T' | b'F' | b'S' | b'R' | b'D') && (!in_content || !in_headers);
+        let envelope_record = (matches!(kind, b'T' | b'F' | b'S' | b'R' | b'D')
+            && (!in_content || !in_headers))
+            || (kind == b'A' && !in_content);
         let header_record = in_content && in_headers && matches!(kind, b'N' | b'L');
         if !(envelope_record || header_record) || len > RECORD_MAX {
             if envelope_record {
@@ -126,6 +128,9 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
             }
             (b'F', false) => message.login = text(data),
             (b'S', false) => message.sender = text(data),
+            // `A` named attributes: smtpd records the SMTP client (`client_address=IP`);
+            // pickup's local submissions have none.
+            (b'A', false) if data.starts_with(b"client_address=") => from_network = true,
             (b'R', _) if !in_content || !in_headers => message.recipients.push(text(data)),
             (b'D', _) if !in_content || !in_headers => {
                 done.insert(text(data));
@@ -163,6 +168,12 @@ pub fn parse_reader(reader: impl Read, id: &str, hold: bool) -> Result<Message, 
     let found = headers.finish();
     message.uid = found.uid;
     message.php_script = found.php_script;
+    // Received over SMTP and no `from userid N` below smtpd's own Received (a content
+    // filter's reinjection keeps the local submitter's): no local user, as qmail's
+    // `invoked from network`.
+    if message.uid.is_none() && from_network {
+        message.login = "(network)".into();
+    }
     // Recipients marked done were delivered; the rest are still queued.
     message.recipients.retain(|r| !done.contains(r));
     Ok(message)
@@ -291,6 +302,53 @@ mod tests {
         }
         out.extend_from_slice(data);
         out
+    }
+
+    /// What smtpd of postfix 3.7.11 writes for a message relayed over SMTP (`postcat`
+    /// of one: its `A` attributes name the client), and for a local submission
+    /// reinjected by a content filter (smtpd's Received over pickup's).
+    fn smtp_file(received: &[&[u8]]) -> Vec<u8> {
+        let mut file = Vec::new();
+        file.extend(record(b'T', b"1796298383 0"));
+        file.extend(record(b'A', b"rewrite_context=local"));
+        file.extend(record(b'S', b"promo@spam-client.example"));
+        file.extend(record(b'A', b"log_client_address=192.0.2.10"));
+        file.extend(record(b'A', b"client_address=192.0.2.10"));
+        file.extend(record(b'A', b"protocol_name=ESMTP"));
+        file.extend(record(b'R', b"someone@example.net"));
+        file.extend(record(b'M', b""));
+        for line in received {
+            file.extend(record(b'N', line));
+        }
+        file.extend(record(b'N', b"Subject: Cheap pills"));
+        file.extend(record(b'N', b""));
+        file.extend(record(b'N', b"Buy now."));
+        file.extend(record(b'X', b""));
+        file.extend(record(b'E', b""));
+        file
+    }
+
+    #[test]
+    fn smtp_clients_are_no_local_users() {
+        let relayed = smtp_file(&[
+            b"Received: from spam-client.example (spam-client.example [192.0.2.10])",
+            b"\tby vm (Postfix) with ESMTP id E71CD15876B",
+            b"\tfor <someone@example.net>; Thu,  3 Dec 2026 11:46:23 +0000 (UTC)",
+        ]);
+        let m = parse(&relayed, "E71CD15876B", false).unwrap();
+        assert_eq!((m.login.as_str(), m.uid), ("(network)", None));
+        assert_eq!(m.recipients, ["someone@example.net"]);
+        let reinjected = smtp_file(&[
+            b"Received: from localhost (localhost [127.0.0.1])",
+            b"\tby vm (Postfix) with ESMTP id 4669E25D9D",
+            b"Received: by vm (Postfix, from userid 33)",
+            b"\tid 3B16E54807C; Mon, 24 Mar 2014 14:19:59 +0100 (CET)",
+        ]);
+        let m = parse(&reinjected, "4669E25D9D", false).unwrap();
+        assert_eq!((m.login.as_str(), m.uid), ("", Some(33)));
+        // pickup's files have no client.
+        let local = parse(DEFERRED_EVAL, "F0020164004", false).unwrap();
+        assert_ne!(local.login, "(network)");
     }
 
     #[test]

@@ -28,8 +28,10 @@ pub struct QueueFacts {
     pub top_senders: Option<Vec<SenderCount>>,
     /// Scripts named by X-PHP-Originating-Script, with their uid, message count, class (form, random, cron, unknown) and where files of that name are
     pub top_scripts: Option<Vec<ScriptCount>>,
-    /// Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP and (bounce) for bounces on qmail)
+    /// Who submitted the queued messages: user, uid and home from /etc/passwd ((network) for SMTP on postfix and qmail, (bounce) for bounces on qmail)
     pub top_local_users: Option<Vec<LocalUserCount>>,
+    /// Messages a user of this host submitted: a uid or login the MTA recorded, not (network), (alias), (bounce) or none
+    pub local_submitted: Option<u64>,
     /// Messages without an X-PHP-Originating-Script header
     pub without_script_header: Option<u64>,
     /// Recipient domains with the most messages
@@ -231,6 +233,7 @@ struct Summary {
     total: u64,
     frozen: u64,
     without_script_header: u64,
+    local_submitted: u64,
     oldest: Option<i64>,
     newest: Option<i64>,
     senders: HashMap<String, u64>,
@@ -281,6 +284,9 @@ impl Summary {
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
         count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
+        if m.uid.is_some() || !(m.login.is_empty() || m.login.starts_with('(')) {
+            self.local_submitted += 1;
+        }
         let sender = if m.sender.is_empty() {
             "<>".to_string()
         } else {
@@ -309,6 +315,7 @@ impl Summary {
         self.total += other.total;
         self.frozen += other.frozen;
         self.without_script_header += other.without_script_header;
+        self.local_submitted += other.local_submitted;
         self.oldest = [self.oldest, other.oldest].into_iter().flatten().min();
         self.newest = [self.newest, other.newest].into_iter().flatten().max();
         for (map, from) in [
@@ -394,6 +401,7 @@ impl Summary {
             top_senders: Some(senders),
             top_scripts: Some(scripts),
             top_local_users: Some(users),
+            local_submitted: Some(self.local_submitted),
             without_script_header: Some(self.without_script_header),
             top_recipient_domains: Some(domains),
             unreadable: Some(unreadable),
