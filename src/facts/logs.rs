@@ -92,7 +92,7 @@ pub enum LogSource {
 impl LogSource {
     pub fn find(host: &Host, mta: &dyn Mta) -> Option<LogSource> {
         if let Some(file) = log_file(host, mta) {
-            return Some(LogSource::File(file.to_string()));
+            return Some(LogSource::File(file));
         }
         mta.logs_to_journal()
             .then(|| Journal::find(host))
@@ -492,10 +492,10 @@ pub fn for_each_line(mut reader: impl BufRead, mut f: impl FnMut(&[u8])) -> u64 
 }
 
 /// Find the MTA's log on the host.
-pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<&'static str> {
-    mta.log_files()
-        .iter()
-        .copied()
+pub fn log_file(host: &Host, mta: &dyn Mta) -> Option<String> {
+    mta.configured_log(host)
+        .into_iter()
+        .chain(mta.log_files().iter().map(|p| p.to_string()))
         .find(|p| host.resolve(p).is_ok_and(|r| r.is_file()))
 }
 

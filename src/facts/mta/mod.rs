@@ -96,6 +96,11 @@ pub trait Mta: Sync {
     }
     /// Where it logs, most usual first.
     fn log_files(&self) -> &'static [&'static str];
+    /// A log file its own configuration names (postfix's `maillog_file`), looked for
+    /// before [`Mta::log_files`].
+    fn configured_log(&self, _host: &Host) -> Option<String> {
+        None
+    }
     /// Whether it can log the working directory of local submissions (and does when
     /// its log shows any): exim's `+arguments`.
     fn logs_submission_dirs(&self) -> bool {

@@ -7,8 +7,17 @@ use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
 use crate::facts::logs::{Passwd, field};
 use crate::facts::postfix_queue;
 use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
+use crate::host::Host;
 
 pub struct Postfix;
+
+const MAIN_CF: &str = "/etc/postfix/main.cf";
+
+/// The log file main.cf's `maillog_file` names, where runbook can take it literally.
+fn maillog_file(main_cf: &str) -> Option<String> {
+    crate::edit::postfix::get(main_cf, "maillog_file")
+        .filter(|f| f.starts_with('/') && !f.contains('$'))
+}
 
 const LAYOUT: Layout = Layout {
     binaries: &["/usr/sbin/postfix"],
@@ -54,6 +63,15 @@ impl Mta for Postfix {
         &["/var/log/mail.log", "/var/log/maillog"]
     }
 
+    /// `maillog_file` of main.cf (postfix 3.4+ logging through postlogd, without
+    /// syslog), an absolute path without `$` expansions.
+    fn configured_log(&self, host: &Host) -> Option<String> {
+        let text = host
+            .read_max(MAIN_CF, crate::facts::postfix_config::MAIN_CF_MAX)
+            .ok()??;
+        maillog_file(&String::from_utf8_lossy(&text))
+    }
+
     fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>> {
         // `to=<a@b>, relay=..., dsn=4.4.3, status=deferred (Host or domain name not
         // found...)`: the reply, with the enhanced status code postfix gives before it.
@@ -95,4 +113,23 @@ pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
         let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
         Ok(postfix_queue::parse_reader(reader, &id, hold)?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::maillog_file;
+
+    #[test]
+    fn maillog_file_names_the_log_when_main_cf_sets_a_path() {
+        let debian = include_str!("../../../tests/fixtures/postfix-main.cf-bookworm");
+        assert_eq!(maillog_file(debian), None);
+        let set = format!("{debian}maillog_file = /var/log/postfix.log\n");
+        assert_eq!(maillog_file(&set).as_deref(), Some("/var/log/postfix.log"));
+        // postlog's stdout, or a value runbook would have to expand: not a file to read.
+        assert_eq!(
+            maillog_file("maillog_file = /dev/stdout\nmaillog_file =\n"),
+            None
+        );
+        assert_eq!(maillog_file("maillog_file = $queue_directory/log\n"), None);
+    }
 }
