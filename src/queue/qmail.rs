@@ -245,13 +245,23 @@ impl Runner {
 
 /// The qmail-send processes of this host (its `/proc`; under `--root`, the root's own
 /// `/proc` when it has one, as a container's): those whose root directory is the
-/// host's, not another chroot's on the same machine. `None`: no processes to see.
+/// host's, not another chroot's or container's on the same machine. `None`: no
+/// processes to see.
 fn qmail_send_pids(host: &Host) -> Option<Vec<u32>> {
     let proc_dir = host.root().join("proc");
     let entries = fs::read_dir(&proc_dir).ok()?;
     let root = fs::canonicalize(host.root()).unwrap_or_else(|_| host.root().to_path_buf());
+    // A container's process on this machine reads its root as `/` too: it is another
+    // host's unless it shares runbook's mount namespace.
+    let own_mounts = fs::read_link("/proc/self/ns/mnt").ok();
     // Unreadable (not ours to see): counted, so a stop is never skipped for it.
-    let of_this_host = |p: &Path| fs::read_link(p.join("root")).map_or(true, |l| l == root);
+    let of_this_host = |p: &Path| {
+        fs::read_link(p.join("root")).map_or(true, |l| l == root)
+            && match (&own_mounts, fs::read_link(p.join("ns/mnt"))) {
+                (Some(own), Ok(theirs)) => *own == theirs,
+                _ => true,
+            }
+    };
     let mut pids = Vec::new();
     let mut any = false;
     for e in entries.flatten() {
@@ -371,6 +381,37 @@ pub fn start(host: &Host, runner: &Runner) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A program named qmail-send (a copy of sleep) run in runbook's mount namespace is
+    /// this host's; the same in a mount namespace of its own, as a container's, whose
+    /// root reads as `/` as well, is not: stopping it would stop another host's MTA.
+    #[test]
+    #[cfg_attr(not_root, ignore = "needs root: unshare --mount")]
+    fn a_qmail_send_in_another_mount_namespace_is_not_this_host_s() {
+        use std::process::Command;
+        let dir = tempfile::tempdir().unwrap();
+        let decoy = dir.path().join("qmail-send");
+        fs::copy("/bin/sleep", &decoy).unwrap();
+        let mut ours = Command::new(&decoy).arg("60").spawn().unwrap();
+        let mut theirs = Command::new("unshare")
+            .args(["--mount", "--propagation", "private"])
+            .arg(&decoy)
+            .arg("60")
+            .spawn()
+            .unwrap();
+        // unshare execs the program: its pid is the decoy's once it has.
+        let started = std::time::Instant::now();
+        while fs::read_to_string(format!("/proc/{}/comm", theirs.id()))
+            .map_or(true, |c| c.trim() != "qmail-send")
+        {
+            assert!(started.elapsed().as_secs() < 10, "unshare never ran it");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pids = qmail_send_pids(&Host::new("/")).unwrap();
+        let _ = (ours.kill(), theirs.kill(), ours.wait(), theirs.wait());
+        assert!(pids.contains(&ours.id()), "{pids:?}");
+        assert!(!pids.contains(&theirs.id()), "{pids:?}");
+    }
 
     /// A queue as notqmail's `make setup` makes it (split 23), with message `n`.
     fn queue(n: u64) -> (tempfile::TempDir, PathBuf) {

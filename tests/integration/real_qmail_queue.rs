@@ -59,11 +59,13 @@ mod trixie {
 
 /// A Plesk-style init script: qmail-send (in a network namespace of its own, so remote
 /// mail defers) started in the background, stopped by TERM to the qmail-send of this
-/// root (a process of another chroot shows another root).
+/// root (a process of another chroot shows another root; a container's, whose root
+/// reads as `/` too, another mount namespace).
 const INIT_SCRIPT: &str = r#"#!/bin/sh
 ours() {
   for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" = qmail-send ] && [ "$(readlink "$p/root")" = / ] && echo "${p#/proc/}"
+    [ "$(cat "$p/comm" 2>/dev/null)" = qmail-send ] && [ "$(readlink "$p/root")" = / ] &&
+      [ "$(readlink "$p/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] && echo "${p#/proc/}"
   done
 }
 case "$1" in
