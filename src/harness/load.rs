@@ -1,7 +1,7 @@
 //! Reading a scenario file: every error located as `FILE:LINE:COLUMN: message`, as
 //! `runbook lint` locates a runbook's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schemars::generate::SchemaSettings;
 
@@ -30,7 +30,7 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// The scenario in `path`.
+/// The scenario in `path`, its `runbooks` found from the file's directory.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| LoadError {
@@ -39,7 +39,56 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         column: 1,
         message: format!("cannot read: {e}"),
     })?;
-    parse(&file, &text)
+    let mut scenario = parse(&file, &text)?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    scenario.runbook_files = runbook_files(&file, &text, &scenario, dir)?;
+    Ok(scenario)
+}
+
+/// The files of `scenario.runbooks`, relative to `dir` (the scenario file's): each must
+/// be a file, and no two may share a name (they are copied into one directory).
+fn runbook_files(
+    file: &str,
+    text: &str,
+    scenario: &Scenario,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, LoadError> {
+    let spans = SpanIndex::build(text);
+    let at = |i: usize, message: String| {
+        let offset = spans.value(&format!("runbooks.{i}")).map_or(0, |r| r.start);
+        let (line, column) = line_column(text, offset);
+        LoadError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
+    };
+    let mut names = std::collections::BTreeMap::new();
+    let mut files = Vec::new();
+    for (i, entry) in scenario.runbooks.iter().enumerate() {
+        let path = dir.join(entry);
+        if !path.is_file() {
+            return Err(at(
+                i,
+                format!(
+                    "no runbook file {} (`runbooks` are relative to the scenario file)",
+                    path.display()
+                ),
+            ));
+        }
+        let name = path.file_name().unwrap_or_default().to_os_string();
+        if let Some(first) = names.insert(name, entry) {
+            return Err(at(
+                i,
+                format!(
+                    "`{entry}` has the file name of `{first}`: they would be copied to one file"
+                ),
+            ));
+        }
+        files.push(path);
+    }
+    Ok(files)
 }
 
 /// The scenario in `text`, read from `file`: strict booleans, then the rules the types
@@ -155,6 +204,45 @@ mod tests {
         let err = parse("t.yaml", text).unwrap_err();
         assert_eq!(err.line, 5, "{err}");
         assert!(err.message.contains("exactly one of"), "{err}");
+    }
+
+    #[test]
+    fn runbooks_are_found_beside_the_scenario() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("runbooks")).unwrap();
+        std::fs::write(dir.path().join("runbooks/fails.yaml"), "id: fails\n").unwrap();
+        let file = dir.path().join("s.yaml");
+        std::fs::write(
+            &file,
+            "image: exim\nrunbooks: [runbooks/fails.yaml]\nsteps:\n  - runbook: [list]\n",
+        )
+        .unwrap();
+        let scenario = load(&file).unwrap();
+        assert_eq!(
+            scenario.runbook_files,
+            [dir.path().join("runbooks/fails.yaml")]
+        );
+
+        std::fs::write(
+            &file,
+            "image: exim\nrunbooks:\n  - runbooks/fails.yaml\n  - runbooks/gone.yaml\nsteps:\n  - runbook: [list]\n",
+        )
+        .unwrap();
+        let err = load(&file).unwrap_err();
+        assert_eq!((err.line, err.column), (4, 5), "{err}");
+        assert!(err.message.contains("no runbook file"), "{err}");
+        assert!(err.message.contains("runbooks/gone.yaml"), "{err}");
+
+        std::fs::create_dir(dir.path().join("other")).unwrap();
+        std::fs::write(dir.path().join("other/fails.yaml"), "id: other\n").unwrap();
+        std::fs::write(
+            &file,
+            "image: exim\nrunbooks: [runbooks/fails.yaml, other/fails.yaml]\nsteps:\n  - runbook: [list]\n",
+        )
+        .unwrap();
+        let err = load(&file).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.message.contains("the file name of"), "{err}");
     }
 
     #[test]

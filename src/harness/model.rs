@@ -2,6 +2,8 @@
 //! `schemas/scenario.schema.json` is generated from these types: every field documented
 //! here is what editors complete and `runbook test` accepts.
 
+use std::path::PathBuf;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +21,18 @@ pub struct Scenario {
     /// The Debian releases it runs on; absent: every one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suites: Vec<Suite>,
+    /// Runbook files the scenario brings, paths relative to the scenario file (test
+    /// fixtures beside it, such as `runbooks/failing-midway.yaml`, not in the library):
+    /// copied into the container and named to every step's `runbook` with `--runbooks`,
+    /// beside those of `runbook --runbooks` and RUNBOOK_PATH. Keep them in a
+    /// subdirectory: every `*.yaml` of the scenario directory itself is read as a
+    /// scenario.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runbooks: Vec<String>,
+    /// `runbooks` found from the scenario file's directory (set by `load`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub runbook_files: Vec<PathBuf>,
     /// Commands run in the container, in order, before the steps (create users and
     /// sites, send mail); each must exit 0.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -56,8 +56,10 @@ pub struct Run<'a> {
     pub keep: bool,
 }
 
-/// Where the scenario's own runbooks are copied in the container.
+/// Where the runbooks of `--runbooks` and RUNBOOK_PATH are copied in the container.
 pub const RUNBOOKS_DIR: &str = "/usr/local/share/runbook/runbooks";
+/// Where a scenario's own runbooks (its `runbooks:`) are copied in the container.
+pub const SCENARIO_RUNBOOKS_DIR: &str = "/usr/local/share/runbook/scenario-runbooks";
 
 impl Run<'_> {
     pub fn scenario(&self, name: &str, scenario: &Scenario) -> Outcome {
@@ -135,6 +137,11 @@ impl Run<'_> {
             let name = name.unwrap_or_default();
             c.copy_in(file, &format!("{RUNBOOKS_DIR}/{name}"), 0o644)?;
         }
+        for file in &scenario.runbook_files {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            c.copy_in(file, &format!("{SCENARIO_RUNBOOKS_DIR}/{name}"), 0o644)?;
+        }
         if let Some(start) = &self.definition.start {
             let out = c.exec(None, start, None)?;
             if out.code != 0 {
@@ -171,8 +178,15 @@ impl Run<'_> {
                 }
             }
         }
+        let mut runbooks = Vec::new();
+        if !self.runbooks.is_empty() {
+            runbooks.push(RUNBOOKS_DIR);
+        }
+        if !scenario.runbook_files.is_empty() {
+            runbooks.push(SCENARIO_RUNBOOKS_DIR);
+        }
         for (i, step) in scenario.steps.iter().enumerate() {
-            self.step(c, i + 1, step, &after_setup, ex)?;
+            self.step(c, i + 1, step, &runbooks, &after_setup, ex)?;
         }
         Ok(())
     }
@@ -182,6 +196,7 @@ impl Run<'_> {
         c: &dyn Container,
         n: usize,
         step: &Step,
+        runbooks: &[&str],
         after_setup: &BTreeMap<String, String>,
         ex: &mut Vec<Expectation>,
     ) -> Result<()> {
@@ -194,8 +209,8 @@ impl Run<'_> {
             before.insert(path.clone(), checksums(c, path)?);
         }
         let mut argv = vec!["/usr/local/bin/runbook".to_string()];
-        if !self.runbooks.is_empty() {
-            argv.extend(["--runbooks".to_string(), RUNBOOKS_DIR.to_string()]);
+        for dir in runbooks {
+            argv.extend(["--runbooks".to_string(), dir.to_string()]);
         }
         argv.extend(step.runbook.iter().cloned());
         let out = c.exec_argv(&argv)?;

@@ -17,6 +17,12 @@ macro_rules! suites {
             fn exim_form_abuse_scenario_passes() {
                 super::passes("exim-form-abuse", $suite);
             }
+            /// A scenario bringing its own runbook (`runbooks:`, a fixture beside it).
+            #[test]
+            #[cfg_attr($cfg_exim, ignore = concat!("needs root and ", $exim_var, ": a Debian root from scripts/make-rootfs (.ci/run builds it)"))]
+            fn failed_step_scenario_passes() {
+                super::passes("failed-step", $suite);
+            }
             #[test]
             #[cfg_attr($cfg_postfix, ignore = concat!("needs root and ", $postfix_var, ": a Debian root from scripts/make-rootfs (.ci/run builds it)"))]
             fn postfix_local_php_spam_scenario_passes() {
@@ -163,7 +169,20 @@ fn every_committed_scenario_loads() {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        runbook::harness::load::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        // What `runbook test` reads as scenarios: the *.yaml files, not the
+        // subdirectories of the runbooks scenarios bring (`runbooks:`).
+        if path.is_dir() {
+            continue;
+        }
+        let scenario = runbook::harness::load::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        for file in &scenario.runbook_files {
+            assert!(
+                file.parent() != path.parent(),
+                "{}: its runbook {} would be read as a scenario",
+                path.display(),
+                file.display()
+            );
+        }
         n += 1;
     }
     assert!(n >= 2);
