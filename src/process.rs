@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{LazyLock, Mutex, Once};
+use std::sync::{LazyLock, Mutex, Once, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -114,15 +114,7 @@ pub fn spawn(
         .env_clear()
         .env("PATH", SEARCH_PATH)
         .env("LANG", "C.UTF-8")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .envs(env.iter().map(|(k, v)| (k, v)));
     if !host.is_live() {
         let root =
             CString::new(host.root().as_os_str().as_bytes()).context("root path contains NUL")?;
@@ -136,11 +128,35 @@ pub fn spawn(
             });
         }
     }
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start `{program}`"))?;
+    run_command(cmd, stdin, timeout, true).with_context(|| format!("cannot start `{program}`"))
+}
+
+/// How long output is still read after a command ended: a daemon it started may hold
+/// its pipes open for ever.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Run `cmd` in a process group of its own (its stdio set here), `stdin` fed to it, to
+/// its end; after `timeout`, or at Ctrl-C when `interruptible`, the group is killed.
+/// Not interruptible: a teardown that must finish although Ctrl-C was pressed.
+pub fn run_command(
+    mut cmd: Command,
+    stdin: Option<&str>,
+    timeout: Duration,
+    interruptible: bool,
+) -> Result<Finished> {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .process_group(0);
+    let mut child = cmd.spawn()?;
     let pgid = child.id() as i32;
-    RUNNING.lock().map(|mut r| r.insert(pgid)).ok();
+    if interruptible {
+        RUNNING.lock().map(|mut r| r.insert(pgid)).ok();
+    }
     let input = writer(child.stdin.take(), stdin.map(|s| s.as_bytes().to_vec()));
     let out = reader(child.stdout.take());
     let err = reader(child.stderr.take());
@@ -150,8 +166,9 @@ pub fn spawn(
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        if started.elapsed() >= timeout || interrupted() {
-            timed_out = !interrupted();
+        let stop = interruptible && interrupted();
+        if started.elapsed() >= timeout || stop {
+            timed_out = !stop;
             kill_group(pgid);
             break child.wait()?;
         }
@@ -164,8 +181,8 @@ pub fn spawn(
     Ok(Finished {
         code: status.code(),
         signal: status.signal(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
+        stdout: out.recv_timeout(DRAIN).unwrap_or_default(),
+        stderr: err.recv_timeout(DRAIN).unwrap_or_default(),
         timed_out,
     })
 }
@@ -202,14 +219,16 @@ fn writer(pipe: Option<ChildStdin>, data: Option<Vec<u8>>) -> thread::JoinHandle
     })
 }
 
-fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+fn reader(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut buf = Vec::new();
         if let Some(mut p) = pipe {
             let _ = p.read_to_end(&mut buf);
         }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    rx
 }
 
 #[cfg(test)]

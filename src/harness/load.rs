@@ -30,6 +30,19 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+impl LoadError {
+    /// The error `message` at byte `offset` of `file`'s `text`.
+    fn at(file: &str, text: &str, offset: usize, message: String) -> LoadError {
+        let (line, column) = line_column(text, offset);
+        LoadError {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
 /// The scenario in `path`, its `runbooks` found from the file's directory.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let file = path.display().to_string();
@@ -56,13 +69,7 @@ fn runbook_files(
     let spans = SpanIndex::build(text);
     let at = |i: usize, message: String| {
         let offset = spans.value(&format!("runbooks.{i}")).map_or(0, |r| r.start);
-        let (line, column) = line_column(text, offset);
-        LoadError {
-            file: file.to_string(),
-            line,
-            column,
-            message,
-        }
+        LoadError::at(file, text, offset, message)
     };
     let mut names = std::collections::BTreeMap::new();
     let mut files = Vec::new();
@@ -99,15 +106,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, LoadError> {
         leading_zero_numbers_as_strings: true,
         with_snippet: false,
     };
-    let at = |offset: usize, message: String| {
-        let (line, column) = line_column(text, offset);
-        LoadError {
-            file: file.to_string(),
-            line,
-            column,
-            message,
-        }
-    };
+    let at = |offset: usize, message: String| LoadError::at(file, text, offset, message);
     let scenario: Scenario = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let (line, column) = e
             .location()

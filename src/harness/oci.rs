@@ -47,6 +47,7 @@ impl Kind {
 /// The variable of the flags `run` gets (`--ulimit ...`).
 pub const RUN_FLAGS: &str = "RUNBOOK_RUN_FLAGS";
 
+#[derive(Clone)]
 pub struct Oci {
     kind: Kind,
     global: Vec<String>,
@@ -324,11 +325,7 @@ impl Engine for Oci {
         args.extend([built.id.as_str(), "sleep", "infinity"]);
         self.must(&args)?;
         Ok(Box::new(OciContainer {
-            engine: Oci {
-                kind: self.kind,
-                global: self.global.clone(),
-                run: self.run.clone(),
-            },
+            engine: self.clone(),
             name,
         }))
     }
