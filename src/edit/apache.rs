@@ -222,6 +222,40 @@ pub fn virtual_hosts(text: &str) -> Vec<VirtualHost> {
         .collect()
 }
 
+/// How the server runs PHP where a virtual host says nothing itself, from the
+/// directives outside `<VirtualHost>` blocks: Debian's libapache2-mod-php loads
+/// `php_module` and sets the handler in mods-enabled/, so its sites' VirtualHosts carry
+/// no PHP directive at all, and php-fpm's conf-enabled/ file sets an FPM handler.
+pub fn server_php_mode(text: &str) -> PhpMode {
+    let mut depth = 0usize;
+    let outside: Vec<Directive> = directives(&line::split(text))
+        .into_iter()
+        .filter(|d| {
+            let name = d.name.to_ascii_lowercase();
+            match name.trim_end_matches('>') {
+                "<virtualhost" => depth += 1,
+                "</virtualhost" => depth = depth.saturating_sub(1),
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect();
+    let refs: Vec<&Directive> = outside.iter().collect();
+    match php_mode(&refs) {
+        PhpMode::Unknown if refs.iter().any(|d| loads_mod_php(d)) => PhpMode::ModPhp,
+        mode => mode,
+    }
+}
+
+/// `LoadModule php_module ...` (PHP 8), `php7_module`, `php5_module`.
+fn loads_mod_php(d: &Directive) -> bool {
+    d.is("LoadModule")
+        && d.arg(0).is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.starts_with("php") && m.ends_with("_module")
+        })
+}
+
 fn describe(b: &Block) -> VirtualHost {
     let ds: Vec<&Directive> = b.inner.iter().map(|(_, d)| d).collect();
     let first_arg = |names: &[&str]| {
@@ -934,6 +968,35 @@ mod tests {
         );
         let out = blank_sendmail(text, None).unwrap();
         assert!(out.contains("\tphp_admin_value 'sendmail_path' \"\"\n"));
+    }
+
+    #[test]
+    fn server_php_modes_from_outside_the_virtual_hosts() {
+        // Debian's mods-enabled/php8.4.load and php8.4.conf.
+        assert_eq!(
+            server_php_mode("LoadModule php_module /usr/lib/apache2/modules/libphp8.4.so\n"),
+            PhpMode::ModPhp
+        );
+        assert_eq!(
+            server_php_mode(
+                "<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n"
+            ),
+            PhpMode::ModPhp
+        );
+        // Debian's conf-enabled/php8.4-fpm.conf.
+        assert_eq!(
+            server_php_mode(
+                "<IfModule proxy_fcgi_module>\n<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n    SetHandler \"proxy:unix:/run/php/php8.4-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n</IfModule>\n"
+            ),
+            PhpMode::Fpm
+        );
+        // A VirtualHost's own directives are its own, not the server's.
+        assert_eq!(
+            server_php_mode(
+                "LoadModule mime_module mods/mod_mime.so\n<VirtualHost *:80>\nphp_admin_value sendmail_path /bin/true\n</VirtualHost>\n"
+            ),
+            PhpMode::Unknown
+        );
     }
 
     #[test]

@@ -70,17 +70,22 @@ pub fn gather(host: &Host) -> WebFacts {
             })
             .collect()
     });
+    // PHP as the server runs it for a VirtualHost that says nothing itself.
+    let mut server_modes = Vec::new();
     if let Some(layout) = &layout {
         for file in &layout.files {
             let path = file.to_string_lossy().into_owned();
             if let Ok(Some(bytes)) = host.read_max(&path, apache_files::APACHE_FILE_MAX) {
                 let text = String::from_utf8_lossy(&bytes);
                 match parse_cost(&text) {
-                    Ok(()) => vhosts.extend(
-                        apache::virtual_hosts(&text)
-                            .iter()
-                            .map(|vh| describe(host, &path, vh)),
-                    ),
+                    Ok(()) => {
+                        server_modes.push(apache::server_php_mode(&text));
+                        vhosts.extend(
+                            apache::virtual_hosts(&text)
+                                .iter()
+                                .map(|vh| describe(host, &path, vh)),
+                        )
+                    }
                     Err(reason) => unreadable.push(UnreadableFile {
                         file: path.clone(),
                         reason,
@@ -88,6 +93,14 @@ pub fn gather(host: &Host) -> WebFacts {
                 }
             }
             files.push(path);
+        }
+    }
+    let server_mode = [PhpMode::Fpm, PhpMode::Cgi, PhpMode::ModPhp]
+        .into_iter()
+        .find(|mode| server_modes.contains(mode));
+    if let Some(mode) = server_mode {
+        for vhost in vhosts.iter_mut().filter(|v| v.php_mode == "unknown") {
+            vhost.php_mode = php_mode_name(mode).to_string();
         }
     }
     // In first-seen order; a set to find the seen ones (a list made this quadratic).
@@ -148,12 +161,6 @@ fn parse_cost(text: &str) -> Result<(), String> {
 }
 
 fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Vhost {
-    let php_mode = match vh.php_mode {
-        PhpMode::ModPhp => "mod_php",
-        PhpMode::Cgi => "cgi",
-        PhpMode::Fpm => "fpm",
-        PhpMode::Unknown => "unknown",
-    };
     let sendmail_path = vh
         .php_admin_values
         .iter()
@@ -177,9 +184,18 @@ fn describe(host: &Host, file: &str, vh: &VirtualHost) -> Vhost {
         start_line: vh.start_line,
         document_root: vh.document_root.clone(),
         user: vh.suexec_user.clone(),
-        php_mode: php_mode.to_string(),
+        php_mode: php_mode_name(vh.php_mode).to_string(),
         sendmail_path,
         cgi_php_ini: cgi_php_ini(host, vh),
+    }
+}
+
+fn php_mode_name(mode: PhpMode) -> &'static str {
+    match mode {
+        PhpMode::ModPhp => "mod_php",
+        PhpMode::Cgi => "cgi",
+        PhpMode::Fpm => "fpm",
+        PhpMode::Unknown => "unknown",
     }
 }
 
@@ -291,6 +307,49 @@ fn absolute(base: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write(root: &std::path::Path, host_path: &str, text: &str) {
+        let p = root.join(host_path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Debian: a site's VirtualHost says nothing of PHP; the module enabled in
+    /// mods-enabled/ runs it, or php-fpm's conf-enabled/ handler, which wins.
+    #[test]
+    fn a_virtual_host_without_php_directives_runs_php_as_the_server_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "/etc/apache2/apache2.conf",
+            "IncludeOptional mods-enabled/*.load\nIncludeOptional mods-enabled/*.conf\nIncludeOptional conf-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
+        );
+        write(
+            root,
+            "/etc/apache2/mods-enabled/php8.4.load",
+            "LoadModule php_module /usr/lib/apache2/modules/libphp8.4.so\n",
+        );
+        write(
+            root,
+            "/etc/apache2/sites-enabled/shop.conf",
+            "<VirtualHost *:80>\nServerName shop.example.com\nDocumentRoot /var/www/shop\n</VirtualHost>\n<VirtualHost *:80>\nServerName cgi.example.com\nScriptAlias /php-bin/ /var/www/u/data/php-bin/\n</VirtualHost>\n",
+        );
+        let modes = || -> Vec<String> {
+            gather(&Host::new(root))
+                .vhosts
+                .into_iter()
+                .map(|v| v.php_mode)
+                .collect()
+        };
+        assert_eq!(modes(), ["mod_php", "cgi"]);
+        write(
+            root,
+            "/etc/apache2/conf-enabled/php8.4-fpm.conf",
+            "<IfModule proxy_fcgi_module>\n<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\nSetHandler \"proxy:unix:/run/php/php8.4-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n</IfModule>\n",
+        );
+        assert_eq!(modes(), ["fpm", "cgi"]);
+    }
 
     #[test]
     fn degenerate_config_files_are_not_parsed() {
