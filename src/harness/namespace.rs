@@ -1,12 +1,16 @@
 //! The namespace engine, for hosts without podman or docker: an image is a Debian root
 //! built by `scripts/make-rootfs`, a container a fresh overlay mount of it (a copy where
-//! overlay fails) and a network namespace of its own (`ip netns`: loopback only, shared
-//! by every command of the container, so a daemon one starts answers the next); commands
-//! run in it with `ip netns exec` and chroot.
+//! overlay fails), a network namespace of its own (`ip netns`: loopback only, shared by
+//! every command of the container, so a daemon one starts answers the next) and a PID
+//! namespace of its own, its /proc mounted in the root (so `pidof` and `ps` see the
+//! container's processes, not the host's), held by a small init that reaps orphans;
+//! commands run in it with `nsenter` and chroot. Ending the init ends every process of
+//! the container, daemons included.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -26,6 +30,8 @@ pub fn missing() -> Vec<String> {
     }
     for (tool, package) in [
         ("ip", "iproute2"),
+        ("unshare", "util-linux"),
+        ("nsenter", "util-linux"),
         ("chroot", "coreutils"),
         ("mount", "mount"),
         ("umount", "mount"),
@@ -166,21 +172,24 @@ impl Engine for Namespace {
             format!("a copy (overlay failed: {why})")
         };
         let mounted = how == "overlay";
-        let netns = match new_netns(&dir) {
-            Ok(name) => name,
-            Err(e) => {
-                if mounted {
-                    let _ = Command::new("umount").arg(&merged).status();
-                }
-                return Err(e);
+        let undo_mount = |e: anyhow::Error| {
+            if mounted {
+                let _ = Command::new("umount").arg(&merged).status();
             }
+            e
         };
+        let netns = new_netns(&dir).map_err(undo_mount)?;
+        let init = Init::start(&netns, &merged).map_err(|e| {
+            let _ = Command::new("ip").args(["netns", "del", &netns]).status();
+            undo_mount(e)
+        })?;
         Ok(Box::new(Chroot {
             dir: Some(dir),
             mounted,
             root: merged,
             how,
             netns,
+            init: Some(init),
         }))
     }
 }
@@ -224,19 +233,116 @@ fn new_netns(dir: &tempfile::TempDir) -> Result<String> {
     Ok(name)
 }
 
+/// The container's PID 1: `unshare` forks it into new PID and mount namespaces (in the
+/// container's network namespace) with the root's /proc mounted for them; it waits on
+/// children forever, so a daemon's orphans are reaped as a real init reaps them.
+struct Init {
+    unshare: Child,
+    /// PID 1 of the container, as the host numbers it (what `nsenter --target` takes).
+    pid: u32,
+}
+
+/// The init, given the root: a pty instance of the container's own (sshd's sessions
+/// with a tty; where the root has no /dev/pts, none), then wait on children forever.
+const INIT_SCRIPT: &str = r#"
+if [ -d "$1/dev/pts" ] && mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$1/dev/pts"; then
+  [ -e "$1/dev/ptmx" ] || : > "$1/dev/ptmx"
+  mount --bind "$1/dev/pts/ptmx" "$1/dev/ptmx"
+fi
+while :; do sleep 3600 & wait; done
+"#;
+
+/// How long the init may take to appear with its /proc mounted.
+const INIT_WAIT: Duration = Duration::from_secs(10);
+
+impl Init {
+    fn start(netns: &str, root: &Path) -> Result<Init> {
+        let proc_dir = root.join("proc");
+        let mut unshare = Command::new("ip")
+            .args([
+                "netns", "exec", netns, "unshare", "--pid", "--fork", "--mount",
+            ])
+            .arg(format!("--mount-proc={}", proc_dir.display()))
+            .args(["/bin/sh", "-c", INIT_SCRIPT, "init"])
+            .arg(root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("unshare")?;
+        let deadline = Instant::now() + INIT_WAIT;
+        loop {
+            if let Some(status) = unshare.try_wait()? {
+                let mut why = String::new();
+                if let Some(mut err) = unshare.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut why);
+                }
+                bail!(
+                    "unshare --pid --fork --mount-proc: {status}: {}",
+                    why.trim()
+                );
+            }
+            // `ip netns exec` execs unshare, whose one child is the container's PID 1;
+            // it is ready once its /proc is mounted (its own PID reads as 1 there).
+            if let Some(pid) = only_child(unshare.id())
+                && mounted_proc(pid, &proc_dir)
+            {
+                return Ok(Init { unshare, pid });
+            }
+            if Instant::now() > deadline {
+                let _ = unshare.kill();
+                let _ = unshare.wait();
+                bail!("the container's init did not start within {INIT_WAIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Ending PID 1 makes the kernel kill every process of its namespace: a container
+/// dropped on any path (an error, a panic) leaves no daemon behind.
+impl Drop for Init {
+    fn drop(&mut self) {
+        // SAFETY: kill has no memory preconditions; the pid is our child's child, not
+        // reused before we reap `unshare` below.
+        unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        let _ = self.unshare.wait();
+    }
+}
+
+fn only_child(pid: u32) -> Option<u32> {
+    let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+/// Whether `pid`'s mount namespace has a proc mounted at `dir`.
+fn mounted_proc(pid: u32, dir: &Path) -> bool {
+    let Ok(mounts) = fs::read_to_string(format!("/proc/{pid}/mounts")) else {
+        return false;
+    };
+    let dir = dir.to_string_lossy();
+    mounts.lines().any(|l| {
+        let mut fields = l.split(' ');
+        fields.next() == Some("proc") && fields.next() == Some(&*dir)
+    })
+}
+
 struct Chroot {
     dir: Option<tempfile::TempDir>,
     root: PathBuf,
     mounted: bool,
     how: String,
     netns: String,
+    init: Option<Init>,
 }
 
 impl Chroot {
-    /// In the container's network namespace, chrooted.
+    /// In the container's network, PID and mount namespaces, chrooted.
     fn command(&self, user: Option<&str>, argv: &[&str]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.netns, "chroot"]);
+        let init = self.init.as_ref().expect("a started container").pid;
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--target={init}"))
+            .args(["--net", "--pid", "--mount", "--", "chroot"]);
         if let Some(user) = user {
             cmd.arg(format!("--userspec={user}:{user}"));
         }
@@ -287,10 +393,14 @@ impl Container for Chroot {
 
     fn stop(mut self: Box<Self>, keep: bool) -> Result<Option<String>> {
         let dir = self.dir.take().expect("stopped once");
+        let init = self.init.take().expect("stopped once");
         if keep {
             let path = dir.keep();
+            let pid = init.pid;
+            // Its init lives on, detached from this process.
+            std::mem::forget(init);
             return Ok(Some(format!(
-                "{} (the container's root{}, its network `ip netns exec {}`; remove with `ip netns del {2}; umount {0}; rm -rf {}`)",
+                "{} (the container's root{}; enter with `nsenter --target={pid} --net --pid --mount chroot {0} bash`; remove with `kill {pid}; ip netns del {}; umount {0}; rm -rf {}`)",
                 self.root.display(),
                 if self.mounted {
                     ", an overlay mount"
@@ -301,6 +411,7 @@ impl Container for Chroot {
                 path.display()
             )));
         }
+        drop(init);
         let _ = Command::new("ip")
             .args(["netns", "del", &self.netns])
             .status();

@@ -335,12 +335,37 @@ fn keep_leaves_the_container_and_image_filters() {
         "{kept}"
     );
     assert!(Path::new(root).join("etc/exim4").is_dir(), "{kept}");
-    // Its network namespace is left too, and named.
-    let netns = kept
-        .split("ip netns exec ")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("{kept}"));
+    // Its init (PID 1 of its processes) and network namespace are left too, and named.
+    let after = |marker: &str, end: char| {
+        kept.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split(end).next())
+            .unwrap_or_else(|| panic!("{kept}"))
+            .to_string()
+    };
+    let init = after("remove with `kill ", ';');
+    let entered = Command::new("nsenter")
+        .args([
+            &format!("--target={init}"),
+            "--pid",
+            "--mount",
+            "chroot",
+            root,
+        ])
+        .args([
+            "sh",
+            "-c",
+            "test -x /usr/local/bin/runbook && cat /proc/1/cmdline",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&entered.stdout).starts_with("/bin/sh"),
+        "{kept}: {entered:?}"
+    );
+    assert!(Command::new("kill").arg(&init).status().unwrap().success());
+    let netns = after("ip netns del ", ';');
+    let netns = netns.as_str();
     let status = Command::new("ip")
         .args(["netns", "del", netns])
         .status()
@@ -349,6 +374,54 @@ fn keep_leaves_the_container_and_image_filters() {
     let status = Command::new("umount").arg(root).status().unwrap();
     assert!(status.success());
     std::fs::remove_dir_all(Path::new(root).parent().unwrap()).unwrap();
+}
+
+/// A container has a process table of its own: the host's processes are not in it, and
+/// a daemon started in it (double-forked, as daemons detach) ends with it.
+#[test]
+#[cfg_attr(
+    no_exim_rootfs_bookworm,
+    ignore = "needs root and RUNBOOK_EXIM_ROOTFS_BOOKWORM: a Debian root from scripts/make-rootfs (.ci/run builds it)"
+)]
+fn a_container_has_its_own_processes_and_leaves_none() {
+    let mut host_process = Command::new("sleep").arg("987654").spawn().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("processes.yaml");
+    std::fs::write(
+        &file,
+        "image: exim
+suites: [bookworm]
+setup:
+  - run: (setsid sleep 876543 >/dev/null 2>&1 &)
+steps:
+  - runbook: [--version]
+    checks:
+      - run: pgrep -f 'sleep [9]87654' || echo none
+        equals: none
+      - run: pgrep -f 'sleep [8]76543' >/dev/null && echo running
+        equals: running
+      - run: ps -o comm= -p 1
+        equals: sh
+",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = runbook_test(&[file.to_str().unwrap()]);
+    host_process.kill().unwrap();
+    host_process.wait().unwrap();
+    assert_eq!(
+        code, 0,
+        "{stdout}
+{stderr}"
+    );
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 876543"])
+        .output()
+        .unwrap();
+    assert!(
+        !left.status.success(),
+        "the container's daemon outlived it: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
 }
 
 /// Ops' own runbooks (`--runbooks DIR`) are copied into the container and found there by
