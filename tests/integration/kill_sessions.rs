@@ -3,8 +3,8 @@
 //! to this machine's): the dry run lists them and signals none; apply ends them, TERM
 //! first, KILL for one that ignores TERM; a PID reused by root's process, or one whose
 //! uid changed, is skipped and never signalled; root and system users are refused; a
-//! second apply has nothing to do; rollback says it cannot bring them back. The real
-//! sshd is in tests/integration/real_sessions.rs.
+//! second apply has nothing to do; rollback says it cannot bring them back. A real sshd's
+//! sessions are ended in the `runbook test` scenario runbooks/tests/ssh-sessions.yaml.
 
 use std::fs;
 use std::os::unix::process::{CommandExt, ExitStatusExt};

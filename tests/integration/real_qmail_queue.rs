@@ -1,9 +1,10 @@
-//! `queue_purge`, `queue_retry` and the `plesk-qmail-spam` runbook against a real qmail
-//! (notqmail), on each Debian suite
+//! `queue_purge` and `queue_retry` against a real qmail (notqmail), on each Debian suite
 //! (RUNBOOK_QMAIL_ROOTFS_<SUITE>): qmail-send runs as a Plesk host runs it, under an
 //! `/etc/init.d/qmail` script, and runbook stops it through that script before a
 //! message's files move and starts it again after, on failure too. The queue is filled
-//! by real PHP `mail()` and sendmail; `qmail-qread` and `qmail-qstat` read it back.
+//! by real PHP `mail()` and sendmail; `qmail-qread` and `qmail-qstat` read it back. The
+//! whole `plesk-qmail-spam` runbook on real qmail is the `runbook test` scenario
+//! runbooks/tests/qmail-php-spam.yaml.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,30 +24,12 @@ mod bookworm {
         no_qmail_rootfs_bookworm,
         ignore = "needs root and RUNBOOK_QMAIL_ROOTFS_BOOKWORM: a Debian 12 root with qmail from scripts/make-rootfs (.ci/run builds it)"
     )]
-    fn plesk_qmail_spam_applied_and_rolled_back_on_real_qmail() {
-        super::plesk_qmail_spam(&crate::rootfs::BOOKWORM);
-    }
-
-    #[test]
-    #[cfg_attr(
-        no_qmail_rootfs_bookworm,
-        ignore = "needs root and RUNBOOK_QMAIL_ROOTFS_BOOKWORM: a Debian 12 root with qmail from scripts/make-rootfs (.ci/run builds it)"
-    )]
     fn qmail_purge_stops_qmail_send_and_rollback_requeues_every_byte() {
         super::qmail_purge(&crate::rootfs::BOOKWORM);
     }
 }
 
 mod trixie {
-    #[test]
-    #[cfg_attr(
-        no_qmail_rootfs_trixie,
-        ignore = "needs root and RUNBOOK_QMAIL_ROOTFS_TRIXIE: a Debian 13 root with qmail from scripts/make-rootfs (.ci/run builds it)"
-    )]
-    fn plesk_qmail_spam_applied_and_rolled_back_on_real_qmail() {
-        super::plesk_qmail_spam(&crate::rootfs::TRIXIE);
-    }
-
     #[test]
     #[cfg_attr(
         no_qmail_rootfs_trixie,
@@ -296,53 +279,4 @@ fn qmail_purge(suite: &'static Suite) {
     let (code, _, stderr) = host.chroot(&["/etc/init.d/qmail", "stop"]);
     assert_eq!(code, 0, "{stderr}");
     wait("qmail-send to stop", || qmail_send(host).is_empty());
-}
-
-/// `plesk-qmail-spam` (article 001) on a Plesk-like qmail host: the dry run names the
-/// form's two messages by their submitter and script and stops nothing; apply
-/// quarantines them with qmail-send stopped and started again; rollback gives back
-/// every queue file and `qmail-qstat` counts as before.
-fn plesk_qmail_spam(suite: &'static Suite) {
-    let plesk = plesk_like(suite);
-    let host = &plesk.host;
-    // What Plesk leaves on a host, as runbook's panel detection reads it.
-    fs::create_dir_all(host.path("/usr/local/psa")).unwrap();
-    fill_queue(host);
-    let before = listed(host);
-    let bytes = queue_bytes(host);
-    let pid = qmail_send(host);
-
-    let (code, stdout, stderr) =
-        host.fs
-            .runbook(&["apply", "plesk-qmail-spam", "--dry-run", "--output", "json"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let plan: Value = serde_json::from_str(&stdout).unwrap();
-    let purge = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "purge-source")
-        .unwrap();
-    let counted: u64 = purge["queue"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["count"].as_u64().unwrap())
-        .sum();
-    assert_eq!(counted, 2, "{purge:#}");
-    assert_eq!(qmail_send(host), pid, "the dry run left qmail-send alone");
-    assert_eq!(queue_bytes(host), bytes);
-
-    let (code, stdout, stderr) = host.fs.runbook(&["apply", "plesk-qmail-spam", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    wait("qmail-send to run again", || qmail_send(host).len() == 1);
-    assert_eq!(host.qstat(), (1, 0));
-    assert_eq!(listed(host).len(), 1);
-
-    let (code, stdout, stderr) = host.fs.runbook(&["rollback", "--last", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    wait("qmail-send to run again", || qmail_send(host).len() == 1);
-    assert_eq!(host.qstat(), (3, 0));
-    assert_eq!(listed(host), before);
-    assert_eq!(queue_bytes(host), bytes);
 }

@@ -84,19 +84,15 @@ fn headers(host: &RootFs) -> BTreeMap<PathBuf, Vec<u8>> {
 fn vps_spam_source_applied_and_rolled_back(suite: &Suite) {
     let host = RootFs::copy("exim", suite);
     // The shop of the Apache example (PHP as an Apache module, its sendmail_path in
-    // the VirtualHost), its form script owned by the site user bob.
-    let apache = concat!(
+    // the VirtualHost), enabled in the Apache the root has installed (whose config test
+    // the reload runs), its form script owned by the site user bob.
+    let site = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/hosts/debian-apache-modphp/etc/apache2"
+        "/examples/hosts/debian-apache-modphp",
+        "/etc/apache2/sites-available/shop.example.com.conf"
     );
-    assert!(
-        Command::new("cp")
-            .args(["-a", apache])
-            .arg(host.path("/etc/apache2"))
-            .status()
-            .unwrap()
-            .success()
-    );
+    fs::copy(site, host.path(VHOST)).unwrap();
+    assert!(chroot_sh(&host, "root", "a2ensite -q shop.example.com", "").0);
     assert!(chroot_sh(&host, "root", "useradd -m -u 2002 bob", "").0);
     fs::create_dir_all(host.path("/var/www/shop/public")).unwrap();
     fs::write(host.path("/var/www/shop/public/tools.php"), TOOLS).unwrap();
