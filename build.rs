@@ -36,6 +36,10 @@ fn main() {
     println!("cargo:rerun-if-changed=/usr/bin/podman");
     let podman = Path::new("/usr/bin/podman").is_file();
     missing.push(("no_podman".to_string(), !(ci || root && podman)));
+    // The HTML report rendered by Debian's chromium (.ci/run installs it).
+    println!("cargo:rerun-if-changed=/usr/bin/chromium");
+    let chromium = Path::new("/usr/bin/chromium").is_file();
+    missing.push(("no_chromium".to_string(), !(ci || chromium)));
     let list = fs::read_to_string("scripts/rootfs-packages").unwrap();
     for r in real_roots::roots(&list).unwrap() {
         let var = r.variable();

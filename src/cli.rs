@@ -31,6 +31,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `runbook report` lays the report out.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    /// Plain text, short enough to paste into a support ticket.
+    #[default]
+    Text,
+    Markdown,
+    /// One self-contained HTML file, for the screen and for print.
+    Html,
+    /// For programs (docs/json.md).
+    Json,
+}
+
 /// Output for people (coloured on a terminal) or for programs (docs/json.md).
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum Output {
@@ -192,6 +205,23 @@ pub enum Command {
         host: HostArgs,
         #[arg(long, value_enum, default_value_t)]
         output: Output,
+    },
+    /// Say what a run did, for the provider's support and the site owner: the host and
+    /// time, what was changed, what is left for a person, how to undo it.
+    Report {
+        /// The run (see `runbook history`).
+        #[arg(required_unless_present = "last", conflicts_with = "last")]
+        run_id: Option<String>,
+        /// The newest run.
+        #[arg(long)]
+        last: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormat,
+        /// The report's language [default: from LC_ALL, LC_MESSAGES or LANG; else en].
+        #[arg(long, value_enum)]
+        lang: Option<crate::i18n::Lang>,
+        #[command(flatten)]
+        host: HostArgs,
     },
     /// Developer tools: generate large queues and logs in real formats.
     #[command(hide = true, subcommand)]

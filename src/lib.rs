@@ -11,6 +11,7 @@ pub mod edit;
 pub mod facts;
 pub mod harness;
 pub mod host;
+pub mod i18n;
 pub mod plan;
 pub mod process;
 pub mod progress;

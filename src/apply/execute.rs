@@ -89,6 +89,9 @@ pub struct Applied {
     pub record_error: Option<String>,
 }
 
+/// The plan as applied, in the run's directory.
+pub const PLAN_FILE: &str = "plan.json";
+
 /// Apply a plan. `force`: go on although an earlier run was interrupted half-way.
 pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Result<Applied> {
     let _lock = lock::acquire(state_dir, &format!("apply {}", plan.runbook))?;
@@ -162,6 +165,17 @@ pub fn apply(plan: &mut Plan, host: &Host, state_dir: &Dir, force: bool) -> Resu
         .err()
         .map(|e| format!("{e:#}"));
     plan.outcome = Some(record.outcome.clone());
+    // The plan as applied (the facts its checks and checklist cite, the messages it
+    // quarantined by sender and script) is what `runbook report` tells the provider;
+    // one that may carry a secret is never saved (as `plan::saved`). Not saved is not
+    // a failed run: the report then says less.
+    if !plan.has_secrets
+        && let Err(e) = serde_json::to_vec_pretty(&*plan)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| run_dir.replace(PLAN_FILE, &bytes))
+    {
+        eprintln!("warning: the plan of run {run_id} was not saved: {e:#}");
+    }
     Ok(Applied {
         run_id,
         undone,

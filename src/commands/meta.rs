@@ -196,8 +196,8 @@ Given to the pager as \fBFRX\fR and \fB\-c\fR when unset, as git does.
 \fI/var/lib/runbook/\fR
 The state dir (\fIROOT\fR\fB/var/lib/runbook\fR under \fB\-\-root\fR; \fB\-\-state\-dir\fR
 elsewhere): \fBlock\fR (one apply per host at a time) and \fBruns/\fR\fIID\fR\fB/\fR with
-each run's \fBrun.json\fR, \fBjournal.jsonl\fR and \fBbackups/\fR, which \fBhistory\fR
-and \fBrollback\fR read.
+each run's \fBrun.json\fR, \fBjournal.jsonl\fR, \fBbackups/\fR and \fBplan.json\fR (the plan
+as applied), which \fBhistory\fR, \fBrollback\fR and \fBreport\fR read.
 .TP
 \fIbuiltin:NAME.yaml\fR
 The built\-in runbooks, compiled into the binary (\fBrunbook list\fR names them).

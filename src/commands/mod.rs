@@ -12,6 +12,7 @@ mod meta;
 mod pager;
 mod params;
 mod plan_file;
+mod report;
 mod rollback;
 mod show;
 mod test;
@@ -238,6 +239,13 @@ fn dispatch(cli: Cli) -> Result<u8> {
             output,
         } => rollback::run(run_id.as_deref(), yes, force, host, output),
         Command::History { ref host, output } => history::run(host, output),
+        Command::Report {
+            ref run_id,
+            last: _,
+            format,
+            lang,
+            ref host,
+        } => report::run(run_id.as_deref(), format, lang, host),
         Command::Facts {
             ref root,
             ref only,

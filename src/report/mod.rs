@@ -2,6 +2,7 @@
 
 pub mod escape;
 pub mod markdown;
+pub mod measures;
 pub mod plan;
 pub mod queue;
 pub mod signal;

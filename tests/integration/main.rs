@@ -38,6 +38,8 @@ mod real_qmail_queue;
 mod real_queue;
 mod real_roots;
 mod real_vps;
+mod report;
+mod report_html;
 mod rollback;
 mod rootfs;
 mod runbook_test;
