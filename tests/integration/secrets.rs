@@ -462,3 +462,43 @@ fn a_missing_secret_is_asked_for_on_a_terminal_without_echo() {
     );
     assert_received(&test, &prefix);
 }
+
+/// `runbook report` of a run with a secret: masked in every format, and the run's plan
+/// (which may carry it in a command's stdin) was never saved for it.
+#[test]
+fn the_report_of_a_run_with_a_secret_shows_it_nowhere() {
+    let test = Test::new().runbook(RUNBOOK);
+    let prefix = out_prefix(&test);
+    let file = test.path("/secret.txt");
+    fs::write(&file, format!("{SECRET}\n")).unwrap();
+    let out = live(
+        &test,
+        &[
+            "apply",
+            "secret-use",
+            "--yes",
+            "-p",
+            &format!("out={prefix}"),
+            "--param-file",
+            &format!("password={}", file.display()),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let mut outputs = Vec::new();
+    for format in ["text", "markdown", "html", "json"] {
+        let report = live(
+            &test,
+            &["report", "--last", "--format", format, "--lang", "en"],
+        );
+        assert_eq!(report.code, 0, "{}", report.stderr);
+        outputs.push(report);
+    }
+    crate::assert_contains!(outputs[0].stdout, "password=********");
+    crate::assert_contains!(outputs[0].stdout, "Ran `/bin/sh -c ");
+    let mut plans = 0;
+    walk(&test.path("/state"), &mut |path| {
+        plans += usize::from(path.ends_with("plan.json"));
+    });
+    assert_eq!(plans, 0, "a plan with a secret was saved");
+    assert_nowhere(&test, &outputs.iter().collect::<Vec<_>>());
+}
