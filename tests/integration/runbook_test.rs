@@ -45,10 +45,8 @@ suites! {
 /// `runbook test --engine namespace ARGS` from the source tree (the engine the roots of
 /// .ci/run stand for; .ci/run runs podman and docker itself): exit code, stdout, stderr.
 fn runbook_test(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_runbook"))
-        .args(["test", "--engine", "namespace"])
+    let out = crate::support::runbook_test("namespace")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

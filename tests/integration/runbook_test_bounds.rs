@@ -7,12 +7,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::{runbook_test, scenario_file};
+
 /// `runbook test --engine namespace --output json FILE` with `env`: exit code, the runs.
 fn run(file: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
-    cmd.args(["test", "--engine", "namespace", "--output", "json"])
-        .arg(file)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = runbook_test("namespace");
+    cmd.args(["--output", "json"]).arg(file);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -24,9 +24,7 @@ fn run(file: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
 }
 
 fn scenario(dir: &Path, text: &str) -> std::path::PathBuf {
-    let file = dir.join("bounds.yaml");
-    std::fs::write(&file, text).unwrap();
-    file
+    scenario_file(dir, "bounds", text)
 }
 
 /// A setup that would sleep for minutes is killed after 2 s with its whole process

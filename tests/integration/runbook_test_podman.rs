@@ -10,18 +10,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn runbook_test(engine: &str, file: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
-    cmd.args(["test", "--engine", engine])
-        .args(extra)
-        .arg(file)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = crate::support::runbook_test(engine);
+    cmd.args(extra).arg(file);
     cmd
 }
 
 fn scenario(dir: &Path, text: &str) -> std::path::PathBuf {
-    let file = dir.join("podman.yaml");
-    std::fs::write(&file, text).unwrap();
-    file
+    crate::support::scenario_file(dir, "podman", text)
 }
 
 /// The names of podman's containers (running or not) whose name starts with `prefix`.

@@ -333,3 +333,18 @@ fn nix_uid() -> u32 {
         .map(|m| m.uid())
         .unwrap_or(u32::MAX)
 }
+
+/// `runbook test --engine ENGINE`, run from the source tree (where `runbooks/tests` is).
+pub fn runbook_test(engine: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runbook"));
+    cmd.args(["test", "--engine", engine])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// Scenario `text` written as `dir/NAME.yaml` (its name in the report is NAME).
+pub fn scenario_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let file = dir.join(format!("{name}.yaml"));
+    fs::write(&file, text).unwrap();
+    file
+}
