@@ -19,9 +19,18 @@ fn scenario(dir: &Path, text: &str) -> std::path::PathBuf {
     crate::support::scenario_file(dir, "podman", text)
 }
 
+/// podman with the flags runbook test is given (RUNBOOK_PODMAN_FLAGS: the runtime, and
+/// the storage: containers in another `--root` are not in the default one's list).
+fn podman() -> Command {
+    let mut cmd = Command::new("podman");
+    let flags = std::env::var("RUNBOOK_PODMAN_FLAGS").unwrap_or_default();
+    cmd.args(shlex::split(&flags).expect("RUNBOOK_PODMAN_FLAGS: shell words"));
+    cmd
+}
+
 /// The names of podman's containers (running or not) whose name starts with `prefix`.
 fn containers(prefix: &str) -> Vec<String> {
-    let out = Command::new("podman")
+    let out = podman()
         .args(["ps", "-a", "--format", "{{.Names}}"])
         .output()
         .unwrap();
@@ -80,7 +89,7 @@ fn ctrl_c_on_podman_removes_the_scenario_s_container() {
     // Up, and inside its setup's sleep.
     wait_until("the container runs the setup", &mut child, || {
         containers(&prefix).iter().any(|name| {
-            Command::new("podman")
+            podman()
                 .args(["exec", name, "pgrep", "-x", "sleep"])
                 .output()
                 .is_ok_and(|o| o.status.success())
@@ -118,14 +127,11 @@ fn keep_on_podman_leaves_the_container_named_with_the_binary_in_it() {
         .unwrap_or_else(|| panic!("{kept}"));
     assert_eq!(runs[0]["container"], format!("podman container {name}"));
     assert!(kept.contains(&format!("`podman rm -f {name}`")), "{kept}");
-    let inside = Command::new("podman")
+    let inside = podman()
         .args(["exec", name, "/usr/local/bin/runbook", "--version"])
         .output()
         .unwrap();
-    let removed = Command::new("podman")
-        .args(["rm", "-f", name])
-        .output()
-        .unwrap();
+    let removed = podman().args(["rm", "-f", name]).output().unwrap();
     assert!(inside.status.success(), "{inside:?}");
     assert!(removed.status.success(), "{removed:?}");
 }
