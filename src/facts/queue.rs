@@ -66,6 +66,9 @@ pub struct ScriptCount {
     /// The uid the header gives; null when it gives none, or no number
     pub uid: Option<u32>,
     pub count: u64,
+    /// Arrival time of its newest queued message (Unix seconds): verify tells a message
+    /// queued after the plan from the ones it saw
+    pub newest: Option<i64>,
     /// form, random, cron (empty name) or unknown
     pub class: String,
     /// Files of that name under the document roots, /var/www and /home (at most five)
@@ -240,6 +243,8 @@ struct Summary {
     /// Who submitted: the login the MTA recorded, or the uid to look up.
     submitters: HashMap<(String, Option<u32>), u64>,
     scripts: HashMap<(String, Option<u32>), u64>,
+    /// The newest arrival per key of `scripts`.
+    script_newest: HashMap<(String, Option<u32>), i64>,
     domains: HashMap<String, u64>,
     unreadable: Vec<Unreadable>,
 }
@@ -265,16 +270,23 @@ fn count(map: &mut HashMap<String, u64>, mut key: String, n: u64) {
 
 /// The same for keys of a name and something else (an uid): the name is cut, and the
 /// pair becomes `(OTHER, default)` past [`KEYS_MAX`].
-fn count_pair<T: std::hash::Hash + Eq + Default>(
+fn count_pair<T: std::hash::Hash + Eq + Default + Clone>(
     map: &mut HashMap<(String, T), u64>,
     mut key: (String, T),
     n: u64,
-) {
+) -> (String, T) {
     truncate_to(&mut key.0, KEY_MAX);
     if map.len() >= KEYS_MAX && !map.contains_key(&key) {
         key = (OTHER.to_string(), T::default());
     }
-    *map.entry(key).or_default() += n;
+    *map.entry(key.clone()).or_default() += n;
+    key
+}
+
+/// Keep the later of `time` and the time `key` has.
+fn latest<K: std::hash::Hash + Eq>(map: &mut HashMap<K, i64>, key: K, time: i64) {
+    let t = map.entry(key).or_insert(time);
+    *t = (*t).max(time);
 }
 
 impl Summary {
@@ -298,7 +310,8 @@ impl Summary {
                 // A number, as every other uid fact: the header is the sender's text,
                 // and a uid that is none is no uid.
                 let uid = uid.trim().parse().ok();
-                count_pair(&mut self.scripts, (name.clone(), uid), 1);
+                let key = count_pair(&mut self.scripts, (name.clone(), uid), 1);
+                latest(&mut self.script_newest, key, m.received);
             }
             None => self.without_script_header += 1,
         }
@@ -330,7 +343,11 @@ impl Summary {
             count_pair(&mut self.submitters, k, v);
         }
         for (k, v) in other.scripts {
-            count_pair(&mut self.scripts, k, v);
+            let newest = other.script_newest.get(&k).copied();
+            let key = count_pair(&mut self.scripts, k, v);
+            if let Some(t) = newest {
+                latest(&mut self.script_newest, key, t);
+            }
         }
         self.unreadable.extend(other.unreadable);
     }
@@ -369,6 +386,7 @@ impl Summary {
         let scripts = top(&self.scripts)
             .into_iter()
             .map(|((script, uid), count)| ScriptCount {
+                newest: self.script_newest.get(&(script.clone(), uid)).copied(),
                 class: script_class::classify(&script).to_string(),
                 script,
                 uid,
@@ -440,24 +458,36 @@ mod tests {
         }
     }
 
+    /// A message a.php sent, with the header's uid text, arrived at `received`.
+    fn scripted(uid: &str, received: i64) -> Message {
+        Message {
+            received,
+            php_script: Some((uid.into(), "a.php".into())),
+            ..Message::default()
+        }
+    }
+
     #[test]
     fn a_script_uid_is_a_number_or_null() {
         let mut summary = Summary::default();
         for uid in ["1001", "", "www"] {
-            summary.add(&Message {
-                id: String::new(),
-                login: String::new(),
-                uid: None,
-                sender: String::new(),
-                recipients: Vec::new(),
-                received: 0,
-                frozen: false,
-                php_script: Some((uid.into(), "a.php".into())),
-            });
+            summary.add(&scripted(uid, 0));
         }
         let scripts = summary.facts(&Passwd::default()).top_scripts.unwrap();
         let uids: Vec<_> = scripts.iter().map(|s| (s.uid, s.count)).collect();
         assert_eq!(uids, [(None, 2), (Some(1001), 1)]);
+    }
+
+    #[test]
+    fn a_script_s_newest_is_its_latest_arrival_across_threads() {
+        let message = |received| scripted("1001", received);
+        let (mut one, mut two) = (Summary::default(), Summary::default());
+        one.add(&message(30));
+        one.add(&message(10));
+        two.add(&message(20));
+        one.merge(two);
+        let scripts = one.facts(&Passwd::default()).top_scripts.unwrap();
+        assert_eq!((scripts[0].count, scripts[0].newest), (3, Some(30)));
     }
 
     #[test]
