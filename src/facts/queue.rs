@@ -93,6 +93,8 @@ pub struct LocalUserCount {
     pub uid: Option<u32>,
     pub home: Option<String>,
     pub count: u64,
+    /// Arrival time of the user's newest queued message (Unix seconds)
+    pub newest: Option<i64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -242,6 +244,8 @@ struct Summary {
     senders: HashMap<String, u64>,
     /// Who submitted: the login the MTA recorded, or the uid to look up.
     submitters: HashMap<(String, Option<u32>), u64>,
+    /// The newest arrival per key of `submitters`.
+    submitter_newest: HashMap<(String, Option<u32>), i64>,
     scripts: HashMap<(String, Option<u32>), u64>,
     /// The newest arrival per key of `scripts`.
     script_newest: HashMap<(String, Option<u32>), i64>,
@@ -295,7 +299,8 @@ impl Summary {
         self.frozen += u64::from(m.frozen);
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
-        count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
+        let key = count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
+        latest(&mut self.submitter_newest, key, m.received);
         if m.uid.is_some() || !(m.login.is_empty() || m.login.starts_with('(')) {
             self.local_submitted += 1;
         }
@@ -339,14 +344,26 @@ impl Summary {
                 count(map, k, v);
             }
         }
-        for (k, v) in other.submitters {
-            count_pair(&mut self.submitters, k, v);
-        }
-        for (k, v) in other.scripts {
-            let newest = other.script_newest.get(&k).copied();
-            let key = count_pair(&mut self.scripts, k, v);
-            if let Some(t) = newest {
-                latest(&mut self.script_newest, key, t);
+        for (counts, newest, from, from_newest) in [
+            (
+                &mut self.submitters,
+                &mut self.submitter_newest,
+                other.submitters,
+                other.submitter_newest,
+            ),
+            (
+                &mut self.scripts,
+                &mut self.script_newest,
+                other.scripts,
+                other.script_newest,
+            ),
+        ] {
+            for (k, v) in from {
+                let time = from_newest.get(&k).copied();
+                let key = count_pair(counts, k, v);
+                if let Some(t) = time {
+                    latest(newest, key, t);
+                }
             }
         }
         self.unreadable.extend(other.unreadable);
@@ -354,20 +371,22 @@ impl Summary {
 
     /// Submitters by user name (a login the MTA recorded, else the uid's name), so the
     /// same user counts once whether or not its uid was recorded; most first.
-    fn local_users(&self, passwd: &Passwd) -> Vec<(String, (Option<u32>, u64))> {
-        let mut by_user: HashMap<String, (Option<u32>, u64)> = HashMap::new();
-        for ((login, uid), count) in &self.submitters {
+    fn local_users(&self, passwd: &Passwd) -> Vec<(String, Submitted)> {
+        let mut by_user: HashMap<String, Submitted> = HashMap::new();
+        for (key, count) in &self.submitters {
+            let (login, uid) = key;
             let user = match (uid, login.is_empty()) {
                 (_, false) => login.clone(),
                 (Some(u), true) => passwd.user(&u.to_string()),
                 (None, true) => "(unknown)".to_string(),
             };
             let entry = by_user.entry(user).or_default();
-            entry.0 = entry.0.or(*uid);
-            entry.1 += count;
+            entry.uid = entry.uid.or(*uid);
+            entry.count += count;
+            entry.newest = entry.newest.max(self.submitter_newest.get(key).copied());
         }
         let mut users: Vec<_> = by_user.into_iter().collect();
-        users.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+        users.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
         users.truncate(TOP);
         users
     }
@@ -376,11 +395,12 @@ impl Summary {
         let users = self
             .local_users(passwd)
             .into_iter()
-            .map(|(user, (uid, count))| LocalUserCount {
-                home: uid.and_then(|u| passwd.home(&u.to_string())),
+            .map(|(user, s)| LocalUserCount {
+                home: s.uid.and_then(|u| passwd.home(&u.to_string())),
                 user,
-                uid,
-                count,
+                uid: s.uid,
+                count: s.count,
+                newest: s.newest,
             })
             .collect();
         let scripts = top(&self.scripts)
@@ -426,6 +446,14 @@ impl Summary {
             error: None,
         }
     }
+}
+
+/// One user's messages, over the logins and uids it submitted them as.
+#[derive(Default)]
+struct Submitted {
+    uid: Option<u32>,
+    count: u64,
+    newest: Option<i64>,
 }
 
 /// The most frequent keys, most first (ties by key, so output is stable).

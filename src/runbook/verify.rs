@@ -39,6 +39,8 @@ pub enum OnFail {
 pub enum NewMailFrom {
     /// The scripts of `queue.top_scripts`.
     Scripts,
+    /// The submitters of `queue.top_local_users` (uids, logins).
+    Users,
 }
 
 with_comparison! {

@@ -9,7 +9,7 @@ use super::new_mail;
 use crate::facts::Facts;
 use crate::host::Host;
 use crate::plan::eval::{Context, judge};
-use crate::runbook::verify::{NewMailFrom, VerifyCheck};
+use crate::runbook::verify::VerifyCheck;
 
 /// A check's result in one sample, with its numbers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -43,9 +43,10 @@ pub fn judge_one(
             format!("{fact} = {shown}, not {expected}")
         };
         (value, ok, expected, detail)
-    } else if let Some(NewMailFrom::Scripts) = check.no_new_mail {
+    } else if let Some(from) = check.no_new_mail {
         let planned = basis.facts.get("queue").cloned().unwrap_or(Value::Null);
-        let (sending, detail) = new_mail::from_scripts(&planned, facts);
+        let now = facts.group(crate::facts::Group::Queue);
+        let (sending, detail) = new_mail::since_plan(from, &planned, now);
         let ok = sending.as_array().is_some_and(Vec::is_empty);
         (sending, ok, String::new(), detail)
     } else {

@@ -279,8 +279,14 @@ fn plesk_qmail_queue_by_invoking_user() {
             assert_eq!(split.file_name().to_str().unwrap(), (n % 23).to_string());
         }
     }
+    // A qmail message arrived when its file was written (this test's time).
+    let mut users = q["top_local_users"].clone();
+    for user in users.as_array_mut().unwrap() {
+        let newest = user.as_object_mut().unwrap().remove("newest");
+        assert!(newest.is_some_and(|t| t.is_i64()), "{user}");
+    }
     assert_eq!(
-        q["top_local_users"],
+        users,
         serde_json::json!([
             { "user": "shopuser", "uid": 10003, "home": "/var/www/vhosts/shop.example", "count": 2 },
             { "user": "(bounce)", "uid": null, "home": null, "count": 1 },

@@ -296,3 +296,20 @@ fn verify_without_a_verify_section_says_so() {
     assert_eq!(again.code, 1);
     assert_contains!(again.stderr, "has no `verify:` section");
 }
+
+#[test]
+fn a_process_other_than_exim_on_port_25_after_the_apply_fails_the_smtp_check() {
+    let test = outbreak();
+    let out = test.run_args(&["apply", "exim-block-unlock", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let test = crate::library_exim::with_proc(test, &[(4242, "php-fpm8.2", 99001)]);
+    let again = test.run_args(&["verify", "--last", "--output", "json"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    let json = again.json();
+    let smtp = &json["checks"][1];
+    assert_eq!(smtp["id"], "no-smtp-but-exim");
+    assert_eq!(smtp["ok"], false);
+    assert_eq!(smtp["value"], 1);
+    assert_eq!(smtp["detail"], "activity.non_mta = 1, not in [0, null]");
+    assert_eq!(json["checks"][0]["ok"], true, "the scripts stayed quiet");
+}
