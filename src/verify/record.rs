@@ -4,6 +4,7 @@
 use anyhow::{Context as _, Result};
 
 use super::Verified;
+use crate::apply::journal::{Entry, Journal};
 use crate::apply::state_dir::Dir;
 
 const FILE: &str = "verify.json";
@@ -17,9 +18,14 @@ pub fn load(run_dir: &Dir) -> Result<Vec<Verified>> {
     }
 }
 
-/// Add one verify to the run's record.
+/// Add one verify to the run's record, and its outcome to the run's journal.
 pub fn append(run_dir: &Dir, verified: &Verified) -> Result<()> {
     let mut all = load(run_dir)?;
     all.push(verified.clone());
-    run_dir.replace(FILE, &serde_json::to_vec_pretty(&all)?)
+    run_dir.replace(FILE, &serde_json::to_vec_pretty(&all)?)?;
+    Journal::create(run_dir)?.write(&Entry::Verified {
+        at: verified.finished.clone(),
+        outcome: verified.outcome.clone(),
+        failed: verified.failures().map(|c| c.id.clone()).collect(),
+    })
 }

@@ -134,6 +134,15 @@ fn verify_passes_after_the_fix_and_is_recorded() {
     let record = recorded(&test);
     assert_eq!(record[0]["outcome"], "passed");
     assert_eq!(record[0]["samples"], 1);
+    let mut journal = String::new();
+    walk(&test.path("/var/lib/runbook/runs"), &mut |p| {
+        if p.ends_with("journal.jsonl") {
+            journal = fs::read_to_string(p).unwrap();
+        }
+    });
+    let last: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "verified");
+    assert_eq!(last["outcome"], "passed");
 }
 
 #[test]
