@@ -11,7 +11,7 @@ const INI: &str = "/etc/php/8.2/apache2/php.ini";
 const BUSYBOX: &str = "/bin/busybox";
 
 /// A host root with busybox as /bin/sh.
-fn chroot_host() -> Test {
+pub(crate) fn chroot_host() -> Test {
     assert!(
         is_root() && Path::new(BUSYBOX).is_file(),
         "needs root and {BUSYBOX} (busybox-static); rebuild so the test is ignored instead"
@@ -25,7 +25,7 @@ fn chroot_host() -> Test {
 }
 
 /// An executable script in the host root.
-fn script(test: &Test, host_path: &str, body: &str) {
+pub(crate) fn script(test: &Test, host_path: &str, body: &str) {
     let path = test.path(host_path);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();

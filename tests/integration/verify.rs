@@ -322,3 +322,54 @@ fn a_process_other_than_exim_on_port_25_after_the_apply_fails_the_smtp_check() {
     assert_eq!(smtp["detail"], "activity.non_mta = 1, not in [0, null]");
     assert_eq!(json["checks"][0]["ok"], true, "the scripts stayed quiet");
 }
+
+/// php-enable-x-header (which reloads Apache), verified by the config tests.
+const CONFIG_TESTS: &str = r#"# yaml-language-server: $schema=../schemas/runbook.schema.json
+id: x-header-verified
+title: The script header on, Apache's config still good after
+steps:
+  - id: x-header
+    title: The script header
+    include: { runbook: php-enable-x-header }
+verify:
+  checks:
+    - id: configs
+      title: The reloaded services' config tests pass
+      config_tests: true
+"#;
+
+#[test]
+#[cfg_attr(
+    no_chroot_shell,
+    ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
+)]
+fn the_reloaded_services_config_tests_pass_and_then_fail_naming_the_test() {
+    use crate::failure::{chroot_host, script};
+    let test = chroot_host().runbook(CONFIG_TESTS);
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo \"$@\" >> /tmp/apache2ctl.calls",
+    );
+    script(&test, "/usr/bin/pidof", "[ \"$1\" = apache2 ]");
+    let out = test.run_args(&["apply", "x-header-verified", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "ok   configs: 1 config test(s) pass");
+    // apply's test and reload, then verify's test.
+    assert_eq!(
+        test.read("/tmp/apache2ctl.calls"),
+        "configtest\ngraceful\nconfigtest\n"
+    );
+
+    script(
+        &test,
+        "/usr/sbin/apache2ctl",
+        "echo 'AH00526: Syntax error' >&2; exit 1",
+    );
+    let again = test.run_args(&["verify", "--last"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    assert_contains!(
+        again.stdout,
+        "FAIL configs: 1 of 1 config test(s) fail: config test `apache2ctl configtest` exited with status 1: AH00526"
+    );
+}
