@@ -83,7 +83,10 @@ fn verify_text(out: &mut String, verify: &crate::runbook::verify::Verify) {
     let when = match &verify.within {
         Some(w) => format!(
             "over `{w}`, facts gathered again every `{}`",
-            verify.every.as_deref().unwrap_or("5s")
+            verify
+                .every
+                .clone()
+                .unwrap_or_else(|| format!("{}s", crate::verify::EVERY_DEFAULT))
         ),
         None => "once".to_string(),
     };

@@ -23,7 +23,7 @@ use basis::Basis;
 use check::{CheckOutcome, judge_one};
 
 /// How often facts are gathered again when the runbook does not say.
-const EVERY_DEFAULT: u64 = 5;
+pub const EVERY_DEFAULT: u64 = 5;
 
 /// One verify of a run: its outcome and the checks of the sample that decided it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

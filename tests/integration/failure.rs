@@ -32,6 +32,17 @@ pub(crate) fn script(test: &Test, host_path: &str, body: &str) {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// An apache2ctl that records its calls in /tmp/apache2ctl.calls, and a pidof whose
+/// body says whether Apache runs.
+pub(crate) fn fake_apache(test: &Test, pidof: &str) {
+    script(
+        test,
+        "/usr/sbin/apache2ctl",
+        "echo \"$@\" >> /tmp/apache2ctl.calls",
+    );
+    script(test, "/usr/bin/pidof", pidof);
+}
+
 #[test]
 #[cfg_attr(
     no_chroot_shell,
@@ -97,13 +108,8 @@ fn a_failing_config_test_stops_the_reload_and_undoes_the_edit() {
 )]
 fn handlers_test_the_config_then_reload_once() {
     let test = chroot_host();
-    script(
-        &test,
-        "/usr/sbin/apache2ctl",
-        "echo \"$@\" >> /tmp/apache2ctl.calls",
-    );
     // Apache runs (pidof finds it), so it is reloaded.
-    script(&test, "/usr/bin/pidof", "[ \"$1\" = apache2 ]");
+    fake_apache(&test, "[ \"$1\" = apache2 ]");
     let test = test.file("/etc/php/8.2/cli/php.ini", PHP_INI);
     let out = test.run_args(&["apply", "php-enable-x-header", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -126,12 +132,7 @@ fn handlers_test_the_config_then_reload_once() {
 )]
 fn a_stopped_service_is_tested_but_never_started() {
     let test = chroot_host();
-    script(
-        &test,
-        "/usr/sbin/apache2ctl",
-        "echo \"$@\" >> /tmp/apache2ctl.calls",
-    );
-    script(&test, "/usr/bin/pidof", "exit 1");
+    fake_apache(&test, "exit 1");
     let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(

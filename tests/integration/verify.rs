@@ -344,14 +344,9 @@ verify:
     ignore = "needs root and /bin/busybox (apt-get install busybox-static)"
 )]
 fn the_reloaded_services_config_tests_pass_and_then_fail_naming_the_test() {
-    use crate::failure::{chroot_host, script};
+    use crate::failure::{chroot_host, fake_apache, script};
     let test = chroot_host().runbook(CONFIG_TESTS);
-    script(
-        &test,
-        "/usr/sbin/apache2ctl",
-        "echo \"$@\" >> /tmp/apache2ctl.calls",
-    );
-    script(&test, "/usr/bin/pidof", "[ \"$1\" = apache2 ]");
+    fake_apache(&test, "[ \"$1\" = apache2 ]");
     let out = test.run_args(&["apply", "x-header-verified", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_contains!(out.stdout, "ok   configs: 1 config test(s) pass");
