@@ -55,8 +55,8 @@ impl Basis {
         run_dir.replace(FILE, &serde_json::to_vec_pretty(self)?)
     }
 
-    /// The basis saved with a run; a run applied before verify existed has none, and is
-    /// verified against nothing planned (every script's mail counts as new).
+    /// The basis saved with a run; a run applied before verify existed has none: its
+    /// `no_new_mail` checks fail, saying so, and the others run as usual.
     pub fn load(run_dir: &Dir) -> Result<Basis> {
         match run_dir.read(FILE)? {
             None => Ok(Basis::default()),

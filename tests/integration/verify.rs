@@ -368,3 +368,22 @@ fn the_reloaded_services_config_tests_pass_and_then_fail_naming_the_test() {
         "FAIL configs: 1 of 1 config test(s) fail: config test `apache2ctl configtest` exited with status 1: AH00526"
     );
 }
+
+#[test]
+fn a_run_without_the_facts_as_planned_cannot_prove_no_new_mail() {
+    let test = outbreak();
+    let out = test.run_args(&["apply", "exim-block-unlock", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    walk(&test.path("/var/lib/runbook/runs"), &mut |p| {
+        if p.ends_with("verify-basis.json") {
+            fs::remove_file(p).unwrap();
+        }
+    });
+    let again = test.run_args(&["verify", "--last"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    assert_contains!(
+        again.stdout,
+        "FAIL scripts-quiet: the run kept no queue as planned (applied before verify existed)"
+    );
+    assert_contains!(again.stdout, "ok   no-smtp-but-exim");
+}
