@@ -19,6 +19,7 @@ use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
 use crate::runbook::validate::validate;
 use crate::verify::basis::Basis;
+use crate::verify::site;
 
 pub struct Options<'a> {
     /// The runbook to plan; with `plan`, optional and checked against the saved plan's.
@@ -98,6 +99,7 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
         .state_dir(true)?
         .ok_or_else(|| anyhow!("cannot create the state dir"))?;
     let planned = planned_facts(facts, host);
+    let sites = sites_before(catalog, &plan, &planned);
     let applied = execute::apply(&mut plan, host, &state_dir, opts.force)?;
     if opts.output == Output::Human {
         print(&plan, opts.output)?;
@@ -118,12 +120,12 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
                     host_flags(opts.host, &host_opts)
                 );
             }
+            let basis = Basis::of(&plan, planned, sites);
             let verified = verify_applied(
                 catalog,
                 host,
                 &state_dir,
-                &plan,
-                planned,
+                basis,
                 &applied.run_id,
                 opts.output,
             )?;
@@ -170,18 +172,37 @@ fn planned_facts(facts: Option<Facts>, host: &Host) -> serde_json::Map<String, s
     facts.gathered()
 }
 
+/// How the sites of the scripts found answer before anything changes, when the
+/// runbook's verify asks (`sites_answer`).
+fn sites_before(
+    catalog: &Catalog,
+    plan: &Plan,
+    planned: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<site::Answer> {
+    let port = catalog
+        .get(&plan.runbook)
+        .and_then(|e| e.loaded.runbook.verify.as_ref())
+        .and_then(|v| v.sites_port());
+    let (Some(port), Some(queue)) = (port, planned.get("queue")) else {
+        return Vec::new();
+    };
+    site::planned_sites(queue)
+        .iter()
+        .map(|s| site::ask(s, port))
+        .collect()
+}
+
 /// Save what verify compares with, then run the runbook's verify (if it has one).
 fn verify_applied(
     catalog: &Catalog,
     host: &Host,
     state_dir: &Dir,
-    plan: &Plan,
-    planned: serde_json::Map<String, serde_json::Value>,
+    basis: Basis,
     run_id: &str,
     output: Output,
 ) -> Result<Option<crate::verify::Verified>> {
     let run_dir = state::run_dir(state_dir, run_id)?;
-    Basis::of(plan, planned).save(&run_dir)?;
+    basis.save(&run_dir)?;
     let run = state::find(state_dir, Some(run_id), false)?;
     super::verify::verify_run(catalog, host, state_dir, &run, output)
 }

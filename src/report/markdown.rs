@@ -99,7 +99,7 @@ fn verify_text(out: &mut String, verify: &crate::runbook::verify::Verify) {
     }
     let _ = writeln!(out, "## Verify (after apply, {when}; {on_fail})\n");
     for c in &verify.checks {
-        let test = match (&c.fact, c.no_new_mail, c.config_tests) {
+        let test = match (&c.fact, c.no_new_mail, &c.sites_answer) {
             (Some(fact), _, _) => {
                 let cmp = c
                     .comparisons()
@@ -109,6 +109,10 @@ fn verify_text(out: &mut String, verify: &crate::runbook::verify::Verify) {
             }
             (_, Some(NewMailFrom::Scripts), _) => "no new mail from the scripts planned".into(),
             (_, Some(NewMailFrom::Users), _) => "no new mail from the users planned".into(),
+            (_, _, Some(sites)) => format!(
+                "the scripts' sites answer on 127.0.0.1:{} as before the apply",
+                sites.port()
+            ),
             _ => "the reloaded services' config tests".into(),
         };
         let _ = writeln!(out, "- **{}**: {} ({test})", c.id, c.title);

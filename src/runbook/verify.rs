@@ -64,6 +64,35 @@ with_comparison! {
         /// (`apache2ctl configtest`, `exim -bV`, `postfix check`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub config_tests: Option<bool>,
+        /// Every site whose script the plan found still answers `GET /` on loopback (with
+        /// its `Host` header) with the status it gave before the apply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sites_answer: Option<SitesAnswer>,
+    }
+}
+
+/// Where the sites answer on this host.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SitesAnswer {
+    /// The web server's port on 127.0.0.1 (default 80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl SitesAnswer {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(80)
+    }
+}
+
+impl Verify {
+    /// The port of its `sites_answer` check, if it has one: then apply asks the sites
+    /// before it changes anything.
+    pub fn sites_port(&self) -> Option<u16> {
+        self.checks
+            .iter()
+            .find_map(|c| c.sites_answer.as_ref().map(SitesAnswer::port))
     }
 }
 
@@ -73,6 +102,7 @@ impl VerifyCheck {
         usize::from(self.fact.is_some())
             + usize::from(self.no_new_mail.is_some())
             + usize::from(self.config_tests.is_some())
+            + usize::from(self.sites_answer.is_some())
     }
 }
 
@@ -95,7 +125,7 @@ pub(crate) fn lint(v: &mut Validator, verify: &Verify) {
             v.value(
                 &path,
                 Code::InvalidValue,
-                "a verify check needs exactly one of `fact`, `no_new_mail`, `config_tests`".into(),
+                "a verify check needs exactly one of `fact`, `no_new_mail`, `config_tests`, `sites_answer`".into(),
             );
         }
         let comparisons = check.comparisons();

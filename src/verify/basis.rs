@@ -16,12 +16,15 @@ pub struct Basis {
     pub facts: Map<String, Value>,
     /// The services whose reload the run did, with their config test.
     pub config_tests: Vec<ReloadWork>,
+    /// How the sites of the scripts found answered before the apply (`sites_answer`).
+    #[serde(default)]
+    pub sites: Vec<super::site::Answer>,
 }
 
 impl Basis {
     /// The basis of a plan applied: its facts, and the reloads it did (handlers that
     /// fired, `service_reload` steps chosen).
-    pub fn of(plan: &Plan, facts: Map<String, Value>) -> Basis {
+    pub fn of(plan: &Plan, facts: Map<String, Value>, sites: Vec<super::site::Answer>) -> Basis {
         let mut config_tests: Vec<ReloadWork> = plan
             .handlers
             .iter()
@@ -48,6 +51,7 @@ impl Basis {
         Basis {
             facts,
             config_tests,
+            sites,
         }
     }
 

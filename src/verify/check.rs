@@ -53,6 +53,10 @@ pub fn judge_one(
         let (sending, detail) = new_mail::since_plan(from, planned, now);
         let ok = sending.as_array().is_some_and(Vec::is_empty);
         (sending, ok, String::new(), detail)
+    } else if let Some(sites) = &check.sites_answer {
+        let (changed, detail) = super::site::compare(&basis.sites, sites.port());
+        let ok = changed.as_array().is_some_and(Vec::is_empty);
+        (changed, ok, String::new(), detail)
     } else {
         config_tests(host, basis)
     };

@@ -6,6 +6,7 @@ pub mod basis;
 pub mod check;
 mod new_mail;
 pub mod record;
+pub mod site;
 
 use std::time::{Duration, Instant};
 

@@ -14,7 +14,7 @@ fn outbreak() -> Test {
 
 /// The same host with the shop's Apache config: the scripts are under the DocumentRoot
 /// of shop.example.com, so their site is known.
-fn with_site() -> Test {
+pub(crate) fn with_site() -> Test {
     outbreak()
         .with_example_dir("debian-apache-modphp", "/etc/apache2")
         .with_example_dir("debian-apache-modphp", "/etc/php/8.2/apache2")

@@ -387,3 +387,72 @@ fn a_run_without_the_facts_as_planned_cannot_prove_no_new_mail() {
     );
     assert_contains!(again.stdout, "ok   no-smtp-but-exim");
 }
+
+/// A web server on a free loopback port answering every request with `status`, and
+/// the `Host` headers it was asked for.
+fn web_server(
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hosts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = hosts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some(host) = line.strip_prefix("Host: ") {
+                    seen.lock().unwrap().push(host.trim().to_string());
+                }
+                line.clear();
+            }
+            let code = status.load(std::sync::atomic::Ordering::SeqCst);
+            let _ = (&stream).write_all(format!("HTTP/1.1 {code} X\r\n\r\n").as_bytes());
+        }
+    });
+    (port, hosts)
+}
+
+#[test]
+fn the_sites_of_the_scripts_found_answer_as_before_until_one_does_not() {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    let status = std::sync::Arc::new(AtomicU16::new(200));
+    let (port, hosts) = web_server(status.clone());
+    let runbook = format!(
+        r#"# yaml-language-server: $schema=../schemas/runbook.schema.json
+id: exim-unlock-sites
+title: exim-block-unlock, the shop still answering after
+applies_to: {{ mta: [exim] }}
+steps:
+  - id: unlock
+    title: Article 000
+    include: {{ runbook: exim-block-unlock }}
+verify:
+  checks:
+    - id: sites
+      title: The sites of the scripts answer as before
+      sites_answer: {{ port: {port} }}
+"#
+    );
+    let test = crate::library_exim::with_site().runbook(&runbook);
+    let out = test.run_args(&["apply", "exim-unlock-sites", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "ok   sites: 1 site(s) answer as before");
+    assert_eq!(
+        *hosts.lock().unwrap(),
+        ["shop.example.com", "shop.example.com"]
+    );
+
+    status.store(500, Ordering::SeqCst);
+    let again = test.run_args(&["verify", "--last", "--output", "json"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    let check = &again.json()["checks"][0];
+    assert_eq!(
+        check["detail"],
+        "shop.example.com: 500 (before the apply: 200)"
+    );
+    assert_eq!(check["value"][0]["status"], 500);
+    assert_eq!(check["value"][0]["before"], 200);
+}
