@@ -188,6 +188,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// Run a past run's `verify:` checks again: did the fix hold?
+    Verify {
+        /// The run to verify (see `runbook history`).
+        #[arg(required_unless_present = "last", conflicts_with = "last")]
+        run_id: Option<String>,
+        /// The newest run still applied.
+        #[arg(long)]
+        last: bool,
+        #[command(flatten)]
+        host: HostArgs,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
     /// Show what runbooks see of the host: mail server, queue, PHP, web server.
     Facts {
         /// Treat DIR as the host's filesystem.

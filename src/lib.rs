@@ -18,3 +18,4 @@ pub mod progress;
 pub mod queue;
 pub mod report;
 pub mod runbook;
+pub mod verify;

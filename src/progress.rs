@@ -23,3 +23,14 @@ pub fn bar(total: u64, worth: u64, what: &str, bytes: bool) -> ProgressBar {
         .with_style(style)
         .with_message(what.to_string())
 }
+
+/// A spinner with a message for waits of unknown length, hidden unless stderr is a
+/// terminal.
+pub fn spinner(what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}

@@ -67,6 +67,13 @@ pub enum Entry {
     RollbackBegin { at: String, forced: bool },
     /// The run was rolled back.
     RolledBack { at: String, forced: bool },
+    /// A verify of the run ended (`passed`, `failed`, `interrupted`), naming the checks
+    /// that failed; its numbers are in the run's `verify.json`.
+    Verified {
+        at: String,
+        outcome: String,
+        failed: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -7,14 +7,19 @@ use anyhow::{Result, anyhow};
 
 use super::confirm;
 use crate::apply::execute;
+use crate::apply::state;
+use crate::apply::state_dir::Dir;
 use crate::cli::{HostArgs, Output};
+use crate::facts::{Facts, Group};
 use crate::host::Host;
-use crate::plan::builder::{Request, build};
+use crate::plan::builder::{Request, build_with_facts};
 use crate::plan::types::{Mode, Plan};
 use crate::report::escape::{escape, escape_text};
 use crate::report::style::Style;
 use crate::runbook::catalog::Catalog;
 use crate::runbook::validate::validate;
+use crate::verify::basis::Basis;
+use crate::verify::site;
 
 pub struct Options<'a> {
     /// The runbook to plan; with `plan`, optional and checked against the saved plan's.
@@ -36,11 +41,11 @@ pub struct Options<'a> {
 }
 
 pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
-    let (host_opts, mut plan) = match opts.plan {
+    let (host_opts, mut plan, facts) = match opts.plan {
         Some(file) => {
             let host_opts = super::host_opts::resolve(opts.host)?;
             let plan = super::plan_file::load(file, opts.id, &host_opts.host)?;
-            (host_opts, plan)
+            (host_opts, plan, None)
         }
         None => {
             let id = opts
@@ -48,8 +53,8 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
                 .ok_or_else(|| anyhow!("give a runbook id, or --plan FILE"))?;
             refuse_invalid(catalog, id)?;
             let host_opts = super::host_opts::resolve(opts.host)?;
-            let plan = make_plan(catalog, id, &opts, &host_opts.host)?;
-            (host_opts, plan)
+            let (plan, facts) = make_plan(catalog, id, &opts, &host_opts.host)?;
+            (host_opts, plan, Some(facts))
         }
     };
     let host = &host_opts.host;
@@ -93,8 +98,12 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     let state_dir = host_opts
         .state_dir(true)?
         .ok_or_else(|| anyhow!("cannot create the state dir"))?;
+    let planned = planned_facts(facts, host);
+    let sites = sites_before(catalog, &plan, &planned);
     let applied = execute::apply(&mut plan, host, &state_dir, opts.force)?;
-    print(&plan, opts.output)?;
+    if opts.output == Output::Human {
+        print(&plan, opts.output)?;
+    }
     if let Some(why) = &applied.record_error {
         eprintln!(
             "warning: the end of run {} could not be recorded ({why}); its journal holds every action, \
@@ -111,9 +120,31 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
                     host_flags(opts.host, &host_opts)
                 );
             }
+            let basis = Basis::of(&plan, planned, sites);
+            let verified = verify_applied(
+                catalog,
+                host,
+                &state_dir,
+                basis,
+                &applied.run_id,
+                opts.output,
+            )?;
+            if opts.output == Output::Json {
+                let mut out = serde_json::to_value(&plan)?;
+                if let (Some(v), Some(map)) = (&verified, out.as_object_mut()) {
+                    map.insert("verify".into(), serde_json::to_value(v)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            }
+            if verified.as_ref().is_some_and(|v| !v.passed()) {
+                return Ok(1);
+            }
             Ok(if opts.detailed_exitcode { pending } else { 0 })
         }
         Some(error) => {
+            if opts.output == Output::Json {
+                print(&plan, opts.output)?;
+            }
             let style = Style::detect_stderr();
             eprintln!(
                 "{} {}",
@@ -133,8 +164,51 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     }
 }
 
+/// The facts the plan was made from; a saved plan keeps none, so the queue is read now,
+/// before anything changes.
+fn planned_facts(facts: Option<Facts>, host: &Host) -> serde_json::Map<String, serde_json::Value> {
+    let facts = facts.unwrap_or_else(|| Facts::new(host));
+    facts.group(Group::Queue);
+    facts.gathered()
+}
+
+/// How the sites of the scripts found answer before anything changes, when the
+/// runbook's verify asks (`sites_answer`).
+fn sites_before(
+    catalog: &Catalog,
+    plan: &Plan,
+    planned: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<site::Answer> {
+    let port = catalog
+        .get(&plan.runbook)
+        .and_then(|e| e.loaded.runbook.verify.as_ref())
+        .and_then(|v| v.sites_port());
+    let (Some(port), Some(queue)) = (port, planned.get("queue")) else {
+        return Vec::new();
+    };
+    site::planned_sites(queue)
+        .iter()
+        .map(|s| site::ask(s, port))
+        .collect()
+}
+
+/// Save what verify compares with, then run the runbook's verify (if it has one).
+fn verify_applied(
+    catalog: &Catalog,
+    host: &Host,
+    state_dir: &Dir,
+    basis: Basis,
+    run_id: &str,
+    output: Output,
+) -> Result<Option<crate::verify::Verified>> {
+    let run_dir = state::run_dir(state_dir, run_id)?;
+    basis.save(&run_dir)?;
+    let run = state::find(state_dir, Some(run_id), false)?;
+    super::verify::verify_run(catalog, host, state_dir, &run, output)
+}
+
 /// Plan runbook `id` on the host: params from every source, then the planner.
-fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result<Plan> {
+fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result<(Plan, Facts)> {
     let params = match catalog.get(id) {
         Some(entry) => {
             super::params::gather(&entry.loaded.runbook, opts.params, opts.param_files, host)?
@@ -146,7 +220,7 @@ fn make_plan(catalog: &Catalog, id: &str, opts: &Options, host: &Host) -> Result
     } else {
         Mode::Apply
     };
-    build(&Request {
+    build_with_facts(&Request {
         catalog,
         id,
         host,

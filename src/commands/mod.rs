@@ -16,6 +16,7 @@ mod report;
 mod rollback;
 mod show;
 mod test;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -174,6 +175,7 @@ fn wants_json(command: &Command) -> bool {
             | Command::Lint { output: Json, .. }
             | Command::Apply { output: Json, .. }
             | Command::Rollback { output: Json, .. }
+            | Command::Verify { output: Json, .. }
             | Command::Facts { output: Json, .. }
             | Command::History { output: Json, .. }
             | Command::Test { output: Json, .. }
@@ -238,6 +240,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             ref host,
             output,
         } => rollback::run(run_id.as_deref(), yes, force, host, output),
+        Command::Verify {
+            ref run_id,
+            last: _,
+            ref host,
+            output,
+        } => verify::run(&catalog(), run_id.as_deref(), host, output),
         Command::History { ref host, output } => history::run(host, output),
         Command::Report {
             ref run_id,

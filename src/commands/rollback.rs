@@ -48,26 +48,29 @@ pub fn run(
     let done = rollback::rollback(&opts.host, &state_dir, run_id, force)?;
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&done)?),
-        Output::Human => {
-            println!("Rolled back run {} ({}).", done.run_id, done.runbook);
-            for file in &done.restored {
-                println!("  restored {file}");
-            }
-            for cmd in &done.commands {
-                println!("  ran {}", quoted(cmd));
-            }
-            for service in &done.reloaded {
-                println!("  reloaded {service}");
-            }
-            for line in &done.queue {
-                println!("  {line}");
-            }
-            for warning in &done.warnings {
-                eprintln!("warning: {warning}");
-            }
-        }
+        Output::Human => print_done(&done),
     }
     Ok(0)
+}
+
+/// What a rollback did, for people.
+pub(super) fn print_done(done: &rollback::RolledBack) {
+    println!("Rolled back run {} ({}).", done.run_id, done.runbook);
+    for file in &done.restored {
+        println!("  restored {file}");
+    }
+    for cmd in &done.commands {
+        println!("  ran {}", quoted(cmd));
+    }
+    for service in &done.reloaded {
+        println!("  reloaded {service}");
+    }
+    for line in &done.queue {
+        println!("  {line}");
+    }
+    for warning in &done.warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// `rollback --dry-run` for people: each file's diff (now → backup), the undo commands.

@@ -2,7 +2,7 @@
 //! one reader of message headers they share.
 
 /// What the queue facts need from one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     /// The MTA's id for it (exim `1xVHSh-0001Xe-1g`, postfix `DF9CD164001`, qmail inode).
     pub id: String,

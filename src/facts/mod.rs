@@ -163,6 +163,14 @@ impl Facts {
         self.groups[group.index()].get_or_init(|| self.gather(group))
     }
 
+    /// The groups gathered so far (the facts a plan was made from), as one JSON object.
+    pub fn gathered(&self) -> Map<String, Value> {
+        Group::ALL
+            .into_iter()
+            .filter_map(|g| Some((g.name().to_string(), self.groups[g.index()].get()?.clone())))
+            .collect()
+    }
+
     /// The given groups (all when empty) as one JSON object.
     pub fn tree(&self, only: &[Group]) -> Map<String, Value> {
         Group::ALL

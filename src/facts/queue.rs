@@ -66,6 +66,9 @@ pub struct ScriptCount {
     /// The uid the header gives; null when it gives none, or no number
     pub uid: Option<u32>,
     pub count: u64,
+    /// Arrival time of its newest queued message (Unix seconds): verify tells a message
+    /// queued after the plan from the ones it saw
+    pub newest: Option<i64>,
     /// form, random, cron (empty name) or unknown
     pub class: String,
     /// Files of that name under the document roots, /var/www and /home (at most five)
@@ -90,6 +93,8 @@ pub struct LocalUserCount {
     pub uid: Option<u32>,
     pub home: Option<String>,
     pub count: u64,
+    /// Arrival time of the user's newest queued message (Unix seconds)
+    pub newest: Option<i64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -239,7 +244,11 @@ struct Summary {
     senders: HashMap<String, u64>,
     /// Who submitted: the login the MTA recorded, or the uid to look up.
     submitters: HashMap<(String, Option<u32>), u64>,
+    /// The newest arrival per key of `submitters`.
+    submitter_newest: HashMap<(String, Option<u32>), i64>,
     scripts: HashMap<(String, Option<u32>), u64>,
+    /// The newest arrival per key of `scripts`.
+    script_newest: HashMap<(String, Option<u32>), i64>,
     domains: HashMap<String, u64>,
     unreadable: Vec<Unreadable>,
 }
@@ -265,16 +274,23 @@ fn count(map: &mut HashMap<String, u64>, mut key: String, n: u64) {
 
 /// The same for keys of a name and something else (an uid): the name is cut, and the
 /// pair becomes `(OTHER, default)` past [`KEYS_MAX`].
-fn count_pair<T: std::hash::Hash + Eq + Default>(
+fn count_pair<T: std::hash::Hash + Eq + Default + Clone>(
     map: &mut HashMap<(String, T), u64>,
     mut key: (String, T),
     n: u64,
-) {
+) -> (String, T) {
     truncate_to(&mut key.0, KEY_MAX);
     if map.len() >= KEYS_MAX && !map.contains_key(&key) {
         key = (OTHER.to_string(), T::default());
     }
-    *map.entry(key).or_default() += n;
+    *map.entry(key.clone()).or_default() += n;
+    key
+}
+
+/// Keep the later of `time` and the time `key` has.
+fn latest<K: std::hash::Hash + Eq>(map: &mut HashMap<K, i64>, key: K, time: i64) {
+    let t = map.entry(key).or_insert(time);
+    *t = (*t).max(time);
 }
 
 impl Summary {
@@ -283,7 +299,8 @@ impl Summary {
         self.frozen += u64::from(m.frozen);
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
-        count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
+        let key = count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
+        latest(&mut self.submitter_newest, key, m.received);
         if m.uid.is_some() || !(m.login.is_empty() || m.login.starts_with('(')) {
             self.local_submitted += 1;
         }
@@ -298,7 +315,8 @@ impl Summary {
                 // A number, as every other uid fact: the header is the sender's text,
                 // and a uid that is none is no uid.
                 let uid = uid.trim().parse().ok();
-                count_pair(&mut self.scripts, (name.clone(), uid), 1);
+                let key = count_pair(&mut self.scripts, (name.clone(), uid), 1);
+                latest(&mut self.script_newest, key, m.received);
             }
             None => self.without_script_header += 1,
         }
@@ -326,31 +344,49 @@ impl Summary {
                 count(map, k, v);
             }
         }
-        for (k, v) in other.submitters {
-            count_pair(&mut self.submitters, k, v);
-        }
-        for (k, v) in other.scripts {
-            count_pair(&mut self.scripts, k, v);
+        for (counts, newest, from, from_newest) in [
+            (
+                &mut self.submitters,
+                &mut self.submitter_newest,
+                other.submitters,
+                other.submitter_newest,
+            ),
+            (
+                &mut self.scripts,
+                &mut self.script_newest,
+                other.scripts,
+                other.script_newest,
+            ),
+        ] {
+            for (k, v) in from {
+                let time = from_newest.get(&k).copied();
+                let key = count_pair(counts, k, v);
+                if let Some(t) = time {
+                    latest(newest, key, t);
+                }
+            }
         }
         self.unreadable.extend(other.unreadable);
     }
 
     /// Submitters by user name (a login the MTA recorded, else the uid's name), so the
     /// same user counts once whether or not its uid was recorded; most first.
-    fn local_users(&self, passwd: &Passwd) -> Vec<(String, (Option<u32>, u64))> {
-        let mut by_user: HashMap<String, (Option<u32>, u64)> = HashMap::new();
-        for ((login, uid), count) in &self.submitters {
+    fn local_users(&self, passwd: &Passwd) -> Vec<(String, Submitted)> {
+        let mut by_user: HashMap<String, Submitted> = HashMap::new();
+        for (key, count) in &self.submitters {
+            let (login, uid) = key;
             let user = match (uid, login.is_empty()) {
                 (_, false) => login.clone(),
                 (Some(u), true) => passwd.user(&u.to_string()),
                 (None, true) => "(unknown)".to_string(),
             };
             let entry = by_user.entry(user).or_default();
-            entry.0 = entry.0.or(*uid);
-            entry.1 += count;
+            entry.uid = entry.uid.or(*uid);
+            entry.count += count;
+            entry.newest = entry.newest.max(self.submitter_newest.get(key).copied());
         }
         let mut users: Vec<_> = by_user.into_iter().collect();
-        users.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+        users.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
         users.truncate(TOP);
         users
     }
@@ -359,16 +395,18 @@ impl Summary {
         let users = self
             .local_users(passwd)
             .into_iter()
-            .map(|(user, (uid, count))| LocalUserCount {
-                home: uid.and_then(|u| passwd.home(&u.to_string())),
+            .map(|(user, s)| LocalUserCount {
+                home: s.uid.and_then(|u| passwd.home(&u.to_string())),
                 user,
-                uid,
-                count,
+                uid: s.uid,
+                count: s.count,
+                newest: s.newest,
             })
             .collect();
         let scripts = top(&self.scripts)
             .into_iter()
             .map(|((script, uid), count)| ScriptCount {
+                newest: self.script_newest.get(&(script.clone(), uid)).copied(),
                 class: script_class::classify(&script).to_string(),
                 script,
                 uid,
@@ -410,6 +448,14 @@ impl Summary {
     }
 }
 
+/// One user's messages, over the logins and uids it submitted them as.
+#[derive(Default)]
+struct Submitted {
+    uid: Option<u32>,
+    count: u64,
+    newest: Option<i64>,
+}
+
 /// The most frequent keys, most first (ties by key, so output is stable).
 fn top<K: Ord + Clone>(counts: &HashMap<K, u64>) -> Vec<(K, u64)> {
     let mut all: Vec<(K, u64)> = counts.iter().map(|(k, c)| (k.clone(), *c)).collect();
@@ -440,24 +486,36 @@ mod tests {
         }
     }
 
+    /// A message a.php sent, with the header's uid text, arrived at `received`.
+    fn scripted(uid: &str, received: i64) -> Message {
+        Message {
+            received,
+            php_script: Some((uid.into(), "a.php".into())),
+            ..Message::default()
+        }
+    }
+
     #[test]
     fn a_script_uid_is_a_number_or_null() {
         let mut summary = Summary::default();
         for uid in ["1001", "", "www"] {
-            summary.add(&Message {
-                id: String::new(),
-                login: String::new(),
-                uid: None,
-                sender: String::new(),
-                recipients: Vec::new(),
-                received: 0,
-                frozen: false,
-                php_script: Some((uid.into(), "a.php".into())),
-            });
+            summary.add(&scripted(uid, 0));
         }
         let scripts = summary.facts(&Passwd::default()).top_scripts.unwrap();
         let uids: Vec<_> = scripts.iter().map(|s| (s.uid, s.count)).collect();
         assert_eq!(uids, [(None, 2), (Some(1001), 1)]);
+    }
+
+    #[test]
+    fn a_script_s_newest_is_its_latest_arrival_across_threads() {
+        let message = |received| scripted("1001", received);
+        let (mut one, mut two) = (Summary::default(), Summary::default());
+        one.add(&message(30));
+        one.add(&message(10));
+        two.add(&message(20));
+        one.merge(two);
+        let scripts = one.facts(&Passwd::default()).top_scripts.unwrap();
+        assert_eq!((scripts[0].count, scripts[0].newest), (3, Some(30)));
     }
 
     #[test]

@@ -200,7 +200,15 @@ mod tests {
         assert_eq!(scripts.kind, FactKind::List);
         assert_eq!(
             scripts.item_fields,
-            ["script", "uid", "count", "class", "locations", "site"]
+            [
+                "script",
+                "uid",
+                "count",
+                "newest",
+                "class",
+                "locations",
+                "site"
+            ]
         );
         assert!(spec("mta.running").unwrap().nullable);
         assert!(!spec("php.add_x_header").unwrap().nullable);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::actions::{Overlay, Planner, reload_work};
 use super::error::PlanError;
-use super::eval::{Context, compare, describe, evaluate, rendered};
+use super::eval::{Context, evaluate, judge};
 use super::redact::{MASK, Redactor};
 use super::types::{CheckResult, Mode, Plan, PlannedHandler, PlannedStep, Work};
 use crate::facts::Facts;
@@ -31,6 +31,11 @@ pub struct Request<'a> {
 }
 
 pub fn build(req: &Request) -> Result<Plan> {
+    build_with_facts(req).map(|(plan, _)| plan)
+}
+
+/// The plan and the facts it was made from (verify compares the host after apply with them).
+pub fn build_with_facts(req: &Request) -> Result<(Plan, Facts)> {
     let entry = req
         .catalog
         .get(req.id)
@@ -59,7 +64,7 @@ pub fn build(req: &Request) -> Result<Plan> {
     state.plan_runbook(runbook, &params, "", &mut vec![runbook.id.clone()])?;
     let handlers = state.handlers;
     let changes = changes(&state.steps, &handlers);
-    Ok(Plan {
+    let plan = Plan {
         runbook: runbook.id.clone(),
         title: runbook.title.clone(),
         mode: req.mode,
@@ -72,7 +77,8 @@ pub fn build(req: &Request) -> Result<Plan> {
         changes,
         outcome: None,
         has_secrets: state.redactor.has_secrets(),
-    })
+    };
+    Ok((plan, facts))
 }
 
 /// The files a runbook's `facts_from` names, rendered with its params (lint allows
@@ -86,15 +92,7 @@ fn sources(
         return Ok(crate::facts::Sources::default());
     };
     let none = Facts::new(host);
-    let empty = HashMap::new();
-    let ctx = Context {
-        facts: &none,
-        params,
-        shown_params: params,
-        checks: &empty,
-        changed: &empty,
-        item: None,
-    };
+    let ctx = Context::bare(&none, params);
     let file = |text: &String| -> Result<Option<String>> {
         let path = render(text, &ctx).context("facts_from")?;
         if path.is_empty() {
@@ -311,9 +309,7 @@ impl State<'_> {
             item: None,
         };
         for check in &runbook.checks {
-            let value = self.facts.get(&check.fact).cloned().unwrap_or(Value::Null);
-            let comparison = check.comparisons().first().map(|c| rendered(c, &check_ctx));
-            let ok = comparison.as_ref().is_none_or(|c| compare(&value, Some(c)));
+            let (value, ok, expected) = judge(&check.fact, &check.comparisons(), &check_ctx);
             local_checks.insert(check.id.clone(), ok);
             self.check_results
                 .insert(format!("{prefix}{}", check.id), ok);
@@ -323,7 +319,7 @@ impl State<'_> {
                 fact: check.fact.clone(),
                 value,
                 ok,
-                expected: comparison.as_ref().map(describe).unwrap_or_default(),
+                expected,
             });
         }
         for step in &runbook.steps {
@@ -577,7 +573,8 @@ pub fn changes(steps: &[PlannedStep], handlers: &[PlannedHandler]) -> bool {
     steps.iter().any(PlannedStep::changes) || handlers.iter().any(|h| h.installed)
 }
 
-fn render(text: &str, ctx: &Context) -> Result<String> {
+/// A template rendered in `ctx`, unescaped.
+pub fn render(text: &str, ctx: &Context) -> Result<String> {
     let template = Template::parse(text).map_err(|e| anyhow!(e.message()))?;
     template.render(ctx, Escape::None).map_err(|e| anyhow!(e))
 }

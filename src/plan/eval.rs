@@ -38,6 +38,23 @@ impl Scope for Context<'_> {
     }
 }
 
+/// No checks, no steps: what a context outside the steps has.
+static NONE: std::sync::LazyLock<HashMap<String, bool>> = std::sync::LazyLock::new(HashMap::new);
+
+impl<'a> Context<'a> {
+    /// Facts and params only, outside the steps (`facts_from`, `verify`).
+    pub fn bare(facts: &'a Facts, params: &'a IndexMap<String, Value>) -> Context<'a> {
+        Context {
+            facts,
+            params,
+            shown_params: params,
+            checks: &NONE,
+            changed: &NONE,
+            item: None,
+        }
+    }
+}
+
 /// The outcome of a condition and why.
 pub struct Verdict {
     pub holds: bool,
@@ -143,6 +160,19 @@ fn leaf(subject: &Subject, comparison: Option<&Comparison>, ctx: &Context) -> Ve
         (false, None) => format!("{shown}, not set"),
     };
     Verdict { holds, why }
+}
+
+/// A fact judged by the first of its comparisons (none: it only reports): its value,
+/// whether it passed, and the comparison in words. How `checks:` and `verify:` judge.
+pub fn judge(fact: &str, comparisons: &[Comparison], ctx: &Context) -> (Value, bool, String) {
+    let value = ctx.facts.get(fact).cloned().unwrap_or(Value::Null);
+    let comparison = comparisons.first().map(|c| rendered(c, ctx));
+    let ok = comparison.as_ref().is_none_or(|c| compare(&value, Some(c)));
+    (
+        value,
+        ok,
+        comparison.as_ref().map(describe).unwrap_or_default(),
+    )
 }
 
 /// The comparison with its text operands rendered (`eq: "{{params.domain}}"`). A template

@@ -70,8 +70,53 @@ pub fn render(rb: &Runbook, origin: &str) -> String {
             }
         }
     }
+    if let Some(verify) = &rb.verify {
+        verify_text(&mut out, verify);
+    }
     // Runbooks come from files anyone with RUNBOOK_PATH can point at: no raw controls.
     super::escape::escape_text(&out)
+}
+
+/// What "held" means: the window, what a failure does, each check.
+fn verify_text(out: &mut String, verify: &crate::runbook::verify::Verify) {
+    use crate::runbook::verify::{NewMailFrom, OnFail};
+    let when = match &verify.within {
+        Some(w) => format!(
+            "over `{w}`, facts gathered again every `{}`",
+            verify
+                .every
+                .clone()
+                .unwrap_or_else(|| format!("{}s", crate::verify::EVERY_DEFAULT))
+        ),
+        None => "once".to_string(),
+    };
+    let on_fail = match verify.on_fail {
+        OnFail::Keep => "a failure leaves the run applied",
+        OnFail::Rollback => "a failure rolls the run back",
+    };
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Verify (after apply, {when}; {on_fail})\n");
+    for c in &verify.checks {
+        let test = match (&c.fact, c.no_new_mail, &c.sites_answer) {
+            (Some(fact), _, _) => {
+                let cmp = c
+                    .comparisons()
+                    .first()
+                    .map(|cmp| format!(" {}", describe(cmp)));
+                format!("`{fact}`{}", cmp.unwrap_or_default())
+            }
+            (_, Some(NewMailFrom::Scripts), _) => "no new mail from the scripts planned".into(),
+            (_, Some(NewMailFrom::Users), _) => "no new mail from the users planned".into(),
+            (_, _, Some(sites)) => format!(
+                "the scripts' sites answer on 127.0.0.1:{} as before the apply",
+                sites.port()
+            ),
+            _ => "the reloaded services' config tests".into(),
+        };
+        let _ = writeln!(out, "- **{}**: {} ({test})", c.id, c.title);
+    }
 }
 
 fn step_text(out: &mut String, n: usize, step: &Step) {

@@ -7,3 +7,4 @@ pub mod plan;
 pub mod queue;
 pub mod signal;
 pub mod style;
+pub mod verify;

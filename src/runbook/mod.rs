@@ -16,4 +16,5 @@ pub mod steps;
 pub mod syntax_hint;
 pub mod template;
 pub mod validate;
+pub mod verify;
 pub mod yaml_error;

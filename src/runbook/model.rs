@@ -43,6 +43,9 @@ pub struct Runbook {
     /// Actions run once after all steps, when some step that changed something notified them.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub handlers: IndexMap<String, Handler>,
+    /// Read-only checks after a successful apply, once or over a window: did the fix hold?
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<super::verify::Verify>,
 }
 
 /// Where facts come from instead of the host's own files. A template that renders

@@ -29,6 +29,9 @@ pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic
     v.modeline();
     v.params();
     v.checks();
+    if let Some(verify) = &loaded.runbook.verify {
+        super::verify::lint(&mut v, verify);
+    }
     v.facts_from();
     v.steps();
     v.command_inputs();
@@ -54,6 +57,16 @@ pub(crate) struct Scope<'a> {
     item: Option<&'a [&'static str]>,
     /// How many steps come before this place: the ones `changed:` may name.
     steps_before: usize,
+}
+
+impl Scope<'_> {
+    /// Outside any step: params and facts, no item, no step before.
+    pub(crate) fn top() -> Scope<'static> {
+        Scope {
+            item: None,
+            steps_before: 0,
+        }
+    }
 }
 
 impl<'a> Validator<'a> {
@@ -171,17 +184,28 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// `id` (of the `what` at `path`) not seen before in its list.
+    pub(crate) fn unique_id<'i>(
+        &mut self,
+        seen: &mut HashSet<&'i str>,
+        path: &str,
+        what: &str,
+        id: &'i str,
+    ) {
+        if !seen.insert(id) {
+            self.value(
+                &format!("{path}.id"),
+                Code::DuplicateId,
+                format!("{what} id `{id}` is used twice"),
+            );
+        }
+    }
+
     fn checks(&mut self) {
         let mut seen = HashSet::new();
         for (i, check) in self.rb.checks.iter().enumerate() {
             let path = format!("checks.{i}");
-            if !seen.insert(check.id.as_str()) {
-                self.value(
-                    &format!("{path}.id"),
-                    Code::DuplicateId,
-                    format!("check id `{}` is used twice", check.id),
-                );
-            }
+            self.unique_id(&mut seen, &path, "check", &check.id);
             self.fact(&format!("{path}.fact"), &check.fact);
             self.fact_comparisons(&path, &check.fact, &check.comparisons());
             self.comparisons(
@@ -199,13 +223,7 @@ impl<'a> Validator<'a> {
         let mut seen = HashSet::new();
         for (i, step) in self.rb.steps.iter().enumerate() {
             let path = format!("steps.{i}");
-            if !seen.insert(step.id.as_str()) {
-                self.value(
-                    &format!("{path}.id"),
-                    Code::DuplicateId,
-                    format!("step id `{}` is used twice", step.id),
-                );
-            }
+            self.unique_id(&mut seen, &path, "step", &step.id);
             let item = self.for_each(&path, step);
             let scope = Scope {
                 item,
@@ -406,7 +424,7 @@ impl<'a> Validator<'a> {
         self.comparisons(path, &comparisons, scope);
     }
 
-    fn comparisons(&mut self, path: &str, comparisons: &[Comparison], scope: &Scope) {
+    pub(crate) fn comparisons(&mut self, path: &str, comparisons: &[Comparison], scope: &Scope) {
         if comparisons.len() > 1 {
             self.key(
                 &format!("{path}.{}", comparisons[1].key()),
@@ -429,7 +447,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Comparisons of a fact with an operand of another type, which never hold (RB027).
-    fn fact_comparisons(&mut self, path: &str, fact: &str, comparisons: &[Comparison]) {
+    pub(crate) fn fact_comparisons(&mut self, path: &str, fact: &str, comparisons: &[Comparison]) {
         let Some(spec) = spec(fact) else {
             return; // reported by `fact`
         };

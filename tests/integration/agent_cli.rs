@@ -205,7 +205,7 @@ fn exit_codes_man_pages_refer_only_to_pages_that_exist() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), 13, "{pages:?}");
+    assert_eq!(pages.len(), 14, "{pages:?}");
     let mut referred = 0;
     for page in &pages {
         // Roff escapes out: `\\fBrunbook\\-apply\\fR(1)` is `runbook-apply(1)`.

@@ -11,7 +11,7 @@ const INI: &str = "/etc/php/8.2/apache2/php.ini";
 const BUSYBOX: &str = "/bin/busybox";
 
 /// A host root with busybox as /bin/sh.
-fn chroot_host() -> Test {
+pub(crate) fn chroot_host() -> Test {
     assert!(
         is_root() && Path::new(BUSYBOX).is_file(),
         "needs root and {BUSYBOX} (busybox-static); rebuild so the test is ignored instead"
@@ -25,11 +25,22 @@ fn chroot_host() -> Test {
 }
 
 /// An executable script in the host root.
-fn script(test: &Test, host_path: &str, body: &str) {
+pub(crate) fn script(test: &Test, host_path: &str, body: &str) {
     let path = test.path(host_path);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// An apache2ctl that records its calls in /tmp/apache2ctl.calls, and a pidof whose
+/// body says whether Apache runs.
+pub(crate) fn fake_apache(test: &Test, pidof: &str) {
+    script(
+        test,
+        "/usr/sbin/apache2ctl",
+        "echo \"$@\" >> /tmp/apache2ctl.calls",
+    );
+    script(test, "/usr/bin/pidof", pidof);
 }
 
 #[test]
@@ -97,13 +108,8 @@ fn a_failing_config_test_stops_the_reload_and_undoes_the_edit() {
 )]
 fn handlers_test_the_config_then_reload_once() {
     let test = chroot_host();
-    script(
-        &test,
-        "/usr/sbin/apache2ctl",
-        "echo \"$@\" >> /tmp/apache2ctl.calls",
-    );
     // Apache runs (pidof finds it), so it is reloaded.
-    script(&test, "/usr/bin/pidof", "[ \"$1\" = apache2 ]");
+    fake_apache(&test, "[ \"$1\" = apache2 ]");
     let test = test.file("/etc/php/8.2/cli/php.ini", PHP_INI);
     let out = test.run_args(&["apply", "php-enable-x-header", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -126,12 +132,7 @@ fn handlers_test_the_config_then_reload_once() {
 )]
 fn a_stopped_service_is_tested_but_never_started() {
     let test = chroot_host();
-    script(
-        &test,
-        "/usr/sbin/apache2ctl",
-        "echo \"$@\" >> /tmp/apache2ctl.calls",
-    );
-    script(&test, "/usr/bin/pidof", "exit 1");
+    fake_apache(&test, "exit 1");
     let out = test.run_args(&["apply", "php-disable-mail", "--yes"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(

@@ -14,7 +14,7 @@ fn outbreak() -> Test {
 
 /// The same host with the shop's Apache config: the scripts are under the DocumentRoot
 /// of shop.example.com, so their site is known.
-fn with_site() -> Test {
+pub(crate) fn with_site() -> Test {
     outbreak()
         .with_example_dir("debian-apache-modphp", "/etc/apache2")
         .with_example_dir("debian-apache-modphp", "/etc/php/8.2/apache2")
@@ -22,7 +22,7 @@ fn with_site() -> Test {
 
 /// `/proc/net/tcp` as the kernel prints it: exim's listener, and `remote` connections
 /// to port 25 (`pid comm socket-inode`), each process with its fd link to the socket.
-fn with_proc(test: Test, remote: &[(u32, &str, u32)]) -> Test {
+pub(crate) fn with_proc(test: Test, remote: &[(u32, &str, u32)]) -> Test {
     let mut tcp = String::from(
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 17431 1 0000000000000000 100 0 0 10 0\n",
     );

@@ -49,3 +49,4 @@ mod runs_ux;
 mod safety;
 mod secrets;
 mod support;
+mod verify;

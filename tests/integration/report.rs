@@ -11,6 +11,9 @@ macro_rules! snapshot {
             (r"\d{8}T\d{6}Z-[0-9a-f]{4}", "[RUN]"),
             (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "[TIME]"),
             (r#""\d{4}-\d{2}-\d{2}T[0-9:.]+Z""#, r#""[TIME]""#),
+            // Queue files' times: when the example host was copied.
+            (r"newest=\d+", "newest=[TIME]"),
+            (r#""newest": \d+"#, r#""newest": [TIME]"#),
         ]}, {
             insta::assert_snapshot!($name, $value);
         })

@@ -288,7 +288,12 @@ macro_rules! assert_unchanged {
 fn takes_root(args: &[&str]) -> bool {
     matches!(
         args.first(),
-        Some(&"apply") | Some(&"rollback") | Some(&"history") | Some(&"facts") | Some(&"report")
+        Some(&"apply")
+            | Some(&"rollback")
+            | Some(&"history")
+            | Some(&"facts")
+            | Some(&"report")
+            | Some(&"verify")
     )
 }
 

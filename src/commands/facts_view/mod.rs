@@ -28,6 +28,8 @@ const TIMES: &[&str] = &[
     "queue.oldest",
     "queue.newest",
     "queue.top_scripts[].locations[].mtime",
+    "queue.top_scripts[].newest",
+    "queue.top_local_users[].newest",
 ];
 
 /// Lists whose items are lines of text: one a line, however short.

@@ -1,0 +1,105 @@
+//! One verify check judged on the facts of one sample.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::basis::Basis;
+use super::new_mail;
+use crate::facts::Facts;
+use crate::host::Host;
+use crate::plan::eval::{Context, judge};
+use crate::runbook::verify::VerifyCheck;
+
+/// A check's result in one sample, with its numbers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckOutcome {
+    pub id: String,
+    pub title: String,
+    pub ok: bool,
+    /// What was measured: the fact's value, the scripts still sending, the failed tests.
+    pub value: Value,
+    /// The comparison it needed, in words (empty for `no_new_mail` and `config_tests`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub expected: String,
+    /// The numbers in words, for people.
+    pub detail: String,
+}
+
+pub fn judge_one(
+    check: &VerifyCheck,
+    host: &Host,
+    facts: &Facts,
+    basis: &Basis,
+    params: &IndexMap<String, Value>,
+) -> CheckOutcome {
+    let (value, ok, expected, detail) = if let Some(fact) = &check.fact {
+        let ctx = Context::bare(facts, params);
+        let (value, ok, expected) = judge(fact, &check.comparisons(), &ctx);
+        let shown = crate::plan::eval::short(&value);
+        let detail = if ok {
+            format!("{fact} = {shown}")
+        } else {
+            format!("{fact} = {shown}, not {expected}")
+        };
+        (value, ok, expected, detail)
+    } else if let Some(from) = check.no_new_mail {
+        let Some(planned) = basis.facts.get("queue") else {
+            // Nothing to tell new mail from old by: no proof that it held.
+            let why = "the run kept no queue as planned (applied before verify existed)";
+            return outcome(check, Value::Null, false, String::new(), why.into());
+        };
+        let now = facts.group(crate::facts::Group::Queue);
+        let (sending, detail) = new_mail::since_plan(from, planned, now);
+        let ok = sending.as_array().is_some_and(Vec::is_empty);
+        (sending, ok, String::new(), detail)
+    } else if let Some(sites) = &check.sites_answer {
+        let (changed, detail) = super::site::compare(&basis.sites, sites.port());
+        let ok = changed.as_array().is_some_and(Vec::is_empty);
+        (changed, ok, String::new(), detail)
+    } else {
+        config_tests(host, basis)
+    };
+    outcome(check, value, ok, expected, detail)
+}
+
+fn outcome(
+    check: &VerifyCheck,
+    value: Value,
+    ok: bool,
+    expected: String,
+    detail: String,
+) -> CheckOutcome {
+    CheckOutcome {
+        id: check.id.clone(),
+        title: check.title.clone(),
+        ok,
+        value,
+        expected,
+        detail,
+    }
+}
+
+/// Each reloaded service's own config test, as apply gates reloads on it.
+fn config_tests(host: &Host, basis: &Basis) -> (Value, bool, String, String) {
+    let failed: Vec<String> = basis
+        .config_tests
+        .iter()
+        .filter_map(|w| {
+            crate::apply::execute::test_config(host, w)
+                .err()
+                .map(|e| format!("{e:#}"))
+        })
+        .collect();
+    let detail = match (basis.config_tests.len(), failed.is_empty()) {
+        (0, _) => "the run reloaded no service".to_string(),
+        (n, true) => format!("{n} config test(s) pass"),
+        (n, false) => format!(
+            "{} of {n} config test(s) fail: {}",
+            failed.len(),
+            failed.join("; ")
+        ),
+    };
+    let ok = failed.is_empty();
+    (Value::from(failed), ok, String::new(), detail)
+}
