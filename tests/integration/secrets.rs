@@ -116,8 +116,9 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
     }
 }
 
-#[test]
-fn a_secret_from_a_param_file_reaches_programs_through_env_and_stdin() {
+/// `secret-use` applied with the secret from a param file: the test, its output prefix
+/// and the apply's output.
+fn applied_from_param_file() -> (Test, String, Output) {
     let test = Test::new().runbook(RUNBOOK);
     let prefix = out_prefix(&test);
     let file = test.path("/secret.txt");
@@ -135,6 +136,12 @@ fn a_secret_from_a_param_file_reaches_programs_through_env_and_stdin() {
         ],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    (test, prefix, out)
+}
+
+#[test]
+fn a_secret_from_a_param_file_reaches_programs_through_env_and_stdin() {
+    let (test, prefix, out) = applied_from_param_file();
     crate::assert_contains!(out.stdout, "password=\"********\"");
     // The plan says what each program gets besides its argv, by name only.
     crate::assert_contains!(out.stdout, " (with env PASSWORD)\n");
@@ -467,23 +474,7 @@ fn a_missing_secret_is_asked_for_on_a_terminal_without_echo() {
 /// (which may carry it in a command's stdin) was never saved for it.
 #[test]
 fn the_report_of_a_run_with_a_secret_shows_it_nowhere() {
-    let test = Test::new().runbook(RUNBOOK);
-    let prefix = out_prefix(&test);
-    let file = test.path("/secret.txt");
-    fs::write(&file, format!("{SECRET}\n")).unwrap();
-    let out = live(
-        &test,
-        &[
-            "apply",
-            "secret-use",
-            "--yes",
-            "-p",
-            &format!("out={prefix}"),
-            "--param-file",
-            &format!("password={}", file.display()),
-        ],
-    );
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let (test, _, _) = applied_from_param_file();
     let mut outputs = Vec::new();
     for format in ["text", "markdown", "html", "json"] {
         let report = live(

@@ -235,6 +235,10 @@ fn changes(m: &Measures, t: &Messages) -> Vec<String> {
         });
     }
     for c in &m.cron {
+        if c.restored {
+            items.push(t.get("report-file-restored", &[("path", escape(&c.file).into())]));
+            continue;
+        }
         let jobs: Vec<String> = c.jobs.iter().map(|j| format!("`{}`", escape(j))).collect();
         items.push(t.get(
             "report-cron-disabled",

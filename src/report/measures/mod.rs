@@ -101,7 +101,10 @@ pub struct FileChange {
 #[derive(Debug, Serialize)]
 pub struct CronChange {
     pub user: String,
-    /// The jobs disabled, as they were written.
+    /// The crontab's file.
+    pub file: String,
+    /// The jobs disabled, as they were written (empty once restored: the table no
+    /// longer marks them).
     pub jobs: Vec<String>,
     pub restored: bool,
 }
@@ -254,6 +257,7 @@ fn add_action(
             let jobs = disabled_jobs(&String::from_utf8_lossy(&old), host, file);
             m.cron.push(CronChange {
                 user: user.clone(),
+                file: file.clone(),
                 jobs,
                 restored,
             });
