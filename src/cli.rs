@@ -169,6 +169,9 @@ pub enum Command {
         /// Exit 0 when nothing changes (or would), 2 when something does, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// What a failed verify does, instead of what the runbook's `on_fail` says.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        on_fail: Option<crate::runbook::verify::OnFail>,
     },
     /// Undo a run: restore files byte for byte, run undo commands in reverse.
     Rollback {
@@ -198,6 +201,9 @@ pub enum Command {
         last: bool,
         #[command(flatten)]
         host: HostArgs,
+        /// What a failed verify does, instead of what the runbook's `on_fail` says.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        on_fail: Option<crate::runbook::verify::OnFail>,
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

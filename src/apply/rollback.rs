@@ -259,7 +259,18 @@ fn checked(
 /// must match the checksum journaled, and it must hold what the run wrote (or, after an
 /// interrupted rollback, what it held before), unless `--force`.
 pub fn rollback(host: &Host, state_dir: &Dir, id: Option<&str>, force: bool) -> Result<RolledBack> {
-    let _lock = lock::acquire(state_dir, "rollback")?;
+    let lock = lock::acquire(state_dir, "rollback")?;
+    rollback_locked(&lock, host, state_dir, id, force)
+}
+
+/// [`rollback`] by a caller that already holds the host's lock (verify, over its window).
+pub fn rollback_locked(
+    _lock: &lock::HostLock,
+    host: &Host,
+    state_dir: &Dir,
+    id: Option<&str>,
+    force: bool,
+) -> Result<RolledBack> {
     // We hold the lock: a record still saying `running` belongs to a dead process.
     let mut record = state::find(state_dir, id, false)?;
     let (run_dir, pending) = checked(host, state_dir, &record, force, false)?;

@@ -38,6 +38,8 @@ pub struct Options<'a> {
     pub force: bool,
     pub output: Output,
     pub detailed_exitcode: bool,
+    /// `--on-fail`: what a failed verify does, over the runbook's `on_fail`.
+    pub on_fail: Option<crate::runbook::verify::OnFail>,
 }
 
 pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
@@ -98,7 +100,12 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     let state_dir = host_opts
         .state_dir(true)?
         .ok_or_else(|| anyhow!("cannot create the state dir"))?;
-    let planned = planned_facts(facts, host);
+    let facts = facts.unwrap_or_else(|| Facts::new(host));
+    let log_mark = runbook_verify(catalog, &plan)
+        .is_some_and(|v| v.counts_arrivals())
+        .then(|| crate::verify::arrivals::mark(host, &facts))
+        .flatten();
+    let planned = planned_facts(facts);
     let sites = sites_before(catalog, &plan, &planned);
     let applied = execute::apply(&mut plan, host, &state_dir, opts.force)?;
     if opts.output == Output::Human {
@@ -120,13 +127,15 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
                     host_flags(opts.host, &host_opts)
                 );
             }
-            let basis = Basis::of(&plan, planned, sites);
+            let mut basis = Basis::of(&plan, planned, sites);
+            basis.log = log_mark;
             let verified = verify_applied(
                 catalog,
                 host,
                 &state_dir,
                 basis,
                 &applied.run_id,
+                opts.on_fail,
                 opts.output,
             )?;
             if opts.output == Output::Json {
@@ -164,10 +173,9 @@ pub fn run(catalog: &Catalog, opts: Options) -> Result<u8> {
     }
 }
 
-/// The facts the plan was made from; a saved plan keeps none, so the queue is read now,
-/// before anything changes.
-fn planned_facts(facts: Option<Facts>, host: &Host) -> serde_json::Map<String, serde_json::Value> {
-    let facts = facts.unwrap_or_else(|| Facts::new(host));
+/// The facts the plan was made from (a saved plan keeps none: then they are read now,
+/// before anything changes), with the queue.
+fn planned_facts(facts: Facts) -> serde_json::Map<String, serde_json::Value> {
     facts.group(Group::Queue);
     facts.gathered()
 }
@@ -179,10 +187,7 @@ fn sites_before(
     plan: &Plan,
     planned: &serde_json::Map<String, serde_json::Value>,
 ) -> Vec<site::Answer> {
-    let port = catalog
-        .get(&plan.runbook)
-        .and_then(|e| e.loaded.runbook.verify.as_ref())
-        .and_then(|v| v.sites_port());
+    let port = runbook_verify(catalog, plan).and_then(|v| v.sites_port());
     let (Some(port), Some(queue)) = (port, planned.get("queue")) else {
         return Vec::new();
     };
@@ -192,6 +197,16 @@ fn sites_before(
         .collect()
 }
 
+/// The `verify:` of the plan's runbook.
+fn runbook_verify<'a>(
+    catalog: &'a Catalog,
+    plan: &Plan,
+) -> Option<&'a crate::runbook::verify::Verify> {
+    catalog
+        .get(&plan.runbook)
+        .and_then(|e| e.loaded.runbook.verify.as_ref())
+}
+
 /// Save what verify compares with, then run the runbook's verify (if it has one).
 fn verify_applied(
     catalog: &Catalog,
@@ -199,12 +214,13 @@ fn verify_applied(
     state_dir: &Dir,
     basis: Basis,
     run_id: &str,
+    on_fail: Option<crate::runbook::verify::OnFail>,
     output: Output,
 ) -> Result<Option<crate::verify::Verified>> {
     let run_dir = state::run_dir(state_dir, run_id)?;
     basis.save(&run_dir)?;
     let run = state::find(state_dir, Some(run_id), false)?;
-    super::verify::verify_run(catalog, host, state_dir, &run, output)
+    super::verify::verify_run(catalog, host, state_dir, &run, on_fail, output)
 }
 
 /// Plan runbook `id` on the host: params from every source, then the planner.

@@ -216,6 +216,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             force,
             output,
             detailed_exitcode,
+            on_fail,
         } => apply::run(
             &catalog(),
             apply::Options {
@@ -230,6 +231,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 force,
                 output,
                 detailed_exitcode,
+                on_fail,
             },
         ),
         Command::Rollback {
@@ -244,8 +246,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
             ref run_id,
             last: _,
             ref host,
+            on_fail,
             output,
-        } => verify::run(&catalog(), run_id.as_deref(), host, output),
+        } => verify::run(&catalog(), run_id.as_deref(), host, on_fail, output),
         Command::History { ref host, output } => history::run(host, output),
         Command::Report {
             ref run_id,

@@ -15,7 +15,13 @@ use crate::runbook::verify::OnFail;
 use crate::verify::basis::Basis;
 use crate::verify::{Subject, Verified, record};
 
-pub fn run(catalog: &Catalog, run_id: Option<&str>, host: &HostArgs, output: Output) -> Result<u8> {
+pub fn run(
+    catalog: &Catalog,
+    run_id: Option<&str>,
+    host: &HostArgs,
+    on_fail: Option<OnFail>,
+    output: Output,
+) -> Result<u8> {
     let opts = super::host_opts::resolve(host)?;
     let Some(state_dir) = opts.state_dir(false)? else {
         bail!(
@@ -25,7 +31,7 @@ pub fn run(catalog: &Catalog, run_id: Option<&str>, host: &HostArgs, output: Out
     };
     let run = state::find(&state_dir, run_id, lock::held(&state_dir)?)?;
     crate::process::install_interrupt_handler();
-    let verified = verify_run(catalog, &opts.host, &state_dir, &run, output)?
+    let verified = verify_run(catalog, &opts.host, &state_dir, &run, on_fail, output)?
         .ok_or_else(|| anyhow!("runbook `{}` has no `verify:` section", run.runbook))?;
     if output == Output::Json {
         println!("{}", serde_json::to_string_pretty(&verified)?);
@@ -34,13 +40,15 @@ pub fn run(catalog: &Catalog, run_id: Option<&str>, host: &HostArgs, output: Out
 }
 
 /// Verify `run` with its runbook's `verify:` (none: `None`), record the result, show it
-/// to people (`--output human`), and roll the run back when it failed and the runbook
-/// says `on_fail: rollback`.
+/// to people (`--output human`), and roll the run back when it failed and `on_fail`
+/// (else the runbook's) says `rollback`. The host stays locked over the window, so no
+/// apply or rollback changes it between the samples and the rollback they decide.
 pub(super) fn verify_run(
     catalog: &Catalog,
     host: &Host,
     state_dir: &Dir,
     run: &state::RunRecord,
+    on_fail: Option<OnFail>,
     output: Output,
 ) -> Result<Option<Verified>> {
     let entry = catalog
@@ -49,6 +57,7 @@ pub(super) fn verify_run(
     let Some(verify) = &entry.loaded.runbook.verify else {
         return Ok(None);
     };
+    let lock = lock::acquire(state_dir, &format!("verify {}", run.id))?;
     let run_dir = state::run_dir(state_dir, &run.id)?;
     let basis = Basis::load(&run_dir)?;
     let subject = Subject {
@@ -59,7 +68,8 @@ pub(super) fn verify_run(
         basis: &basis,
     };
     let mut verified = crate::verify::run(host, &subject)?;
-    let undo = verified.outcome == "failed" && verify.on_fail == OnFail::Rollback;
+    let undo =
+        verified.outcome == "failed" && on_fail.unwrap_or(verify.on_fail) == OnFail::Rollback;
     if undo {
         verified.action = Some("rollback".into());
     }
@@ -72,7 +82,7 @@ pub(super) fn verify_run(
     }
     if undo {
         // Through rollback's own journal and drift checks, as `runbook rollback` does.
-        match rollback::rollback(host, state_dir, Some(&run.id), false) {
+        match rollback::rollback_locked(&lock, host, state_dir, Some(&run.id), false) {
             Ok(done) if output == Output::Human => super::rollback::print_done(&done),
             Ok(_) => {}
             Err(e) => eprintln!(

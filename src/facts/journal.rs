@@ -45,11 +45,15 @@ impl Journal {
         }
     }
 
-    /// Its mail-facility lines, as `journalctl -o short` prints them.
-    pub fn mail_lines(&self) -> io::Result<JournalReader> {
+    /// Its mail-facility lines, as `journalctl -o short` prints them; with `since` (Unix
+    /// seconds), only those logged from then on.
+    pub fn mail_lines(&self, since: Option<i64>) -> io::Result<JournalReader> {
         let mut command = Command::new("journalctl");
         // Local times, as syslog files and the access logs they are matched with have.
         command.args(["--no-pager", "--quiet", "--output=short"]);
+        if let Some(at) = since {
+            command.arg(format!("--since=@{at}"));
+        }
         if let Journal::Directory { real, .. } = self {
             command.arg("--directory").arg(real);
         }

@@ -108,7 +108,7 @@ impl LogSource {
                 let size = f.metadata().map(|m| m.len()).ok();
                 Ok((Box::new(BufReader::with_capacity(1 << 20, f)), size))
             }
-            LogSource::Journal(journal) => Ok((Box::new(journal.mail_lines()?), None)),
+            LogSource::Journal(journal) => Ok((Box::new(journal.mail_lines(None)?), None)),
         }
     }
 }

@@ -25,11 +25,15 @@ pub struct Verify {
     pub checks: Vec<VerifyCheck>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFail {
+    /// Leave the run applied.
     #[default]
     Keep,
+    /// Undo the run, as `runbook rollback` does.
     Rollback,
 }
 
@@ -68,7 +72,19 @@ with_comparison! {
         /// its `Host` header) with the status it gave before the apply.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sites_answer: Option<SitesAnswer>,
+        /// Messages submitted on the host (local users, SMTP logins), as the MTA's log
+        /// records them from the start of the run on, stay at or under this rate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub arrival_rate: Option<ArrivalRate>,
     }
+}
+
+/// The bound of `arrival_rate`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalRate {
+    /// At most this many submissions a minute (a window under a minute counts as one).
+    pub max_per_minute: u64,
 }
 
 /// Where the sites answer on this host.
@@ -94,6 +110,11 @@ impl Verify {
             .iter()
             .find_map(|c| c.sites_answer.as_ref().map(SitesAnswer::port))
     }
+
+    /// Whether a check counts the log's arrivals: then apply marks the log's end first.
+    pub fn counts_arrivals(&self) -> bool {
+        self.checks.iter().any(|c| c.arrival_rate.is_some())
+    }
 }
 
 impl VerifyCheck {
@@ -103,6 +124,7 @@ impl VerifyCheck {
             + usize::from(self.no_new_mail.is_some())
             + usize::from(self.config_tests.is_some())
             + usize::from(self.sites_answer.is_some())
+            + usize::from(self.arrival_rate.is_some())
     }
 }
 
@@ -125,7 +147,7 @@ pub(crate) fn lint(v: &mut Validator, verify: &Verify) {
             v.value(
                 &path,
                 Code::InvalidValue,
-                "a verify check needs exactly one of `fact`, `no_new_mail`, `config_tests`, `sites_answer`".into(),
+                "a verify check needs exactly one of `fact`, `no_new_mail`, `config_tests`, `sites_answer`, `arrival_rate`".into(),
             );
         }
         let comparisons = check.comparisons();

@@ -19,6 +19,9 @@ pub struct Basis {
     /// How the sites of the scripts found answered before the apply (`sites_answer`).
     #[serde(default)]
     pub sites: Vec<super::site::Answer>,
+    /// Where the MTA's log ended when the run began (`arrival_rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<super::arrivals::LogMark>,
 }
 
 impl Basis {
@@ -52,6 +55,7 @@ impl Basis {
             facts,
             config_tests,
             sites,
+            log: None,
         }
     }
 

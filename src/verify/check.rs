@@ -57,6 +57,10 @@ pub fn judge_one(
         let (changed, detail) = super::site::compare(&basis.sites, sites.port());
         let ok = changed.as_array().is_some_and(Vec::is_empty);
         (changed, ok, String::new(), detail)
+    } else if let Some(rate) = &check.arrival_rate {
+        let (value, ok, detail) =
+            super::arrivals::judge(host, basis.log.as_ref(), rate.max_per_minute);
+        (value, ok, format!("<= {}/min", rate.max_per_minute), detail)
     } else {
         config_tests(host, basis)
     };

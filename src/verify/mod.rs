@@ -2,6 +2,7 @@
 //! the plan was made from (DESIGN.md §2). Read-only: it only gathers facts and runs
 //! config tests; what to do on failure is the caller's (`on_fail`).
 
+pub mod arrivals;
 pub mod basis;
 pub mod check;
 mod new_mail;

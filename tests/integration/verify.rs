@@ -456,3 +456,137 @@ verify:
     assert_eq!(check["value"][0]["status"], 500);
     assert_eq!(check["value"][0]["before"], 200);
 }
+
+/// exim-block-unlock, verified by the submission rate of the mainlog.
+const RATE: &str = r#"# yaml-language-server: $schema=../schemas/runbook.schema.json
+id: exim-unlock-rate
+title: exim-block-unlock, held while at most 2 messages a minute are submitted
+applies_to: { mta: [exim] }
+steps:
+  - id: unlock
+    title: Article 000
+    include: { runbook: exim-block-unlock }
+verify:
+  within: 30s
+  every: 1s
+  checks:
+    - id: rate
+      title: At most 2 submissions a minute
+      arrival_rate: { max_per_minute: 2 }
+"#;
+
+const MAINLOG: &str = "/var/log/exim4/mainlog";
+
+/// Lines exim writes when www-data hands it a message (`<=`, `U=`, `P=local`).
+fn submissions(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "2026-12-04 10:00:0{i} 1xVHT{i}-0001Xz-1z <= www@shop.example U=www-data P=local S=812\n"
+            )
+        })
+        .collect()
+}
+
+fn append(test: &Test, path: &str, text: &str) {
+    use std::io::Write;
+    fs::OpenOptions::new()
+        .append(true)
+        .open(test.path(path))
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+#[test]
+fn the_log_before_the_run_does_not_count_and_submissions_after_it_fail_the_rate() {
+    let test = outbreak().runbook(RATE);
+    let runbooks = test.runbooks_dir().display().to_string();
+    let child = spawn(
+        &test,
+        &[
+            "--runbooks",
+            &runbooks,
+            "apply",
+            "exim-unlock-rate",
+            "--yes",
+        ],
+    );
+    wait_for_verify(&test);
+    append(&test, MAINLOG, &submissions(5));
+    let out = finish(child);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "FAIL rate: 5 message(s) submitted in");
+    assert_contains!(out.stdout, "at most 2/min allowed; by www-data (5)");
+    let record = recorded(&test);
+    let rate = &record[0]["checks"][0];
+    assert_eq!(rate["value"]["submitted"], 5);
+    assert_eq!(rate["value"]["by"][0]["user"], "www-data");
+    assert_eq!(rate["expected"], "<= 2/min");
+
+    // Later, with nothing new in the log since the mark: one sample, still 5.
+    let again = test
+        .run_args(&["verify", "--last", "--output", "json"])
+        .json();
+    assert_eq!(again["checks"][0]["value"]["submitted"], 5);
+}
+
+#[test]
+fn a_quiet_log_passes_the_rate() {
+    let test = outbreak().runbook(&RATE.replace("within: 30s", "within: 2s"));
+    let out = test.run_args(&["apply", "exim-unlock-rate", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "ok   rate: 0 message(s) submitted in");
+}
+
+#[test]
+fn on_fail_on_the_command_line_rolls_back_a_runbook_that_keeps() {
+    let test = outbreak();
+    let before = test.host_only();
+    let child = spawn(
+        &test,
+        &[
+            "apply",
+            "exim-block-unlock",
+            "--yes",
+            "-p",
+            "watch=30s",
+            "--on-fail",
+            "rollback",
+        ],
+    );
+    wait_for_verify(&test);
+    queue_new_message(&test);
+    let out = finish(child);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_contains!(out.stdout, "FAIL scripts-quiet: tools.php: 1 queued");
+    assert_contains!(out.stdout, "Rolled back run");
+    for part in ["-D", "-H"] {
+        fs::remove_file(test.path(&format!("{SPOOL}/{LATER}{part}"))).unwrap();
+    }
+    let after = test.host_only();
+    assert_eq!(after, before, "{:?}", after.changes(&before));
+}
+
+#[test]
+fn the_host_stays_locked_over_the_window() {
+    let test = outbreak();
+    let child = spawn(
+        &test,
+        &["apply", "exim-block-unlock", "--yes", "-p", "watch=30s"],
+    );
+    wait_for_verify(&test);
+    let second = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(second.code, 1, "{}\n{}", second.stdout, second.stderr);
+    assert_contains!(second.stderr, "this host is locked by pid");
+    assert_contains!(second.stderr, "`verify ");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = finish(child);
+    assert_contains!(out.stdout, "interrupted");
+    let now = test.run_args(&["rollback", "--last", "--yes"]);
+    assert_eq!(now.code, 0, "{}\n{}", now.stdout, now.stderr);
+}
