@@ -58,6 +58,55 @@ report-processes-ended = { $count ->
 report-command-ran = Ran `{ $command }`
 report-service-reloaded = { $service } reloaded after its configuration test passed
 
+report-section-verify = Whether the fix held
+report-verify-once = checked once
+report-verify-window = watched { $seconds } s, { $samples ->
+        [one] 1 sample
+       *[other] { $samples } samples
+    }
+report-verify-passed = Held: every check passed ({ $over }), { $at }.
+report-verify-failed = Did not hold ({ $at }): { $failed } of { $checks ->
+        [one] 1 check
+       *[other] { $checks } checks
+    } failed. The changes stay applied.
+report-verify-failed-rolled-back = Did not hold ({ $at }): { $failed } of { $checks ->
+        [one] 1 check
+       *[other] { $checks } checks
+    } failed. The run was rolled back.
+report-verify-interrupted = Interrupted ({ $over }), { $at }: the checks held until then.
+report-verify-check-held = held: { $title } ({ $numbers })
+report-verify-check-failed = FAILED: { $title } ({ $numbers })
+report-verify-fact-wanted = { $value }, wanted { $want }
+report-verify-unknown = unknown here
+report-verify-no-queue = no queue as planned to compare with
+report-verify-quiet = { $checked ->
+        [0] no source was found to watch
+        [one] nothing new from the 1 source found
+       *[other] nothing new from the { $checked } sources found
+    }
+report-verify-still-sending = { $source }: { $count ->
+        [one] 1 message
+       *[other] { $count } messages
+    } queued since, the newest at { $newest }
+report-verify-sites-same = { $checked ->
+        [0] no site of the scripts is known
+        [one] the 1 site answers as before
+       *[other] the { $checked } sites answer as before
+    }
+report-verify-site-changed = { $site } answers { $now }, before the fix { $before }
+report-verify-no-answer = nothing
+report-verify-no-log = no mail log to count in
+report-verify-rate = { $submitted ->
+        [one] 1 message
+       *[other] { $submitted } messages
+    } submitted in { $seconds } s: { $rate }/min, allowed { $allowed }
+report-verify-configs-pass = { $checked ->
+        [0] no service was reloaded
+        [one] the config test passes
+       *[other] the { $checked } config tests pass
+    }
+report-verify-configs-fail = config tests failed: { $complaints }
+
 report-section-manual = Left for a person
 report-no-manual = Nothing.
 

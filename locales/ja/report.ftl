@@ -36,6 +36,37 @@ report-processes-ended = { $user }（uid { $uid }）のプロセス { $count } �
 report-command-ran = 実行: `{ $command }`
 report-service-reloaded = 設定テストに合格した後、{ $service } をリロード
 
+report-section-verify = 対策が有効か
+report-verify-once = 1 回確認
+report-verify-window = { $seconds } 秒間監視、{ $samples } 回測定
+report-verify-passed = 有効: すべての確認に合格（{ $over }）、{ $at }。
+report-verify-failed = 有効ではありません（{ $at }）: { $checks } 件中 { $failed } 件の確認が不合格。変更は適用されたままです。
+report-verify-failed-rolled-back = 有効ではありません（{ $at }）: { $checks } 件中 { $failed } 件の確認が不合格。実行はロールバックされました。
+report-verify-interrupted = 中断（{ $over }）、{ $at }: それまでの確認は合格。
+report-verify-check-held = 合格: { $title }（{ $numbers }）
+report-verify-check-failed = 不合格: { $title }（{ $numbers }）
+report-verify-fact-wanted = { $value }、期待値 { $want }
+report-verify-unknown = ここでは不明
+report-verify-no-queue = 比較する計画時のキューがありません
+report-verify-quiet = { $checked ->
+        [0] 監視する送信元は見つかりませんでした
+       *[other] 見つかった送信元 { $checked } 件から新しいメールはありません
+    }
+report-verify-still-sending = { $source }: その後 { $count } 通がキューに入り、最新は { $newest }
+report-verify-sites-same = { $checked ->
+        [0] スクリプトのサイトは不明です
+       *[other] { $checked } 件のサイトは以前と同じく応答しています
+    }
+report-verify-site-changed = { $site } の応答は { $now }、対策前は { $before }
+report-verify-no-answer = 応答なし
+report-verify-no-log = 数えるメールログがありません
+report-verify-rate = { $seconds } 秒間に { $submitted } 通を送信: 毎分 { $rate } 通、許容 { $allowed }
+report-verify-configs-pass = { $checked ->
+        [0] リロードしたサービスはありません
+       *[other] 設定テスト { $checked } 件に合格
+    }
+report-verify-configs-fail = 設定テストが失敗: { $complaints }
+
 report-section-manual = 手作業で残っていること
 report-no-manual = なし。
 

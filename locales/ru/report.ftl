@@ -65,6 +65,53 @@ report-processes-ended = { $count ->
 report-command-ran = Выполнено: `{ $command }`
 report-service-reloaded = { $service } перезагружен после успешной проверки конфигурации
 
+report-section-verify = Удержалось ли исправление
+report-verify-once = проверено один раз
+report-verify-window = наблюдение { $seconds } с, { $samples ->
+        [one] { $samples } замер
+        [few] { $samples } замера
+       *[other] { $samples } замеров
+    }
+report-verify-passed = Удержалось: все проверки пройдены ({ $over }), { $at }.
+report-verify-failed = Не удержалось ({ $at }), не пройдено проверок: { $failed } из { $checks }. Изменения остаются в силе.
+report-verify-failed-rolled-back = Не удержалось ({ $at }), не пройдено проверок: { $failed } из { $checks }. Запуск откачен.
+report-verify-interrupted = Прервано ({ $over }), { $at }: до этого проверки проходили.
+report-verify-check-held = пройдено: { $title } ({ $numbers })
+report-verify-check-failed = НЕ ПРОЙДЕНО: { $title } ({ $numbers })
+report-verify-fact-wanted = { $value }, ожидалось { $want }
+report-verify-unknown = здесь неизвестно
+report-verify-no-queue = нет очереди на момент плана для сравнения
+report-verify-quiet = { $checked ->
+        [0] источников для наблюдения не найдено
+        [one] от { $checked } найденного источника ничего нового
+       *[other] от { $checked } найденных источников ничего нового
+    }
+report-verify-still-sending = { $source }: с тех пор в очереди { $count ->
+        [one] { $count } письмо
+        [few] { $count } письма
+       *[other] { $count } писем
+    }, последнее в { $newest }
+report-verify-sites-same = { $checked ->
+        [0] сайты скриптов неизвестны
+        [one] { $checked } сайт отвечает как раньше
+        [few] { $checked } сайта отвечают как раньше
+       *[other] { $checked } сайтов отвечают как раньше
+    }
+report-verify-site-changed = { $site } отвечает { $now }, до исправления { $before }
+report-verify-no-answer = ничего
+report-verify-no-log = нет почтового журнала для подсчёта
+report-verify-rate = { $submitted ->
+        [one] { $submitted } письмо отправлено
+        [few] { $submitted } письма отправлены
+       *[other] { $submitted } писем отправлено
+    } за { $seconds } с: { $rate } в минуту, допустимо { $allowed }
+report-verify-configs-pass = { $checked ->
+        [0] ни одна служба не перезагружалась
+        [one] проверка конфигурации проходит
+       *[other] проверки конфигурации проходят ({ $checked })
+    }
+report-verify-configs-fail = проверки конфигурации не прошли: { $complaints }
+
 report-section-manual = Осталось сделать вручную
 report-no-manual = Ничего.
 

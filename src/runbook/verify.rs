@@ -117,14 +117,35 @@ impl Verify {
     }
 }
 
+/// The kinds of verify check, by the field that sets each.
+pub const KINDS: [&str; 5] = [
+    "fact",
+    "no_new_mail",
+    "config_tests",
+    "sites_answer",
+    "arrival_rate",
+];
+
 impl VerifyCheck {
-    /// How many kinds of check it sets (lint wants exactly one).
-    fn kinds(&self) -> usize {
-        usize::from(self.fact.is_some())
-            + usize::from(self.no_new_mail.is_some())
-            + usize::from(self.config_tests.is_some())
-            + usize::from(self.sites_answer.is_some())
-            + usize::from(self.arrival_rate.is_some())
+    /// The kinds it sets, of [`KINDS`] (lint wants exactly one).
+    fn kinds(&self) -> Vec<&'static str> {
+        let set = [
+            self.fact.is_some(),
+            self.no_new_mail.is_some(),
+            self.config_tests.is_some(),
+            self.sites_answer.is_some(),
+            self.arrival_rate.is_some(),
+        ];
+        KINDS
+            .into_iter()
+            .zip(set)
+            .filter_map(|(kind, set)| set.then_some(kind))
+            .collect()
+    }
+
+    /// What it measures: the first kind it sets (a linted check sets one).
+    pub fn kind(&self) -> &'static str {
+        self.kinds().first().copied().unwrap_or("config_tests")
     }
 }
 
@@ -143,11 +164,12 @@ pub(crate) fn lint(v: &mut Validator, verify: &Verify) {
     for (i, check) in verify.checks.iter().enumerate() {
         let path = format!("verify.checks.{i}");
         v.unique_id(&mut seen, &path, "verify check", &check.id);
-        if check.kinds() != 1 {
+        if check.kinds().len() != 1 {
+            let kinds: Vec<String> = KINDS.iter().map(|k| format!("`{k}`")).collect();
             v.value(
                 &path,
                 Code::InvalidValue,
-                "a verify check needs exactly one of `fact`, `no_new_mail`, `config_tests`, `sites_answer`, `arrival_rate`".into(),
+                format!("a verify check needs exactly one of {}", kinds.join(", ")),
             );
         }
         let comparisons = check.comparisons();

@@ -16,7 +16,16 @@ use crate::runbook::verify::VerifyCheck;
 pub struct CheckOutcome {
     pub id: String,
     pub title: String,
+    /// What the check measures: `fact`, `no_new_mail`, `sites_answer`, `arrival_rate` or
+    /// `config_tests` (empty in records from before kinds were kept), so the report can
+    /// word its `value` in each language.
+    #[serde(default)]
+    pub kind: String,
     pub ok: bool,
+    /// How many things it looked at: the sources watched (`no_new_mail`), the config
+    /// tests run, the sites asked; absent for `fact` and `arrival_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<usize>,
     /// What was measured: the fact's value, the scripts still sending, the failed tests.
     pub value: Value,
     /// The comparison it needed, in words (empty for `no_new_mail` and `config_tests`).
@@ -33,6 +42,7 @@ pub fn judge_one(
     basis: &Basis,
     params: &IndexMap<String, Value>,
 ) -> CheckOutcome {
+    let mut checked = None;
     let (value, ok, expected, detail) = if let Some(fact) = &check.fact {
         let ctx = Context::bare(facts, params);
         let (value, ok, expected) = judge(fact, &check.comparisons(), &ctx);
@@ -47,14 +57,16 @@ pub fn judge_one(
         let Some(planned) = basis.facts.get("queue") else {
             // Nothing to tell new mail from old by: no proof that it held.
             let why = "the run kept no queue as planned (applied before verify existed)";
-            return outcome(check, Value::Null, false, String::new(), why.into());
+            return outcome(check, Value::Null, false, String::new(), why.into(), None);
         };
         let now = facts.group(crate::facts::Group::Queue);
-        let (sending, detail) = new_mail::since_plan(from, planned, now);
+        let (sending, detail, watched) = new_mail::since_plan(from, planned, now);
+        checked = Some(watched);
         let ok = sending.as_array().is_some_and(Vec::is_empty);
         (sending, ok, String::new(), detail)
     } else if let Some(sites) = &check.sites_answer {
         let (changed, detail) = super::site::compare(&basis.sites, sites.port());
+        checked = Some(basis.sites.len());
         let ok = changed.as_array().is_some_and(Vec::is_empty);
         (changed, ok, String::new(), detail)
     } else if let Some(rate) = &check.arrival_rate {
@@ -62,9 +74,10 @@ pub fn judge_one(
             super::arrivals::judge(host, basis.log.as_ref(), rate.max_per_minute);
         (value, ok, format!("<= {}/min", rate.max_per_minute), detail)
     } else {
+        checked = Some(basis.config_tests.len());
         config_tests(host, basis)
     };
-    outcome(check, value, ok, expected, detail)
+    outcome(check, value, ok, expected, detail, checked)
 }
 
 fn outcome(
@@ -73,11 +86,14 @@ fn outcome(
     ok: bool,
     expected: String,
     detail: String,
+    checked: Option<usize>,
 ) -> CheckOutcome {
     CheckOutcome {
         id: check.id.clone(),
         title: check.title.clone(),
+        kind: check.kind().to_string(),
         ok,
+        checked,
         value,
         expected,
         detail,

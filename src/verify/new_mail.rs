@@ -14,16 +14,20 @@ fn list(from: NewMailFrom) -> (&'static str, &'static str) {
 }
 
 /// The sources still sending, as records (`script` or `user`, `uid`, `count`,
-/// `newest`, `planned_newest`), and the check's numbers in words; `planned` and `now`
-/// are the queue group as planned and as it is.
-pub fn since_plan(from: NewMailFrom, planned: &Value, now: &Value) -> (Value, String) {
+/// `newest`, `planned_newest`), the check's numbers in words, and how many sources it
+/// watched; `planned` and `now` are the queue group as planned and as it is.
+pub fn since_plan(from: NewMailFrom, planned: &Value, now: &Value) -> (Value, String, usize) {
     let (field, name) = list(from);
     let planned: &[Value] = planned
         .get(field)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
     if let Some(error) = now.get("error").and_then(Value::as_str) {
-        return (Value::Null, format!("the queue could not be read: {error}"));
+        return (
+            Value::Null,
+            format!("the queue could not be read: {error}"),
+            0,
+        );
     }
     let current: &[Value] = now
         .get(field)
@@ -74,7 +78,7 @@ pub fn since_plan(from: NewMailFrom, planned: &Value, now: &Value) -> (Value, St
     } else {
         words.join("; ")
     };
-    (Value::Array(sending), detail)
+    (Value::Array(sending), detail, planned.len())
 }
 
 fn newest(script: &Value) -> Option<i64> {
@@ -104,7 +108,8 @@ mod tests {
             { "user": "shopuser", "uid": 10003, "count": 1, "newest": 150 },
             { "user": "apache", "uid": 48, "count": 1, "newest": 100 },
         ]});
-        let (sending, detail) = since_plan(NewMailFrom::Users, &planned, &now);
+        let (sending, detail, watched) = since_plan(NewMailFrom::Users, &planned, &now);
+        assert_eq!(watched, 2, "the bounces are no source here");
         assert_eq!(
             sending,
             json!([{ "user": "shopuser", "uid": 10003, "count": 1, "newest": 150, "planned_newest": 100 }])
@@ -113,7 +118,7 @@ mod tests {
             detail.starts_with("shopuser: 1 queued, the newest at 1970-01-01T00:02:30Z"),
             "{detail}"
         );
-        let (quiet, detail) = since_plan(NewMailFrom::Users, &planned, &planned);
+        let (quiet, detail, _) = since_plan(NewMailFrom::Users, &planned, &planned);
         assert_eq!(quiet, json!([]));
         assert_eq!(
             detail,
@@ -123,7 +128,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_queue_is_no_proof() {
-        let (value, detail) = since_plan(
+        let (value, detail, _) = since_plan(
             NewMailFrom::Scripts,
             &json!({}),
             &json!({ "error": "no spool" }),

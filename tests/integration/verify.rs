@@ -590,3 +590,73 @@ fn the_host_stays_locked_over_the_window() {
     let now = test.run_args(&["rollback", "--last", "--yes"]);
     assert_eq!(now.code, 0, "{}\n{}", now.stdout, now.stderr);
 }
+
+/// The report's times as `[TIME]`, for snapshots.
+fn times_hidden(text: &str) -> String {
+    regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+        .unwrap()
+        .replace_all(&runs_hidden(text), "[TIME]")
+        .into_owned()
+}
+
+/// The report's section on whether the fix held, as a language words it.
+fn held_section(test: &Test, lang: &str, heading: &str) -> String {
+    let out = test.run_args(&["report", "--last", "--lang", lang]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let start = out.stdout.find(heading).expect("the verify section");
+    let section = &out.stdout[start..];
+    let end = section.find("\n\n").unwrap_or(section.len());
+    times_hidden(&section[..end])
+}
+
+#[test]
+fn the_report_says_the_fix_did_not_hold_with_the_numbers_in_each_language() {
+    let test = outbreak();
+    let out = test.run_args(&["apply", "exim-block-unlock", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    queue_new_message(&test);
+    assert_eq!(test.run_args(&["verify", "--last"]).code, 1);
+    for (lang, heading) in [
+        ("en", "Whether the fix held"),
+        ("ru", "Удержалось ли исправление"),
+        ("ja", "対策が有効か"),
+    ] {
+        insta::assert_snapshot!(
+            format!("held_failed_{lang}"),
+            held_section(&test, lang, heading)
+        );
+    }
+    let json = test
+        .run_args(&["report", "--last", "--format", "json"])
+        .json();
+    let verified = json["verified"].as_array().unwrap();
+    assert_eq!(verified.len(), 2, "apply's verify, then the failed one");
+    assert_eq!(verified[1]["outcome"], "failed");
+    assert_eq!(verified[1]["checks"][0]["kind"], "no_new_mail");
+    assert_eq!(verified[1]["checks"][0]["checked"], 2);
+}
+
+#[test]
+fn the_report_words_an_arrival_rate_over_its_bound() {
+    let test = outbreak().runbook(RATE);
+    let runbooks = test.runbooks_dir().display().to_string();
+    let child = spawn(
+        &test,
+        &[
+            "--runbooks",
+            &runbooks,
+            "apply",
+            "exim-unlock-rate",
+            "--yes",
+        ],
+    );
+    wait_for_verify(&test);
+    append(&test, MAINLOG, &submissions(5));
+    assert_eq!(finish(child).code, 1);
+    let section = held_section(&test, "ru", "Удержалось ли исправление");
+    assert_contains!(
+        section,
+        "НЕ ПРОЙДЕНО: At most 2 submissions a minute (5 писем отправлено за "
+    );
+    assert_contains!(section, "с: 5 в минуту, допустимо <= 2/min)");
+}

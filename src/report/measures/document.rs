@@ -64,6 +64,7 @@ pub fn document(m: &Measures, t: &Messages) -> Document {
         heading: t.get("report-section-changes", &[]),
         items: changes(m, t),
     });
+    sections.extend(super::held::section(m, t));
     sections.push(Section {
         heading: t.get("report-section-manual", &[]),
         items: if m.manual.is_empty() {
@@ -89,7 +90,7 @@ fn runbook(m: &Measures) -> String {
 }
 
 /// RFC 3339 as people read it, in UTC: `2026-12-03 16:51:22 UTC`.
-fn time(rfc3339: &str) -> String {
+pub(super) fn time(rfc3339: &str) -> String {
     rfc3339
         .parse::<jiff::Timestamp>()
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())

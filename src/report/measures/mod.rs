@@ -5,6 +5,7 @@
 //! itself.
 
 mod document;
+mod held;
 mod html;
 mod text;
 
@@ -56,6 +57,8 @@ pub struct Measures {
     pub commands: Vec<Vec<String>>,
     /// Services reloaded after their config test.
     pub reloaded: Vec<String>,
+    /// Every verify of the run, oldest first (`verify.json`): the last one decides.
+    pub verified: Vec<crate::verify::Verified>,
     /// Checklist items shown to the person applying: what is left for a person.
     pub manual: Vec<ManualItem>,
     /// The command that undoes the run, while something of it is still applied.
@@ -181,6 +184,7 @@ pub fn gather(host: &Host, run_dir: &Dir, record: &RunRecord) -> Result<Measures
         processes: Vec::new(),
         commands: Vec::new(),
         reloaded: Vec::new(),
+        verified: crate::verify::record::load(run_dir)?,
         manual: Vec::new(),
         undo: None,
     };
