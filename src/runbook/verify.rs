@@ -83,8 +83,17 @@ with_comparison! {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalRate {
-    /// At most this many submissions a minute (a window under a minute counts as one).
-    pub max_per_minute: u64,
+    /// At most this many submissions a minute (a window under a minute counts as one):
+    /// a number, or a template of params (`"{{params.max_rate}}"`).
+    pub max_per_minute: PerMinute,
+}
+
+/// A rate bound as written: a number, or a template giving one at verify time.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum PerMinute {
+    Number(u64),
+    Template(String),
 }
 
 /// Where the sites answer on this host.
@@ -188,6 +197,17 @@ pub(crate) fn lint(v: &mut Validator, verify: &Verify) {
                 ),
             ),
             None => {}
+        }
+        match check.arrival_rate.as_ref().map(|r| &r.max_per_minute) {
+            Some(PerMinute::Template(t)) if t.contains("{{") => {
+                v.template(&format!("{path}.arrival_rate.max_per_minute"), t, &scope)
+            }
+            Some(PerMinute::Template(t)) => v.value(
+                &format!("{path}.arrival_rate.max_per_minute"),
+                Code::InvalidValue,
+                format!("`{t}` is not a number of messages a minute"),
+            ),
+            _ => {}
         }
     }
 }

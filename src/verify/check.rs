@@ -9,7 +9,7 @@ use super::new_mail;
 use crate::facts::Facts;
 use crate::host::Host;
 use crate::plan::eval::{Context, judge};
-use crate::runbook::verify::VerifyCheck;
+use crate::runbook::verify::{PerMinute, VerifyCheck};
 
 /// A check's result in one sample, with its numbers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -70,14 +70,37 @@ pub fn judge_one(
         let ok = changed.as_array().is_some_and(Vec::is_empty);
         (changed, ok, String::new(), detail)
     } else if let Some(rate) = &check.arrival_rate {
-        let (value, ok, detail) =
-            super::arrivals::judge(host, basis.log.as_ref(), rate.max_per_minute);
-        (value, ok, format!("<= {}/min", rate.max_per_minute), detail)
+        let max = match per_minute(&rate.max_per_minute, facts, params) {
+            Ok(max) => max,
+            Err(why) => return outcome(check, Value::Null, false, String::new(), why, None),
+        };
+        let (value, ok, detail) = super::arrivals::judge(host, basis.log.as_ref(), max);
+        (value, ok, format!("<= {max}/min"), detail)
     } else {
         checked = Some(basis.config_tests.len());
         config_tests(host, basis)
     };
     outcome(check, value, ok, expected, detail, checked)
+}
+
+/// The rate bound, its template (of params) rendered.
+fn per_minute(
+    bound: &PerMinute,
+    facts: &Facts,
+    params: &IndexMap<String, Value>,
+) -> Result<u64, String> {
+    match bound {
+        PerMinute::Number(n) => Ok(*n),
+        PerMinute::Template(text) => {
+            let ctx = Context::bare(facts, params);
+            let rendered = crate::plan::builder::render(text, &ctx)
+                .map_err(|e| format!("max_per_minute: {e:#}"))?;
+            rendered
+                .trim()
+                .parse()
+                .map_err(|_| format!("max_per_minute: `{rendered}` is not a number"))
+        }
+    }
 }
 
 fn outcome(

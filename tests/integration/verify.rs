@@ -289,6 +289,9 @@ verify:
       title: Compares nothing
       config_tests: true
       gt: 3
+    - id: rate
+      title: A rate that is no number
+      arrival_rate: { max_per_minute: soon }
 "#,
         );
     let out = test.run_args(&["lint", &test.runbooks_dir().display().to_string()]);
@@ -462,6 +465,8 @@ const RATE: &str = r#"# yaml-language-server: $schema=../schemas/runbook.schema.
 id: exim-unlock-rate
 title: exim-block-unlock, held while at most 2 messages a minute are submitted
 applies_to: { mta: [exim] }
+params:
+  max_rate: { type: integer, default: 2 }
 steps:
   - id: unlock
     title: Article 000
@@ -472,7 +477,7 @@ verify:
   checks:
     - id: rate
       title: At most 2 submissions a minute
-      arrival_rate: { max_per_minute: 2 }
+      arrival_rate: { max_per_minute: "{{params.max_rate}}" }
 "#;
 
 const MAINLOG: &str = "/var/log/exim4/mainlog";
