@@ -309,6 +309,15 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 100)]
         megabytes: u64,
     },
+    /// Read every file under DIR whose name ends in SUFFIX once, nothing parsed: the
+    /// floor the queue readers are measured against (scripts/bench).
+    ReadFloor {
+        dir: PathBuf,
+        #[arg(long, default_value = "-H")]
+        suffix: String,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 /// A runbook id: any text (runbooks come also from `--runbooks` and RUNBOOK_PATH), with

@@ -18,6 +18,14 @@ pub fn dev(command: &DevCommand) -> Result<u8> {
         DevCommand::EximLog { file, megabytes } => {
             crate::dev::exim_gen::mainlog(file, megabytes * 1_000_000)?
         }
+        DevCommand::ReadFloor {
+            dir,
+            suffix,
+            threads,
+        } => {
+            let (files, bytes) = crate::dev::read_floor::read_all(dir, suffix, *threads)?;
+            println!("{files} files, {bytes} bytes");
+        }
     }
     Ok(0)
 }

@@ -2,3 +2,4 @@
 //! benchmarks and load tests (`runbook dev ...`, hidden from `--help`).
 
 pub mod exim_gen;
+pub mod read_floor;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -136,23 +137,19 @@ pub(crate) trait ReadMessage:
 }
 impl<F: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync> ReadMessage for F {}
 
-/// Read and parse the files on every core, then merge the counts.
+/// Read and parse the files with [`threads`] threads taking the next file as they
+/// finish one, then merge the counts.
 pub(crate) fn summarize(
     files: &[(PathBuf, bool)],
     passwd: &Passwd,
     read: impl ReadMessage,
 ) -> QueueFacts {
-    // Reading 100k small files is syscall-bound: one thread per core.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(THREADS_MAX);
-    let chunk = files.len().div_ceil(threads).max(1);
+    let next = AtomicUsize::new(0);
     let progress = crate::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| read_all(part, &read, &progress)))
+        let workers: Vec<_> = (0..threads().min(files.len()).max(1))
+            .map(|_| scope.spawn(|| read_all(files, &next, &read, &progress)))
             .collect();
         for worker in workers {
             if let Ok(part) = worker.join() {
@@ -165,17 +162,28 @@ pub(crate) fn summarize(
     summary.facts(passwd)
 }
 
-/// Queue reader threads at most: each holds at most one file's worth of the caps above.
-pub const THREADS_MAX: usize = 8;
+/// Queue reader threads at most: each holds at most one file's worth of the caps above
+/// and its own counts (up to [`KEYS_MAX`] keys per list).
+pub const THREADS_MAX: usize = 32;
+
+/// Reader threads sized for I/O, not for the cores: on a cold spool each waits on the
+/// disk for one small file, and more requests in flight finish sooner (100k messages
+/// on 2 cores: 2 threads 7-10 s, 16 threads 3.5-4 s); on a warm one the extra threads
+/// cost little.
+fn threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 8).clamp(8, THREADS_MAX)
+}
 
 fn read_all(
     files: &[(PathBuf, bool)],
+    next: &AtomicUsize,
     read: &impl ReadMessage,
     progress: &indicatif::ProgressBar,
 ) -> Summary {
     let mut summary = Summary::default();
     let mut buf = Vec::with_capacity(READ_SIZE);
-    for (file, flag) in files {
+    while let Some((file, flag)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
         progress.inc(1);
         match read(file, *flag, &mut buf) {
             Ok(message) => summary.add(&message),
