@@ -161,13 +161,12 @@ pub(crate) fn lint(v: &mut Validator, rb: &Runbook) {
                     LANGUAGES.join(", ")
                 )
             };
-            v.key_suggest(
-                &at,
-                Code::UnknownLanguage,
-                message,
-                lang,
-                LANGUAGES.iter().copied(),
-            );
+            // `jp`, `rus`, `ja_JP`: the language meant starts with the same letter.
+            let like = LANGUAGES
+                .iter()
+                .find(|l| lang.to_ascii_lowercase().starts_with(&l[..1]));
+            let help = like.map(|l| format!("did you mean `{l}`?"));
+            v.key_help(&at, Code::UnknownLanguage, message, help);
         }
         if t.description.is_some() && rb.description.is_none() {
             without_source(

@@ -95,6 +95,21 @@ impl<'a> Validator<'a> {
         self.out.push(self.loaded.at_key(path, code, message));
     }
 
+    /// Like `key`, with a hint when there is one.
+    pub(crate) fn key_help(
+        &mut self,
+        path: &str,
+        code: Code,
+        message: String,
+        help: Option<String>,
+    ) {
+        let d = self.loaded.at_key(path, code, message);
+        self.out.push(match help {
+            Some(help) => d.help(help),
+            None => d,
+        });
+    }
+
     /// Like `key`, with a "did you mean" hint from the names that exist.
     pub(crate) fn key_suggest<'n>(
         &mut self,
