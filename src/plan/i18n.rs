@@ -14,8 +14,6 @@ use crate::runbook::model::Runbook;
 pub struct Localized {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
     /// A checklist item's text, rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -40,14 +38,13 @@ fn collect(pairs: impl Iterator<Item = (String, Localized)>) -> Translations {
     pairs.filter(|(_, l)| *l != Localized::default()).collect()
 }
 
-/// The runbook's title and description.
+/// The runbook's title (the plan has no description).
 pub fn runbook(rb: &Runbook) -> Translations {
     collect(known(rb).map(|(lang, t)| {
         (
             lang.to_string(),
             Localized {
                 title: t.title.clone(),
-                description: t.description.clone(),
                 text: None,
             },
         )

@@ -25,7 +25,7 @@ pub enum Mode {
 pub struct Plan {
     pub runbook: String,
     pub title: String,
-    /// Translations of the title and description (the runbook's `i18n`), by language.
+    /// Translations of the title (the runbook's `i18n`), by language.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub i18n: Translations,
     pub mode: Mode,

@@ -47,3 +47,143 @@ fn every_kind_of_translation_mistake_is_a_located_lint_error() {
     }
     insta::assert_snapshot!(out.stdout);
 }
+
+/// The exim outbreak host after `exim-block-unlock` applied: its checklist items are
+/// translated in the saved plan.
+fn applied_exim() -> Test {
+    let test = Test::example("exim-outbreak").file("/etc/hostname", "mail.example.com\n");
+    let out = test.run_args(&["apply", "exim-block-unlock", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    test
+}
+
+fn report(test: &Test, args: &[&str]) -> String {
+    let out = test.run_args(&[&["report", "--last"], args].concat());
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.stdout
+}
+
+/// The saved plan of the only run on the host.
+fn plan_file(test: &Test) -> std::path::PathBuf {
+    let runs = test.path("/var/lib/runbook/runs");
+    let mut dirs: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.remove(0).join("plan.json")
+}
+
+#[test]
+fn the_plan_carries_rendered_translations_of_the_manual_items() {
+    let test = applied_exim();
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plan_file(&test)).unwrap()).unwrap();
+    let step = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "form-captcha")
+        .unwrap();
+    assert_eq!(
+        step["i18n"]["ja"]["title"],
+        "サイトのフォームを CAPTCHA で保護する"
+    );
+    let item = &step["manual"][0];
+    assert!(
+        item["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("tools.php (queued messages: 3,"),
+        "{item:#}"
+    );
+    let ru = item["i18n"]["ru"]["text"].as_str().unwrap();
+    assert!(
+        ru.starts_with("tools.php (писем в очереди: 3, uid владельца скрипта 1001)"),
+        "{ru}"
+    );
+    // A step of an included runbook takes that runbook's translation.
+    let included = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "x-header/web-ini")
+        .unwrap();
+    assert_eq!(
+        included["i18n"]["ru"]["title"],
+        "Включить mail.add_x_header = On во всех php.ini, которые читают Apache, CGI и CLI"
+    );
+}
+
+#[test]
+fn report_json_keeps_english_and_names_the_language_asked() {
+    let test = applied_exim();
+    let m: serde_json::Value =
+        serde_json::from_str(&report(&test, &["--format", "json", "--lang", "ja"])).unwrap();
+    assert_eq!(m["lang"], "ja");
+    assert!(
+        m["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unblock an exim server's mail")
+    );
+    assert!(
+        m["i18n"]["ja"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("exim サーバーのメールのブロックを解除する")
+    );
+    assert_eq!(m["found"][0]["title"], "Messages in the queue (exim -bpc)");
+    assert_eq!(
+        m["found"][0]["i18n"]["ja"]["title"],
+        "キュー内のメッセージ（exim -bpc）"
+    );
+    let manual = &m["manual"][0];
+    assert!(
+        manual["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("tools.php (queued messages")
+    );
+    assert!(
+        manual["i18n"]["ja"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("tools.php（キュー内のメッセージ: 3")
+    );
+    let plain = report(&test, &["--format", "json"]);
+    assert!(!plain.contains("\"lang\""), "{plain}");
+}
+
+/// A run saved before plans carried translations: the report still reads its plan (its
+/// findings are listed) and words the runbook's texts in English.
+#[test]
+fn an_old_plan_without_translations_still_loads_for_the_report() {
+    let test = applied_exim();
+    let path = plan_file(&test);
+    let mut plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.remove("i18n");
+                o.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut plan);
+    assert!(!plan.to_string().contains("i18n"));
+    std::fs::write(&path, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
+    let out = report(&test, &["--lang", "ru"]);
+    crate::assert_contains!(
+        out,
+        "Что найдено:\n- Messages in the queue (exim -bpc): 6\n"
+    );
+    crate::assert_contains!(
+        out,
+        "Осталось сделать вручную:\n- tools.php (queued messages: 3, script owner uid 1001) is a site's form"
+    );
+    crate::assert_contains!(out, "exim-block-unlock (Unblock an exim server's mail");
+}
