@@ -48,6 +48,31 @@ fn every_kind_of_translation_mistake_is_a_located_lint_error() {
     insta::assert_snapshot!(out.stdout);
 }
 
+/// A new step, check or text without its Russian and Japanese fails here.
+#[test]
+fn every_library_runbook_is_translated_into_russian_and_japanese() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut missing = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rb = runbook::runbook::load::strict(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for lang in runbook::runbook::i18n::LANGUAGES {
+            for m in runbook::runbook::i18n::missing(&rb, lang) {
+                missing.push(format!("{}: {m}", path.display()));
+            }
+        }
+    }
+    assert!(files > 10, "the library is in {}", dir.display());
+    assert!(missing.is_empty(), "untranslated:\n{}", missing.join("\n"));
+}
+
 /// The exim outbreak host after `exim-block-unlock` applied: its checklist items are
 /// translated in the saved plan.
 fn applied_exim() -> Test {
