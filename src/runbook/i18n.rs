@@ -37,7 +37,7 @@ pub struct Translation {
     pub steps: IndexMap<String, StepTexts>,
     /// By handler name: its title.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub handlers: IndexMap<String, Texts>,
+    pub handlers: IndexMap<String, Title>,
     /// By verify check id: its title and description.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub verify: IndexMap<String, Texts>,
@@ -51,6 +51,14 @@ pub struct Texts {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// A translated title (handlers have nothing else).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Title {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// A step's translated texts.
@@ -245,13 +253,6 @@ fn lint_handlers(v: &mut Validator, rb: &Runbook, at: &str, t: &Translation) {
                 v,
                 &format!("{path}.title"),
                 &format!("handler `{name}` has no `title`"),
-            );
-        }
-        if texts.description.is_some() {
-            without_source(
-                v,
-                &format!("{path}.description"),
-                "handlers have no `description`",
             );
         }
     }

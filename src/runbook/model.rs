@@ -49,6 +49,7 @@ pub struct Runbook {
     /// Translations of the runbook's texts, by language (`ru`, `ja`): what the report
     /// shows in that language instead of the English.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = { "enum": super::i18n::LANGUAGES }))]
     pub i18n: IndexMap<String, super::i18n::Translation>,
 }
 
