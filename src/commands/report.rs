@@ -38,8 +38,10 @@ pub fn run(
         }
     };
     let run_dir = state::run_dir(&state_dir, &record.id)?;
-    let m = measures::gather(&opts.host, &run_dir, &record)?;
+    let mut m = measures::gather(&opts.host, &run_dir, &record)?;
     if format == ReportFormat::Json {
+        // JSON keeps the English fields; the language asked names the `i18n` to read.
+        m.lang = lang.map(Lang::code);
         println!("{}", serde_json::to_string_pretty(&m)?);
         return Ok(0);
     }

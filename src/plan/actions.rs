@@ -357,7 +357,11 @@ impl Planning for Bound<'_, '_, '_> {
             .collect();
         Ok(Produced {
             work: vec![Work::Manual(text.clone())],
-            manual: Some(ManualItem { text, evidence }),
+            manual: Some(ManualItem {
+                text,
+                i18n: Default::default(),
+                evidence,
+            }),
         })
     }
 

@@ -67,6 +67,7 @@ pub fn build_with_facts(req: &Request) -> Result<(Plan, Facts)> {
     let plan = Plan {
         runbook: runbook.id.clone(),
         title: runbook.title.clone(),
+        i18n: super::i18n::runbook(runbook),
         mode: req.mode,
         root: req.host.root().display().to_string(),
         run_id: None,
@@ -316,6 +317,7 @@ impl State<'_> {
             self.checks.push(CheckResult {
                 id: format!("{prefix}{}", check.id),
                 title: check.title.clone(),
+                i18n: super::i18n::check(runbook, &check.id),
                 fact: check.fact.clone(),
                 value,
                 ok,
@@ -340,6 +342,7 @@ impl State<'_> {
             let mut planned = PlannedStep {
                 id: id.clone(),
                 title: step.title.clone(),
+                i18n: super::i18n::step(runbook, &step.id),
                 kind,
                 chosen: false,
                 why: String::new(),
@@ -408,7 +411,13 @@ impl State<'_> {
                     }
                 }
                 planned.work.extend(produced.work);
-                planned.manual.extend(produced.manual);
+                if let Some(mut item) = produced.manual {
+                    // The translations get the English text's values, redacted alike.
+                    item.i18n = super::i18n::manual(runbook, &step.id, |text| {
+                        Ok(self.redactor.redact(&render(text, &ctx)?))
+                    });
+                    planned.manual.push(item);
+                }
             }
             planned.chosen = !chosen_why.is_empty();
             planned.why = why(
@@ -517,6 +526,7 @@ impl State<'_> {
                 .title
                 .clone()
                 .unwrap_or_else(|| format!("Reload {service}")),
+            i18n: super::i18n::handler(runbook, name),
             service,
             test: work.test,
             reload: work.reload,

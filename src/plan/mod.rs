@@ -4,6 +4,7 @@ pub mod actions;
 pub mod builder;
 pub mod error;
 pub mod eval;
+pub mod i18n;
 pub mod queue;
 pub mod redact;
 pub mod saved;

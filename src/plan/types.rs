@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::i18n::Translations;
 use super::redact::Redactor;
 use crate::chase::Chased;
 pub use crate::queue::QueueAction;
@@ -24,6 +25,9 @@ pub enum Mode {
 pub struct Plan {
     pub runbook: String,
     pub title: String,
+    /// Translations of the title (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
     pub mode: Mode,
     pub root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,6 +52,9 @@ pub struct Plan {
 pub struct CheckResult {
     pub id: String,
     pub title: String,
+    /// Translations of the title (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
     pub fact: String,
     pub value: Value,
     pub ok: bool,
@@ -59,6 +66,9 @@ pub struct CheckResult {
 pub struct PlannedStep {
     pub id: String,
     pub title: String,
+    /// Translations of the title (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
     /// The action type (`ini_set`, `run`, ...).
     pub kind: String,
     pub chosen: bool,
@@ -119,6 +129,9 @@ pub struct FileDiff {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManualItem {
     pub text: String,
+    /// Translations of the text, rendered with the same values (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
     /// The facts that justify the item, with their values.
     pub evidence: IndexMap<String, Value>,
 }
@@ -127,6 +140,9 @@ pub struct ManualItem {
 pub struct PlannedHandler {
     pub name: String,
     pub title: String,
+    /// Translations of the title (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
     pub service: String,
     pub test: Vec<String>,
     pub reload: Vec<String>,

@@ -81,6 +81,14 @@ pub enum Code {
     IncludeParams,
     /// RB050
     MissingSchemaModeline,
+    /// RB060
+    UnknownLanguage,
+    /// RB061
+    UndefinedTranslated,
+    /// RB062
+    TranslationWithoutSource,
+    /// RB063
+    TranslationTemplate,
     /// RB090
     Io,
     /// RB091
@@ -125,6 +133,10 @@ impl Code {
         Code::InvalidDuration,
         Code::IncludeParams,
         Code::MissingSchemaModeline,
+        Code::UnknownLanguage,
+        Code::UndefinedTranslated,
+        Code::TranslationWithoutSource,
+        Code::TranslationTemplate,
         Code::Io,
         Code::ShellScriptTemplate,
         Code::ProgramTemplate,
@@ -163,6 +175,10 @@ impl Code {
             Code::InvalidDuration => "RB042",
             Code::IncludeParams => "RB043",
             Code::MissingSchemaModeline => "RB050",
+            Code::UnknownLanguage => "RB060",
+            Code::UndefinedTranslated => "RB061",
+            Code::TranslationWithoutSource => "RB062",
+            Code::TranslationTemplate => "RB063",
             Code::Io => "RB090",
             Code::ShellScriptTemplate => "RB091",
             Code::ProgramTemplate => "RB092",
@@ -215,6 +231,16 @@ impl Code {
             }
             Code::MissingSchemaModeline => {
                 "warning: no `# yaml-language-server: $schema=` first line"
+            }
+            Code::UnknownLanguage => "an `i18n` language other than `ru` and `ja`",
+            Code::UndefinedTranslated => {
+                "an `i18n` translation names a check, step, handler or verify check the runbook does not define"
+            }
+            Code::TranslationWithoutSource => {
+                "an `i18n` translation of a text the runbook does not have (a `manual` for a step that is not a manual step, a description never written)"
+            }
+            Code::TranslationTemplate => {
+                "a translated manual text whose template does not parse, or reads other variables than the English text"
             }
             Code::Io => "a runbook file could not be read",
             Code::ShellScriptTemplate => {

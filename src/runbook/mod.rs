@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod condition;
 pub mod diagnostic;
 pub mod fact_types;
+pub mod i18n;
 pub mod load;
 pub mod model;
 pub mod params;

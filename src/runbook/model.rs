@@ -46,6 +46,11 @@ pub struct Runbook {
     /// Read-only checks after a successful apply, once or over a window: did the fix hold?
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<super::verify::Verify>,
+    /// Translations of the runbook's texts, by language (`ru`, `ja`): what the report
+    /// shows in that language instead of the English.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = { "enum": super::i18n::LANGUAGES }))]
+    pub i18n: IndexMap<String, super::i18n::Translation>,
 }
 
 /// Where facts come from instead of the host's own files. A template that renders

@@ -39,6 +39,7 @@ pub fn validate<'a>(loaded: &'a Loaded, resolve: &Resolve<'a>) -> Vec<Diagnostic
     v.handlers();
     v.include_cycles(resolve);
     v.includes(resolve);
+    super::i18n::lint(&mut v, &loaded.runbook);
     v.out
 }
 
@@ -92,6 +93,37 @@ impl<'a> Validator<'a> {
 
     pub(crate) fn key(&mut self, path: &str, code: Code, message: String) {
         self.out.push(self.loaded.at_key(path, code, message));
+    }
+
+    /// Like `key`, with a hint when there is one.
+    pub(crate) fn key_help(
+        &mut self,
+        path: &str,
+        code: Code,
+        message: String,
+        help: Option<String>,
+    ) {
+        let d = self.loaded.at_key(path, code, message);
+        self.out.push(match help {
+            Some(help) => d.help(help),
+            None => d,
+        });
+    }
+
+    /// Like `key`, with a "did you mean" hint from the names that exist.
+    pub(crate) fn key_suggest<'n>(
+        &mut self,
+        path: &str,
+        code: Code,
+        message: String,
+        wrong: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) {
+        let mut d = self.loaded.at_key(path, code, message);
+        if let Some(best) = closest(wrong, names) {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        self.out.push(d);
     }
 
     fn modeline(&mut self) {

@@ -12,6 +12,7 @@ mod facts;
 mod failure;
 mod faults;
 mod hostile_output;
+mod i18n;
 mod injection;
 mod journal;
 mod kill_sessions;

@@ -3,6 +3,7 @@
 //! characters made visible here, once, for every layout.
 
 use super::Measures;
+use super::translated;
 use crate::i18n::{Arg, Messages};
 use crate::report::escape::{escape, escape_text};
 
@@ -24,7 +25,7 @@ pub fn document(m: &Measures, t: &Messages) -> Document {
         "report-run",
         &[
             ("id", escape(&m.run_id).into()),
-            ("runbook", runbook(m).into()),
+            ("runbook", runbook(m, t.lang().code()).into()),
         ],
     )];
     lines.push(match &m.finished {
@@ -70,7 +71,10 @@ pub fn document(m: &Measures, t: &Messages) -> Document {
         items: if m.manual.is_empty() {
             vec![t.get("report-no-manual", &[])]
         } else {
-            m.manual.iter().map(|i| escape_text(&i.text)).collect()
+            m.manual
+                .iter()
+                .map(|i| escape_text(translated::text(&i.text, &i.i18n, t.lang().code())))
+                .collect()
         },
     });
     sections.push(Section {
@@ -85,8 +89,9 @@ pub fn document(m: &Measures, t: &Messages) -> Document {
     }
 }
 
-fn runbook(m: &Measures) -> String {
-    format!("{} ({})", escape(&m.runbook), escape(&m.title))
+fn runbook(m: &Measures, lang: &str) -> String {
+    let title = translated::title(&m.title, &m.i18n, lang);
+    format!("{} ({})", escape(&m.runbook), escape(title))
 }
 
 /// RFC 3339 as people read it, in UTC: `2026-12-03 16:51:22 UTC`.
@@ -122,7 +127,10 @@ fn found(m: &Measures, t: &Messages) -> Vec<String> {
         .filter(|f| !f.value.is_null() && f.fact != "queue.top_scripts")
         .map(|f| {
             let args = [
-                ("title", escape(&f.title).into()),
+                (
+                    "title",
+                    escape(translated::title(&f.title, &f.i18n, t.lang().code())).into(),
+                ),
                 ("value", value(&f.value).into()),
             ];
             if f.ok || f.expected.is_empty() {

@@ -8,6 +8,7 @@ mod document;
 mod held;
 mod html;
 mod text;
+mod translated;
 
 pub use document::{Document, Section, document};
 pub use html::html;
@@ -24,6 +25,7 @@ use crate::apply::state::RunRecord;
 use crate::apply::state_dir::Dir;
 use crate::edit::installer::Installer;
 use crate::host::Host;
+use crate::plan::i18n::Translations;
 use crate::plan::types::{CheckResult, Count, Plan, QueueAction};
 
 /// What one run did, and what is left.
@@ -32,6 +34,12 @@ pub struct Measures {
     pub run_id: String,
     pub runbook: String,
     pub title: String,
+    /// The title translated, by language (from the saved plan).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
+    /// The language asked for with `--lang`: the one to pick from the `i18n` maps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<&'static str>,
     /// The host's name (its /etc/hostname).
     pub host: String,
     /// The host root the run worked on (`/` on a live host).
@@ -140,6 +148,9 @@ pub struct ProcessesEnded {
 pub struct ManualItem {
     pub step: String,
     pub text: String,
+    /// The text translated, by language (from the saved plan's checklist item).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: Translations,
 }
 
 /// Read what run `record` did on `host` from its directory in `state_dir`.
@@ -167,6 +178,8 @@ pub fn gather(host: &Host, run_dir: &Dir, record: &RunRecord) -> Result<Measures
         run_id: record.id.clone(),
         runbook: record.runbook.clone(),
         title: record.title.clone(),
+        i18n: plan.as_ref().map(|p| p.i18n.clone()).unwrap_or_default(),
+        lang: None,
         host: host_name(host),
         root: record.root.clone(),
         started: record.started.clone(),
@@ -211,6 +224,7 @@ pub fn gather(host: &Host, run_dir: &Dir, record: &RunRecord) -> Result<Measures
             Entry::Manual { step, text, .. } => m.manual.push(ManualItem {
                 step: step.clone(),
                 text: text.clone(),
+                i18n: translated::manual(plan.as_ref(), step, text),
             }),
             Entry::RolledBack { at, .. } => m.rolled_back = Some(at.clone()),
             _ => {}
