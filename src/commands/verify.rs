@@ -60,12 +60,21 @@ pub(super) fn verify_run(
     let lock = lock::acquire(state_dir, &format!("verify {}", run.id))?;
     let run_dir = state::run_dir(state_dir, &run.id)?;
     let basis = Basis::load(&run_dir)?;
+    let titles = verify
+        .checks
+        .iter()
+        .map(|c| {
+            let i18n = crate::plan::i18n::verify_check(&entry.loaded.runbook, &c.id);
+            (c.id.clone(), i18n)
+        })
+        .collect();
     let subject = Subject {
         run_id: &run.id,
         runbook: &run.runbook,
         verify,
         params: &run.params,
         basis: &basis,
+        titles: &titles,
     };
     let mut verified = crate::verify::run(host, &subject)?;
     let undo =

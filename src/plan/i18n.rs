@@ -65,6 +65,20 @@ pub fn check(rb: &Runbook, id: &str) -> Translations {
     }))
 }
 
+/// The title of verify check `id`.
+pub fn verify_check(rb: &Runbook, id: &str) -> Translations {
+    collect(known(rb).map(|(lang, t)| {
+        let texts = t.verify.get(id);
+        (
+            lang.to_string(),
+            Localized {
+                title: texts.and_then(|x| x.title.clone()),
+                ..Localized::default()
+            },
+        )
+    }))
+}
+
 /// The title of step `id`.
 pub fn step(rb: &Runbook, id: &str) -> Translations {
     collect(known(rb).map(|(lang, t)| {

@@ -33,6 +33,9 @@ pub struct CheckOutcome {
     pub expected: String,
     /// The numbers in words, for people.
     pub detail: String,
+    /// Translations of the title (the runbook's `i18n`), by language.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub i18n: crate::plan::i18n::Translations,
 }
 
 pub fn judge_one(
@@ -120,6 +123,7 @@ fn outcome(
         value,
         expected,
         detail,
+        i18n: Default::default(),
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Subject<'a> {
     pub verify: &'a Verify,
     pub params: &'a IndexMap<String, Value>,
     pub basis: &'a Basis,
+    /// The checks' translated titles, by check id (the runbook's `i18n`).
+    pub titles: &'a IndexMap<String, crate::plan::i18n::Translations>,
 }
 
 /// Sample until a check fails, the window ends, or Ctrl-C.
@@ -107,6 +109,10 @@ pub fn run(host: &Host, subject: &Subject) -> Result<Verified> {
         }
     };
     spinner.finish_and_clear();
+    let mut checks = checks;
+    for check in &mut checks {
+        check.i18n = subject.titles.get(&check.id).cloned().unwrap_or_default();
+    }
     Ok(Verified {
         run_id: subject.run_id.to_string(),
         runbook: subject.runbook.to_string(),

@@ -61,10 +61,11 @@ fn check(c: &CheckOutcome, t: &Messages) -> String {
     } else {
         "report-verify-check-failed"
     };
+    let title = super::translated::title(&c.title, &c.i18n, t.lang().code());
     t.get(
         id,
         &[
-            ("title", escape(&c.title).into()),
+            ("title", escape(title).into()),
             ("numbers", numbers(c, t).into()),
         ],
     )
