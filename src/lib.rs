@@ -18,4 +18,5 @@ pub mod progress;
 pub mod queue;
 pub mod report;
 pub mod runbook;
+pub mod text;
 pub mod verify;

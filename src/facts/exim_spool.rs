@@ -173,9 +173,9 @@ impl<'a> Reader<'a> {
     /// The next line, borrowed when it is UTF-8 (it nearly always is).
     fn line(&mut self) -> Result<Cow<'a, str>, String> {
         let rest = &self.bytes[self.at.min(self.bytes.len())..];
-        let end = memchr(b'\n', rest).ok_or("truncated: a line has no end")?;
+        let end = memchr::memchr(b'\n', rest).ok_or("truncated: a line has no end")?;
         self.at += end + 1;
-        Ok(String::from_utf8_lossy(&rest[..end]))
+        Ok(crate::text::lossy(&rest[..end]))
     }
 
     fn skip(&mut self, n: usize) -> Result<(), String> {
@@ -226,10 +226,6 @@ impl<'a> Reader<'a> {
         self.at += start + len;
         Ok((flag, &rest[start..start + len]))
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
 }
 
 #[cfg(test)]

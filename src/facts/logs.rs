@@ -100,17 +100,26 @@ impl LogSource {
             .map(LogSource::Journal)
     }
 
-    /// Its lines, and their size in bytes where known (for progress).
-    fn open(&self, host: &Host) -> std::io::Result<(Box<dyn BufRead>, Option<u64>)> {
+    /// The file, or the journal's lines, and their size in bytes where known (for
+    /// progress).
+    fn open(&self, host: &Host) -> std::io::Result<(Opened, Option<u64>)> {
         match self {
             LogSource::File(file) => {
                 let f = open_regular(&host.resolve(file)?)?;
                 let size = f.metadata().map(|m| m.len()).ok();
-                Ok((Box::new(BufReader::with_capacity(1 << 20, f)), size))
+                Ok((Opened::File(f), size))
             }
-            LogSource::Journal(journal) => Ok((Box::new(journal.mail_lines(None)?), None)),
+            LogSource::Journal(journal) => {
+                Ok((Opened::Lines(Box::new(journal.mail_lines(None)?)), None))
+            }
         }
     }
+}
+
+/// An opened log: a file (read in ranges at once) or a stream of lines.
+enum Opened {
+    File(std::fs::File),
+    Lines(Box<dyn BufRead>),
 }
 
 /// The `log` group for the host's MTA (none when the host has no MTA runbook knows),
@@ -178,15 +187,15 @@ fn read_source(host: &Host, mta: &'static dyn Mta, source: LogSource) -> LogFact
     };
     let file = file.as_deref();
     match source.open(host) {
-        Ok((reader, size)) => {
+        Ok((opened, size)) => {
             let progress =
                 crate::progress::bar(size.unwrap_or(0), 50_000_000, "reading the mail log", true);
             let mut scan = Scan::new(Some(mta), passwd);
-            // Counting every line costs a clock read each: only when someone watches.
-            if progress.is_hidden() {
-                scan.read(reader);
-            } else {
-                scan.read(progress.wrap_read(reader));
+            match opened {
+                Opened::File(file) => scan.read_file(&file, &progress),
+                // Counting every line costs a clock read each: only when someone watches.
+                Opened::Lines(reader) if progress.is_hidden() => scan.read(reader),
+                Opened::Lines(reader) => scan.read(progress.wrap_read(reader)),
             }
             progress.finish_and_clear();
             let mut facts = scan.facts(file);
@@ -204,7 +213,7 @@ fn read_source(host: &Host, mta: &'static dyn Mta, source: LogSource) -> LogFact
 pub const PASSWD_MAX: u64 = 16 << 20;
 
 /// uid → (user name, home), from the host's /etc/passwd.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Passwd(HashMap<String, (String, String)>);
 
 impl Passwd {
@@ -283,6 +292,55 @@ impl Scan {
 
     pub fn read(&mut self, reader: impl BufRead) {
         self.skipped_lines += for_each_line(reader, |line| self.line(line));
+    }
+
+    /// Read a log file on every core, in byte ranges (see `log_ranges`), each into a
+    /// scan of its own, merged in file order; `progress` counts the bytes.
+    pub fn read_file(&mut self, file: &std::fs::File, progress: &indicatif::ProgressBar) {
+        use super::log_ranges::{for_each_line_in, ranges};
+        let len = file.metadata().map_or(0, |m| m.len());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parts: Vec<Scan> = std::thread::scope(|scope| {
+            let workers: Vec<_> = ranges(len, threads)
+                .into_iter()
+                .map(|range| {
+                    let mut part = Scan::new(self.mta, self.passwd.clone());
+                    scope.spawn(move || {
+                        part.skipped_lines +=
+                            for_each_line_in(file, range, |l| part.line(l), |n| progress.inc(n));
+                        part
+                    })
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        for part in parts {
+            self.merge(part);
+        }
+    }
+
+    /// Add the counts of `later`, a scan of the lines after this one's.
+    fn merge(&mut self, later: Scan) {
+        self.lines += later.lines;
+        self.skipped_lines += later.skipped_lines;
+        for (class, n) in later.failures {
+            *self.failures.entry(class).or_default() += n;
+        }
+        for (class, lines) in later.samples {
+            let kept = self.samples.entry(class).or_default();
+            let room = SAMPLES.saturating_sub(kept.len());
+            kept.extend(lines.into_iter().take(room));
+        }
+        for (map, from) in [
+            (&mut self.arrivals, later.arrivals),
+            (&mut self.submission_dirs, later.submission_dirs),
+            (&mut self.scripts, later.scripts),
+        ] {
+            for (key, n) in from {
+                add_bounded(map, key, n);
+            }
+        }
+        self.failure_minutes.extend(later.failure_minutes);
     }
 
     pub fn line(&mut self, raw: &[u8]) {
@@ -408,11 +466,15 @@ impl Scan {
 }
 
 /// Add one to `key`, or to [`OTHER_USERS`] when the map already holds [`USERS_MAX`] others.
-fn count_bounded(map: &mut HashMap<String, u64>, mut key: String) {
+fn count_bounded(map: &mut HashMap<String, u64>, key: String) {
+    add_bounded(map, key, 1);
+}
+
+fn add_bounded(map: &mut HashMap<String, u64>, mut key: String, n: u64) {
     if map.len() >= USERS_MAX && !map.contains_key(&key) {
         key = OTHER_USERS.to_string();
     }
-    *map.entry(key).or_default() += 1;
+    *map.entry(key).or_default() += n;
 }
 
 /// Distinct users counted in `arrivals_by_user`; more than a real server has.
@@ -508,9 +570,12 @@ pub fn scan(host: &Host, mta: Option<&'static dyn Mta>, given: Option<&str>) -> 
         ),
         None => (LogSource::find(host, mta?)?, mta?),
     };
-    let (reader, _) = source.open(host).ok()?;
+    let (opened, _) = source.open(host).ok()?;
     let mut scan = Scan::new(Some(mta), Passwd::default());
-    scan.read(reader);
+    match opened {
+        Opened::File(file) => scan.read_file(&file, &indicatif::ProgressBar::hidden()),
+        Opened::Lines(reader) => scan.read(reader),
+    }
     Some(scan)
 }
 
@@ -593,6 +658,26 @@ pub(crate) fn field(line: &[u8], key: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_read_in_ranges_at_once_counts_as_one_read_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        // Past the size below which one range is read.
+        crate::dev::exim_gen::mainlog(&path, 20_000_000).unwrap();
+        let exim = crate::facts::mta::by_name("exim");
+        let mut whole = Scan::new(exim, Passwd::default());
+        whole.read(BufReader::new(std::fs::File::open(&path).unwrap()));
+        let mut ranged = Scan::new(exim, Passwd::default());
+        ranged.read_file(
+            &std::fs::File::open(&path).unwrap(),
+            &indicatif::ProgressBar::hidden(),
+        );
+        assert!(whole.lines > 100_000 && whole.failures.values().sum::<u64>() > 1000);
+        let facts = |s: &Scan| serde_json::to_value(s.facts(None)).unwrap();
+        assert_eq!(facts(&ranged), facts(&whole));
+        assert_eq!(ranged.failure_minutes, whole.failure_minutes);
+    }
 
     fn scan(kind: &str, text: &[u8]) -> Scan {
         let mut s = Scan::new(

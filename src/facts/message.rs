@@ -195,7 +195,7 @@ fn interesting(line: &[u8]) -> bool {
 /// of the value.
 fn unfold(value: &[u8]) -> String {
     if memchr::memchr(b'\n', value).is_none() {
-        return String::from_utf8_lossy(value).into_owned();
+        return crate::text::lossy(value).into_owned();
     }
     let mut out = Vec::with_capacity(value.len());
     for (i, b) in value.iter().enumerate() {
@@ -204,7 +204,7 @@ fn unfold(value: &[u8]) -> String {
             out.push(*b);
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::text::lossy(&out).into_owned()
 }
 
 /// The text between `marker` and the next `)`, trimmed: `from userid 33)` gives `33`.

@@ -7,6 +7,7 @@ pub mod exim_spool;
 pub mod failure_class;
 pub mod journal;
 pub mod locate;
+mod log_ranges;
 pub mod logs;
 pub mod message;
 pub mod mta;

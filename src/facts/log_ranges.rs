@@ -1,0 +1,206 @@
+//! A log file read in byte ranges on every core at once: each range is the lines that
+//! start in it, read with positioned reads into one buffer, lines handed out as slices
+//! of it (copied only when one crosses the buffer's end). A 1 GB mainlog is read as
+//! fast as the cores scan it, where one thread left the other core idle.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use super::logs::LOG_LINE_MAX;
+
+/// Bytes read at once per range.
+const BUF: usize = 1 << 20;
+/// Files smaller than this are read in one range: threads cost more than they save.
+const PARALLEL_MIN: u64 = 8 << 20;
+
+/// Split `len` bytes into up to `threads` ranges `(start, end)`, in file order.
+pub fn ranges(len: u64, threads: usize) -> Vec<(u64, u64)> {
+    let n = if len < PARALLEL_MIN {
+        1
+    } else {
+        threads.max(1) as u64
+    };
+    let step = len.div_ceil(n).max(1);
+    (0..n)
+        .map(|i| (i * step, ((i + 1) * step).min(len)))
+        .filter(|(start, end)| start < end || len == 0)
+        .collect()
+}
+
+/// Call `line` with every line (newline included) that starts in `[start, end)` of
+/// `file`, of at most [`LOG_LINE_MAX`] bytes; longer ones are passed over and counted
+/// (returned). `read` is told the bytes consumed, for progress. A line that starts
+/// before `end` is read to its end past it; one that starts before `start` belongs to
+/// the range before. An I/O error ends the range with what was read.
+pub fn for_each_line_in(
+    file: &File,
+    (start, end): (u64, u64),
+    mut line: impl FnMut(&[u8]),
+    mut read: impl FnMut(u64),
+) -> u64 {
+    let mut buf = vec![0u8; BUF];
+    // The line that crosses the buffer's end, carried into the next read.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut overlong = false;
+    let mut skipped = 0;
+    // From the byte before `start`: a newline there means a line starts at `start`.
+    let mut at = start.saturating_sub(1);
+    let mut skipping_first = start > 0;
+    loop {
+        let n = loop {
+            match file.read_at(&mut buf, at) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break 0,
+                Ok(n) => break n,
+            }
+        };
+        if n == 0 {
+            // The end of the file: a last line without a newline still counts.
+            if overlong {
+                skipped += 1;
+            } else if !carry.is_empty() {
+                line(&carry);
+            }
+            return skipped;
+        }
+        let chunk = &buf[..n];
+        let chunk_start = at;
+        at += n as u64;
+        read(n as u64);
+        let mut from = 0;
+        if skipping_first {
+            match memchr::memchr(b'\n', chunk) {
+                Some(i) => {
+                    from = i + 1;
+                    skipping_first = false;
+                }
+                None => continue,
+            }
+        }
+        let base = from;
+        for nl in memchr::memchr_iter(b'\n', &chunk[base..]) {
+            let stop = base + nl + 1;
+            let line_start = chunk_start + from as u64;
+            if carry.is_empty() && !overlong {
+                if line_start >= end {
+                    return skipped;
+                }
+                let text = &chunk[from..stop];
+                if text.len() > LOG_LINE_MAX {
+                    skipped += 1;
+                } else {
+                    line(text);
+                }
+            } else {
+                // The end of the carried line (which started before this chunk, in range).
+                if overlong || carry.len() + (stop - from) > LOG_LINE_MAX {
+                    skipped += 1;
+                } else {
+                    carry.extend_from_slice(&chunk[from..stop]);
+                    line(&carry);
+                }
+                carry.clear();
+                overlong = false;
+            }
+            from = stop;
+        }
+        // The rest starts a line that ends in a later chunk: keep it if it is ours.
+        if from < n {
+            let line_start = chunk_start + from as u64;
+            let starts_here = carry.is_empty() && !overlong;
+            if starts_here && line_start >= end {
+                return skipped;
+            }
+            if !overlong {
+                if carry.len() + (n - from) > LOG_LINE_MAX {
+                    overlong = true;
+                    carry = Vec::new();
+                } else {
+                    carry.extend_from_slice(&chunk[from..n]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Every line of `text` as the ranges `parts` read them, in order, and the lines
+    /// passed over.
+    fn lines_by_ranges(text: &[u8], parts: &[(u64, u64)]) -> (Vec<Vec<u8>>, u64) {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(text).unwrap();
+        let mut all = Vec::new();
+        let mut skipped = 0;
+        for range in parts {
+            skipped += for_each_line_in(&file, *range, |l| all.push(l.to_vec()), |_| {});
+        }
+        (all, skipped)
+    }
+
+    fn split_everywhere(text: &[u8]) {
+        let expected: Vec<Vec<u8>> = text
+            .split_inclusive(|b| *b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        let len = text.len() as u64;
+        for cut in 0..=len {
+            let parts = [(0, cut), (cut, len)];
+            let (got, skipped) = lines_by_ranges(text, &parts);
+            assert_eq!(got, expected, "cut at {cut}");
+            assert_eq!(skipped, 0);
+        }
+    }
+
+    #[test]
+    fn every_line_once_wherever_the_ranges_meet() {
+        split_everywhere(b"one\ntwo\n\nfour four\nlast without newline");
+        split_everywhere(b"a\nb\n");
+        split_everywhere(b"\n\n\n");
+    }
+
+    #[test]
+    fn lines_across_the_buffer_and_overlong_lines() {
+        // Short lines past the first buffer's end (one of them across it), then a line
+        // longer than LOG_LINE_MAX, then one more.
+        let mut expected: Vec<Vec<u8>> = Vec::new();
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < BUF + 500 {
+            let line = format!("line {i} of the log\n").into_bytes();
+            text.extend_from_slice(&line);
+            expected.push(line);
+            i += 1;
+        }
+        text.extend(std::iter::repeat_n(b'y', LOG_LINE_MAX + 10));
+        text.extend_from_slice(b"\nafter\n");
+        expected.push(b"after\n".to_vec());
+        let len = text.len() as u64;
+        let middle = BUF as u64 - 3;
+        for parts in [
+            vec![(0, len)],
+            vec![(0, 7), (7, len)],
+            vec![(0, middle), (middle, len)],
+            vec![(0, len - 20), (len - 20, len)],
+        ] {
+            let (got, skipped) = lines_by_ranges(&text, &parts);
+            assert_eq!(skipped, 1, "{parts:?}");
+            assert_eq!(got, expected, "{parts:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_cover_the_file_in_order() {
+        assert_eq!(ranges(100, 4), vec![(0, 100)], "small: one range");
+        let len = 100 << 20;
+        let parts = ranges(len, 3);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].0, 0);
+        assert_eq!(parts[2].1, len);
+        assert!(parts.windows(2).all(|w| w[0].1 == w[1].0));
+        assert_eq!(ranges(0, 2), vec![(0, 0)]);
+    }
+}
