@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The fleet scenario on three hosts with ansible_connection=local, each its own --root
+# (a copy of an example host) and state dir. Needs ansible-core 2.19 on PATH.
+source "$(dirname "$0")/lib.sh"
+work=$(mktemp -d /tmp/runbook-fleet-local.XXXXXX)
+# FLEET_KEEP=1 keeps the hosts and the playbooks' logs to look at.
+trap '[ -n "${FLEET_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
+start=$SECONDS
+fleet_setup "$work"
+make_host "$work" host1 exim-outbreak
+make_host "$work" host2 debian-apache-modphp
+make_host "$work" host3 ispmanager-apache
+{
+  echo "[fleet]"
+  for spec in host1:exim-block-unlock host2:php-disable-mail host3:php-disable-mail; do
+    host=${spec%%:*}
+    echo "$host runbook_id=${spec#*:} runbook_root=$work/$host/root runbook_state_dir=$work/$host/state runbook_install_dest=$work/$host/bin/runbook"
+  done
+  echo "[canary]"
+  echo "host1"
+  echo "[fleet:vars]"
+  echo "ansible_connection=local"
+  echo "ansible_python_interpreter=$(command -v python3)"
+  echo "runbook_install_src=$work/runbook"
+} >"$work/inventory"
+scenario "$work" "$work/inventory" host1 host2 host3
+echo "fleet (local, 3 hosts): passed in $((SECONDS - start))s"
