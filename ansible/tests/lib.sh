@@ -27,6 +27,15 @@ fleet_setup() {
   ansible-doc runbook.fleet.runbook_facts | grep -q "ansible_facts.runbook" || fail "ansible-doc runbook.fleet.runbook_facts"
 }
 
+# docs_match: docs/fleet.md shows each playbook as it is.
+docs_match() {
+  local file
+  for file in ansible/playbooks/outbreak.yml ansible/playbooks/rollback.yml; do
+    awk -v marker="<!-- $file -->" '$0 == marker { on = 1; getline; next } on && /^```$/ { exit } on' \
+      "$top/docs/fleet.md" | cmp -s - "$top/$file" || fail "docs/fleet.md does not show $file as it is"
+  done
+}
+
 # make_host WORK NAME EXAMPLE: WORK/NAME/root, a copy of examples/hosts/EXAMPLE.
 make_host() {
   mkdir -p "$1/$2/bin" "$1/$2/state"
@@ -64,7 +73,8 @@ recap() {
 scenario() {
   local work=$1 inventory=$2 host
   shift 2
-  local hosts=("$@") outbreak=$top/ansible/playbooks/outbreak.yml rollback=$top/ansible/playbooks/rollback.yml
+  # The playbooks by name, as docs/fleet.md runs them from the installed collection.
+  local hosts=("$@") outbreak=runbook.fleet.outbreak rollback=runbook.fleet.rollback
   for host in "${hosts[@]}"; do sums "$work/$host/root" >"$work/$host.before"; done
 
   # Facts on every host, and the summary across them.
@@ -104,4 +114,6 @@ scenario() {
       fail "$host: not restored byte for byte"
     }
   done
+  # Ansible's own colour is off (ANSIBLE_NOCOLOR): an escape would be the module's.
+  ! grep -l $'\x1b' "$work"/*.log >&2 || fail "colour codes in the output (files above)"
 }

@@ -6,6 +6,7 @@ work=$(mktemp -d /tmp/runbook-fleet-local.XXXXXX)
 # FLEET_KEEP=1 keeps the hosts and the playbooks' logs to look at.
 trap '[ -n "${FLEET_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
 start=$SECONDS
+docs_match
 fleet_setup "$work"
 make_host "$work" host1 exim-outbreak
 make_host "$work" host2 debian-apache-modphp
