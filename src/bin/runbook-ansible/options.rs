@@ -41,7 +41,7 @@ const RUNBOOK_OPTIONS: &[&str] = &["id", "params", "state", "root", "state_dir",
 const FACTS_OPTIONS: &[&str] = &["only", "root", "runbook_bin"];
 
 pub fn parse_runbook(args: &Value) -> Result<RunbookOptions, String> {
-    let map = object(args, RUNBOOK_OPTIONS)?;
+    let map = object(args, "runbook", RUNBOOK_OPTIONS)?;
     let state = match opt_str(map, "state")?.as_deref() {
         None | Some("applied") => State::Applied,
         Some("rolled_back") => State::RolledBack,
@@ -86,7 +86,7 @@ pub fn parse_runbook(args: &Value) -> Result<RunbookOptions, String> {
 }
 
 pub fn parse_facts(args: &Value) -> Result<FactsOptions, String> {
-    let map = object(args, FACTS_OPTIONS)?;
+    let map = object(args, "runbook_facts", FACTS_OPTIONS)?;
     let only = match map.get("only") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(groups)) => groups.split(',').map(|g| g.trim().to_string()).collect(),
@@ -107,7 +107,11 @@ pub fn parse_facts(args: &Value) -> Result<FactsOptions, String> {
 }
 
 /// The options as an object, refusing names neither the module nor Ansible defines.
-fn object<'a>(args: &'a Value, known: &[&str]) -> Result<&'a Map<String, Value>, String> {
+fn object<'a>(
+    args: &'a Value,
+    module: &str,
+    known: &[&str],
+) -> Result<&'a Map<String, Value>, String> {
     let map = args
         .as_object()
         .ok_or("the arguments file does not hold a JSON object")?;
@@ -121,7 +125,7 @@ fn object<'a>(args: &'a Value, known: &[&str]) -> Result<&'a Map<String, Value>,
     }
     unknown.sort_unstable();
     Err(format!(
-        "Unsupported parameters for (runbook) module: {}. Supported parameters include: {}.",
+        "Unsupported parameters for ({module}) module: {}. Supported parameters include: {}.",
         unknown.join(", "),
         known.join(", ")
     ))
