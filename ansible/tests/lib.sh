@@ -69,6 +69,20 @@ recap() {
   sed -n "s/^$2 *:.* $3=\([0-9]*\).*/\1/p" "$1"
 }
 
+# refused WORK INVENTORY HOST TEXT ARGS: the module, given ARGS (JSON) by Ansible, fails
+# on HOST with TEXT in its message.
+refused() {
+  local log=$1/refused.log
+  if ansible "$3" -i "$2" -m runbook.fleet.runbook -a "$5" >"$log" 2>&1; then
+    cat "$log" >&2
+    fail "$3: the module took $5"
+  fi
+  grep -qF "$4" "$log" || {
+    cat "$log" >&2
+    fail "$3: no \"$4\" in the failure"
+  }
+}
+
 # scenario WORK INVENTORY HOST...: the acceptance, in order.
 scenario() {
   local work=$1 inventory=$2 host

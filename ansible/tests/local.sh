@@ -25,4 +25,11 @@ make_host "$work" host3 ispmanager-apache
   echo "runbook_install_src=$work/runbook"
 } >"$work/inventory"
 scenario "$work" "$work/inventory" host1 host2 host3
+# Through Ansible: an unknown option fails (Ansible does not check a binary module's
+# options), and a failing runbook's own message is the task's.
+here='"root": "{{ runbook_root }}", "state_dir": "{{ runbook_state_dir }}", "runbook_bin": "{{ runbook_install_dest }}"'
+refused "$work" "$work/inventory" host1 "Unsupported parameters for (runbook) module: parms." \
+  "{\"id\": \"exim-block-unlock\", \"parms\": {\"purge\": \"all\"}, $here}"
+refused "$work" "$work/inventory" host1 "param \`purge\`: \`everything\` is not one of: source, frozen, all, none" \
+  "{\"id\": \"exim-block-unlock\", \"params\": {\"purge\": \"everything\"}, $here}"
 echo "fleet (local, 3 hosts): passed in $((SECONDS - start))s"
