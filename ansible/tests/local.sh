@@ -32,4 +32,13 @@ refused "$work" "$work/inventory" host1 "Unsupported parameters for (runbook) mo
   "{\"id\": \"exim-block-unlock\", \"parms\": {\"purge\": \"all\"}, $here}"
 refused "$work" "$work/inventory" host1 "param \`purge\`: \`everything\` is not one of: source, frozen, all, none" \
   "{\"id\": \"exim-block-unlock\", \"params\": {\"purge\": \"everything\"}, $here}"
+# A failing canary stops the rollout: the batches do not run, the other hosts stay as
+# they were (the scenario left them so).
+sed "s|^host1 |host1 runbook_params=\"{'purge': 'everything'}\" |" "$work/inventory" >"$work/inventory.bad"
+if ansible-playbook -i "$work/inventory.bad" runbook.fleet.outbreak --tags apply >"$work/canary.log" 2>&1; then
+  fail "the rollout went on past a failing canary"
+fi
+[ "$(recap "$work/canary.log" host1 failed)" = 1 ] || fail "the canary did not fail"
+! grep -q "^PLAY \[Apply on the rest" "$work/canary.log" || fail "the batches ran after the canary failed"
+for host in host2 host3; do same "$work" "$host" || fail "$host changed after the canary failed"; done
 echo "fleet (local, 3 hosts): passed in $((SECONDS - start))s"
