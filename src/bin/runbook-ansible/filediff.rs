@@ -62,9 +62,10 @@ pub fn patch(text: &str, diff: &str, reverse: bool) -> Option<String> {
     let (take, give) = if reverse { ('+', '-') } else { ('-', '+') };
     let mut out = String::with_capacity(text.len());
     let mut at = 0; // next source line to copy
-    let mut lines = diff.lines().peekable();
+    // Lines with their ends: a CRLF file's diff keeps its `\r`.
+    let mut lines = diff.split_inclusive('\n').peekable();
     while let Some(line) = lines.next() {
-        let Some(header) = line.strip_prefix("@@ ") else {
+        let Some(header) = line.trim_end().strip_prefix("@@ ") else {
             continue;
         };
         let start = hunk_start(header, reverse)?;
@@ -84,7 +85,10 @@ pub fn patch(text: &str, diff: &str, reverse: bool) -> Option<String> {
                 break;
             };
             lines.next();
-            let mut content = format!("{}\n", &body[1..]);
+            let mut content = body[1..].to_string();
+            if !content.ends_with('\n') {
+                content.push('\n');
+            }
             if lines.peek().is_some_and(|next| next.starts_with('\\')) {
                 lines.next();
                 content.pop();
@@ -150,6 +154,16 @@ mod tests {
         let diff = "@@ -0,0 +1,1 @@\n+only\n\\ No newline at end of file\n";
         assert_eq!(patch("", diff, false).as_deref(), Some("only"));
         assert_eq!(patch("only", diff, true).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_carriage_return() {
+        let diff = "@@ -1,2 +1,2 @@\n a\r\n-b\r\n+B\r\n";
+        assert_eq!(
+            patch("a\r\nb\r\n", diff, false).as_deref(),
+            Some("a\r\nB\r\n")
+        );
+        assert_eq!(patch("a\nb\n", diff, false), None);
     }
 
     #[test]
