@@ -107,7 +107,7 @@ fn rollback(options: &RunbookOptions) -> Value {
     };
     let mut dry = vec![
         "rollback".to_string(),
-        target.clone(),
+        target,
         "--yes".to_string(),
         "--dry-run".to_string(),
     ];
@@ -123,20 +123,6 @@ fn rollback(options: &RunbookOptions) -> Value {
         None
     };
     let root = root_of(options);
-    let restores = |preview: &Option<Value>| -> Vec<(String, String)> {
-        let list = preview
-            .as_ref()
-            .and_then(|p| p["restores"].as_array().cloned())
-            .unwrap_or_default();
-        list.iter()
-            .filter_map(|r| {
-                Some((
-                    r["file"].as_str()?.to_string(),
-                    r["diff"].as_str()?.to_string(),
-                ))
-            })
-            .collect()
-    };
     let (report, done) = if options.common.check_mode {
         (preview.clone().unwrap_or(Value::Null), false)
     } else {
@@ -156,7 +142,7 @@ fn rollback(options: &RunbookOptions) -> Value {
     if options.common.diff {
         result.insert(
             "diff".into(),
-            json!(filediff::entries(&root, &restores(&preview), done)),
+            json!(filediff::entries(&root, &restores(preview.as_ref()), done)),
         );
     }
     let verb = if done {
@@ -173,6 +159,20 @@ fn rollback(options: &RunbookOptions) -> Value {
     );
     result.insert("rollback".into(), report);
     Value::Object(result)
+}
+
+/// The files a rollback dry run would restore, with their diffs (now → backup).
+fn restores(preview: Option<&Value>) -> Vec<(String, String)> {
+    let list = preview.and_then(|p| p["restores"].as_array());
+    list.into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["file"].as_str()?.to_string(),
+                r["diff"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// A rollback with nothing left to undo is the state asked for: not a failure.
