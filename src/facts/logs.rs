@@ -663,8 +663,10 @@ mod tests {
     fn a_log_read_in_ranges_at_once_counts_as_one_read_line_by_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mainlog");
-        // Past the size below which one range is read.
-        crate::dev::exim_gen::mainlog(&path, 20_000_000).unwrap();
+        // A real mainlog's lines, past the size below which one range is read.
+        let lines = include_str!("../../examples/hosts/exim-outbreak/var/log/exim4/mainlog");
+        let copies = 20_000_000 / lines.len() + 1;
+        std::fs::write(&path, lines.repeat(copies)).unwrap();
         let exim = crate::facts::mta::by_name("exim");
         let mut whole = Scan::new(exim, Passwd::default());
         whole.read(BufReader::new(std::fs::File::open(&path).unwrap()));
@@ -674,6 +676,7 @@ mod tests {
             &indicatif::ProgressBar::hidden(),
         );
         assert!(whole.lines > 100_000 && whole.failures.values().sum::<u64>() > 1000);
+        assert!(!whole.arrivals.is_empty());
         let facts = |s: &Scan| serde_json::to_value(s.facts(None)).unwrap();
         assert_eq!(facts(&ranged), facts(&whole));
         assert_eq!(ranged.failure_minutes, whole.failure_minutes);
