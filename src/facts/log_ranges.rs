@@ -13,6 +13,15 @@ const BUF: usize = 1 << 20;
 /// Files smaller than this are read in one range: threads cost more than they save.
 const PARALLEL_MIN: u64 = 8 << 20;
 
+/// What reads the lines of a range.
+pub trait Lines {
+    /// The bytes that hold every line handed to [`Lines::line`] until the next call:
+    /// a reader can search them once instead of each line (a needle that is not there).
+    fn chunk(&mut self, bytes: &[u8]);
+    /// One line, its newline included.
+    fn line(&mut self, line: &[u8]);
+}
+
 /// Split `len` bytes into up to `threads` ranges `(start, end)`, in file order.
 pub fn ranges(len: u64, threads: usize) -> Vec<(u64, u64)> {
     let n = if len < PARALLEL_MIN {
@@ -27,15 +36,15 @@ pub fn ranges(len: u64, threads: usize) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Call `line` with every line (newline included) that starts in `[start, end)` of
-/// `file`, of at most [`LOG_LINE_MAX`] bytes; longer ones are passed over and counted
-/// (returned). `read` is told the bytes consumed, for progress. A line that starts
+/// Hand `to` every line (newline included) that starts in `[start, end)` of `file`, of
+/// at most [`LOG_LINE_MAX`] bytes; longer ones are passed over and counted (returned).
+/// `read` is told the bytes consumed, for progress. A line that starts
 /// before `end` is read to its end past it; one that starts before `start` belongs to
 /// the range before. An I/O error ends the range with what was read.
 pub fn for_each_line_in(
     file: &File,
     (start, end): (u64, u64),
-    mut line: impl FnMut(&[u8]),
+    to: &mut impl Lines,
     mut read: impl FnMut(u64),
 ) -> u64 {
     let mut buf = vec![0u8; BUF];
@@ -59,7 +68,8 @@ pub fn for_each_line_in(
             if overlong {
                 skipped += 1;
             } else if !carry.is_empty() {
-                line(&carry);
+                to.chunk(&carry);
+                to.line(&carry);
             }
             return skipped;
         }
@@ -78,6 +88,7 @@ pub fn for_each_line_in(
             }
         }
         let base = from;
+        to.chunk(&chunk[base..]);
         for nl in memchr::memchr_iter(b'\n', &chunk[base..]) {
             let stop = base + nl + 1;
             let line_start = chunk_start + from as u64;
@@ -89,7 +100,7 @@ pub fn for_each_line_in(
                 if text.len() > LOG_LINE_MAX {
                     skipped += 1;
                 } else {
-                    line(text);
+                    to.line(text);
                 }
             } else {
                 // The end of the carried line (which started before this chunk, in range).
@@ -97,7 +108,10 @@ pub fn for_each_line_in(
                     skipped += 1;
                 } else {
                     carry.extend_from_slice(&chunk[from..stop]);
-                    line(&carry);
+                    to.chunk(&carry);
+                    to.line(&carry);
+                    // The lines after it are in the chunk.
+                    to.chunk(&chunk[stop..]);
                 }
                 carry.clear();
                 overlong = false;
@@ -133,12 +147,36 @@ mod tests {
     fn lines_by_ranges(text: &[u8], parts: &[(u64, u64)]) -> (Vec<Vec<u8>>, u64) {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(text).unwrap();
-        let mut all = Vec::new();
+        let mut all = Collect::default();
         let mut skipped = 0;
         for range in parts {
-            skipped += for_each_line_in(&file, *range, |l| all.push(l.to_vec()), |_| {});
+            skipped += for_each_line_in(&file, *range, &mut all, |_| {});
         }
-        (all, skipped)
+        (all.lines, skipped)
+    }
+
+    /// The lines, each checked to be in the chunk handed before it, after the line
+    /// before (a line passed over lies between).
+    #[derive(Default)]
+    struct Collect {
+        chunk: Vec<u8>,
+        at: usize,
+        lines: Vec<Vec<u8>>,
+    }
+
+    impl Lines for Collect {
+        fn chunk(&mut self, bytes: &[u8]) {
+            self.chunk = bytes.to_vec();
+            self.at = 0;
+        }
+        fn line(&mut self, line: &[u8]) {
+            let found = memchr::memmem::find(&self.chunk[self.at..], line);
+            let Some(skip) = found else {
+                panic!("{:?} is not in its chunk", String::from_utf8_lossy(line));
+            };
+            self.at += skip + line.len();
+            self.lines.push(line.to_vec());
+        }
     }
 
     fn split_everywhere(text: &[u8]) {

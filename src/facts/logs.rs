@@ -272,6 +272,23 @@ pub struct Scan {
     pub failure_minutes: std::collections::BTreeSet<u32>,
     /// Scripts named by `X-PHP-Originating-Script` lines, bounded as arrivals are.
     pub scripts: HashMap<String, u64>,
+    /// Whether the lines read now may hold the script header (see [`Lines::chunk`]).
+    headers_in_chunk: bool,
+}
+
+/// The script header in a log line. One finder for every line: building it per line
+/// cost the scan a third.
+static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"X-PHP-Originating-Script:"));
+
+impl super::log_ranges::Lines for Scan {
+    fn chunk(&mut self, bytes: &[u8]) {
+        self.headers_in_chunk = HEADER.find(bytes).is_some();
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        Scan::line(self, line);
+    }
 }
 
 impl Scan {
@@ -287,10 +304,12 @@ impl Scan {
             submission_dirs: HashMap::new(),
             failure_minutes: Default::default(),
             scripts: HashMap::new(),
+            headers_in_chunk: true,
         }
     }
 
     pub fn read(&mut self, reader: impl BufRead) {
+        self.headers_in_chunk = true;
         self.skipped_lines += for_each_line(reader, |line| self.line(line));
     }
 
@@ -307,7 +326,7 @@ impl Scan {
                     let mut part = Scan::new(self.mta, self.passwd.clone());
                     scope.spawn(move || {
                         part.skipped_lines +=
-                            for_each_line_in(file, range, |l| part.line(l), |n| progress.inc(n));
+                            for_each_line_in(file, range, &mut part, |n| progress.inc(n));
                         part
                     })
                 })
@@ -346,11 +365,9 @@ impl Scan {
     pub fn line(&mut self, raw: &[u8]) {
         self.lines += 1;
         let body = strip_syslog(raw);
-        // `ID X-PHP-Originating-Script: "2157:class-phpmailer.php"` (article 002's logs).
-        // One finder for every line: building it per line cost the scan a third.
-        static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"X-PHP-Originating-Script:"));
-        if let Some(at) = HEADER.find(body) {
+        // `ID X-PHP-Originating-Script: "2157:class-phpmailer.php"` (article 002's logs),
+        // looked for in lines only where their chunk has one.
+        if let Some(at) = self.headers_in_chunk.then(|| HEADER.find(body)).flatten() {
             let value = String::from_utf8_lossy(&body[at + 25..]);
             let (_, mut name) = crate::facts::message::php_script(&value);
             truncate_name(&mut name);
