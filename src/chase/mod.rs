@@ -229,6 +229,22 @@ pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
     }
 }
 
+/// The same for `name` in a directory held open (a queue reader keeps its spool
+/// directory open): the kernel walks one component, not the whole path again.
+pub fn open_regular_at(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+) -> io::Result<std::fs::File> {
+    match openat(dir, name, READ_FLAGS, Mode::empty()) {
+        Ok(fd) => regular(std::fs::File::from(fd)),
+        Err(Errno::ELOOP) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a symlink, not a regular file: not read",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The same for a file the operator names (a runbook, `runbook lint FILE`): symlinks
 /// followed, as any tool would, but only a regular file read.
 pub fn open_regular_following(path: &Path) -> io::Result<std::fs::File> {

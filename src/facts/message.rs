@@ -104,7 +104,7 @@ impl Headers {
         let value = &text[colon + 1..];
         if name.eq_ignore_ascii_case(b"X-PHP-Originating-Script") {
             self.found.php_script = Some(php_script(&unfold(value)));
-        } else if name.eq_ignore_ascii_case(b"Received") {
+        } else if name.eq_ignore_ascii_case(b"Received") && self.reads_received() {
             self.received(&unfold(value));
         }
     }
@@ -127,7 +127,7 @@ impl Headers {
             }
             Some(_) => {
                 self.flush();
-                self.keep = interesting(line);
+                self.keep = self.interesting(line);
                 self.dropped = false;
                 if self.keep {
                     self.push(line);
@@ -169,6 +169,19 @@ impl Headers {
         self.dropped = false;
     }
 
+    /// Whether a header's first line names a header this reads.
+    fn interesting(&self, line: &[u8]) -> bool {
+        let name = memchr::memchr(b':', line).map_or(&[][..], |colon| line[..colon].trim_ascii());
+        name.eq_ignore_ascii_case(b"X-PHP-Originating-Script")
+            || (name.eq_ignore_ascii_case(b"Received") && self.reads_received())
+    }
+
+    /// A `Received:` may still name the submitter: the MTA writes one that does, and
+    /// none has yet.
+    fn reads_received(&self) -> bool {
+        !self.submitter_read && super::mta::get(self.mta).names_submitter_in_received()
+    }
+
     /// The MTA says which `Received:` names the submitter (`Mta::received`).
     fn received(&mut self, value: &str) {
         if self.submitter_read {
@@ -184,12 +197,6 @@ impl Headers {
     }
 }
 
-/// Whether a header's first line names a header [`Headers`] reads.
-fn interesting(line: &[u8]) -> bool {
-    let name = memchr::memchr(b':', line).map_or(&[][..], |colon| line[..colon].trim_ascii());
-    name.eq_ignore_ascii_case(b"X-PHP-Originating-Script") || name.eq_ignore_ascii_case(b"Received")
-}
-
 /// A header value unfolded (RFC 5322: the line breaks, `\n` or `\r\n`, before
 /// continuation whitespace removed; so is the final one). A `\r` alone stays: it is part
 /// of the value.
@@ -198,12 +205,13 @@ fn unfold(value: &[u8]) -> String {
         return crate::text::lossy(value).into_owned();
     }
     let mut out = Vec::with_capacity(value.len());
-    for (i, b) in value.iter().enumerate() {
-        let line_break = *b == b'\n' || (*b == b'\r' && value.get(i + 1) == Some(&b'\n'));
-        if !line_break {
-            out.push(*b);
-        }
+    let mut rest = value;
+    while let Some(nl) = memchr::memchr(b'\n', rest) {
+        let line = &rest[..nl];
+        out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        rest = &rest[nl + 1..];
     }
+    out.extend_from_slice(rest);
     crate::text::lossy(&out).into_owned()
 }
 

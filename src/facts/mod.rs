@@ -19,6 +19,7 @@ pub mod posts;
 pub mod processes;
 pub mod qmail_queue;
 pub mod queue;
+mod queue_file;
 pub mod script_class;
 pub mod spec;
 pub mod web;

@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use super::UnreadableFile;
 use super::exim_spool::Unreadable;
-use super::logs::{Passwd, truncate_to};
+use super::logs::Passwd;
 use super::message::Message;
+pub(crate) use super::queue_file::{Longer, QueueFileReader, READ_SIZE, read_head};
 use super::script_class;
 
 /// The `queue` fact group: what sits in the mail queue and who put it there. Every field
@@ -130,12 +131,12 @@ impl From<String> for Failed {
     }
 }
 
-/// Reads one queue file (path, on hold, a buffer to reuse) into a message.
+/// Reads one queue file (path, on hold, the thread's reader) into a message.
 pub(crate) trait ReadMessage:
-    Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync
+    Fn(&Path, bool, &mut QueueFileReader) -> Result<Message, Failed> + Sync
 {
 }
-impl<F: Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync> ReadMessage for F {}
+impl<F: Fn(&Path, bool, &mut QueueFileReader) -> Result<Message, Failed> + Sync> ReadMessage for F {}
 
 /// Read and parse the files with [`threads`] threads taking the next file as they
 /// finish one, then merge the counts.
@@ -182,10 +183,10 @@ fn read_all(
     progress: &indicatif::ProgressBar,
 ) -> Summary {
     let mut summary = Summary::default();
-    let mut buf = Vec::with_capacity(READ_SIZE);
+    let mut reader = QueueFileReader::default();
     while let Some((file, flag)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
         progress.inc(1);
-        match read(file, *flag, &mut buf) {
+        match read(file, *flag, &mut reader) {
             Ok(message) => summary.add(&message),
             Err(Failed::Gone) => {}
             Err(Failed::Unreadable(reason)) => summary.unreadable.push(Unreadable {
@@ -197,50 +198,6 @@ fn read_all(
     summary
 }
 
-/// Most queue files are under 4 KiB; one read of this size usually takes the whole file.
-pub(crate) const READ_SIZE: usize = 16 * 1024;
-
-/// What [`read_head`] does with a file longer than its cap.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Longer {
-    /// Read the first `max` bytes (a qmail message's headers).
-    Cut,
-    /// Read no further: the caller needs whole files (an exim `-H` file).
-    Refuse,
-}
-
-/// Read at most `max` bytes of a file into `buf` with as few system calls as possible:
-/// open, read, close (`fs::read` adds a stat and a second read to find the end).
-/// Whether that was the whole file.
-pub(crate) fn read_head(
-    path: &Path,
-    max: u64,
-    longer: Longer,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    use std::io::Read;
-    let mut file = crate::chase::open_regular(path)?;
-    buf.clear();
-    buf.resize(READ_SIZE, 0);
-    let n = file.read(buf)?;
-    buf.truncate(n);
-    // A short read of a regular file is its end; a full one may have more behind it.
-    if n == READ_SIZE {
-        let len = file.metadata().map_or(0, |m| m.len());
-        if len > max && longer == Longer::Refuse {
-            return Ok(false);
-        }
-        // Size the buffer once: doubling would cost twice the cap, and in a thread's
-        // heap the copies stay resident.
-        buf.reserve_exact((len.min(max) as usize + 1).saturating_sub(n));
-        file.take(max.saturating_sub(n as u64) + 1)
-            .read_to_end(buf)?;
-    }
-    let whole = buf.len() as u64 <= max;
-    buf.truncate(buf.len().min(max as usize));
-    Ok(whole)
-}
-
 #[derive(Default)]
 struct Summary {
     total: u64,
@@ -249,16 +206,32 @@ struct Summary {
     local_submitted: u64,
     oldest: Option<i64>,
     newest: Option<i64>,
-    senders: HashMap<String, u64>,
+    senders: Map<String, u64>,
     /// Who submitted: the login the MTA recorded, or the uid to look up.
-    submitters: HashMap<(String, Option<u32>), u64>,
-    /// The newest arrival per key of `submitters`.
-    submitter_newest: HashMap<(String, Option<u32>), i64>,
-    scripts: HashMap<(String, Option<u32>), u64>,
-    /// The newest arrival per key of `scripts`.
-    script_newest: HashMap<(String, Option<u32>), i64>,
-    domains: HashMap<String, u64>,
+    submitters: Map<(String, Option<u32>), Tally>,
+    scripts: Map<(String, Option<u32>), Tally>,
+    domains: Map<String, u64>,
     unreadable: Vec<Unreadable>,
+}
+
+/// The counting maps: hashbrown for lookups by a borrowed key (no allocation for a key
+/// already counted, which is nearly every message), foldhash for its speed. Its seed
+/// is random per run and the keys' hashes are never shown, which is the resistance to
+/// crafted collisions a run of seconds needs; [`KEYS_MAX`] bounds the rest.
+type Map<K, V> = hashbrown::HashMap<K, V>;
+
+/// A key's messages and the arrival of its newest.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    count: u64,
+    newest: Option<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.count += other.count;
+        self.newest = self.newest.max(other.newest);
+    }
 }
 
 /// Distinct keys (senders, recipient domains, scripts, submitters) counted per list;
@@ -270,35 +243,66 @@ pub const KEYS_MAX: usize = 50_000;
 pub const KEY_MAX: usize = 320;
 pub const OTHER: &str = "(other)";
 
+/// `key` cut to [`KEY_MAX`] bytes, at a character boundary.
+fn cut(key: &str) -> &str {
+    let mut end = key.len().min(KEY_MAX);
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    &key[..end]
+}
+
 /// Add `n` to `key`'s count, the key cut to [`KEY_MAX`] bytes, or to [`OTHER`] when
 /// the map already holds [`KEYS_MAX`] others.
-fn count(map: &mut HashMap<String, u64>, mut key: String, n: u64) {
-    truncate_to(&mut key, KEY_MAX);
-    if map.len() >= KEYS_MAX && !map.contains_key(&key) {
-        key = OTHER.to_string();
+fn count(map: &mut Map<String, u64>, key: &str, n: u64) {
+    let key = cut(key);
+    if let Some(c) = map.get_mut(key) {
+        *c += n;
+        return;
     }
-    *map.entry(key).or_default() += n;
+    let key = if map.len() >= KEYS_MAX { OTHER } else { key };
+    *map.entry_ref(key).or_default() += n;
 }
 
-/// The same for keys of a name and something else (an uid): the name is cut, and the
-/// pair becomes `(OTHER, default)` past [`KEYS_MAX`].
-fn count_pair<T: std::hash::Hash + Eq + Default + Clone>(
-    map: &mut HashMap<(String, T), u64>,
-    mut key: (String, T),
-    n: u64,
-) -> (String, T) {
-    truncate_to(&mut key.0, KEY_MAX);
-    if map.len() >= KEYS_MAX && !map.contains_key(&key) {
-        key = (OTHER.to_string(), T::default());
+/// A pair key borrowed: a name and something else (an uid), hashed and compared as
+/// the owned `(String, Option<u32>)` is.
+#[derive(Hash)]
+struct Pair<'a>(&'a str, Option<u32>);
+
+impl hashbrown::Equivalent<(String, Option<u32>)> for Pair<'_> {
+    fn equivalent(&self, key: &(String, Option<u32>)) -> bool {
+        self.0 == key.0 && self.1 == key.1
     }
-    *map.entry(key.clone()).or_default() += n;
-    key
 }
 
-/// Keep the later of `time` and the time `key` has.
-fn latest<K: std::hash::Hash + Eq>(map: &mut HashMap<K, i64>, key: K, time: i64) {
-    let t = map.entry(key).or_insert(time);
-    *t = (*t).max(time);
+/// The same for keys of a name and an uid: the name is cut, and the pair becomes
+/// `(OTHER, None)` past [`KEYS_MAX`].
+fn count_pair(
+    map: &mut Map<(String, Option<u32>), Tally>,
+    name: &str,
+    uid: Option<u32>,
+    tally: Tally,
+) {
+    let key = Pair(cut(name), uid);
+    if let Some(t) = map.get_mut(&key) {
+        t.add(tally);
+        return;
+    }
+    let key = if map.len() >= KEYS_MAX {
+        (OTHER.to_string(), None)
+    } else {
+        (key.0.to_string(), uid)
+    };
+    map.entry(key).or_default().add(tally);
+}
+
+/// `text` in ASCII lower case, borrowed when it is already (addresses nearly always).
+fn lower(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        text.to_ascii_lowercase().into()
+    } else {
+        text.into()
+    }
 }
 
 impl Summary {
@@ -307,33 +311,32 @@ impl Summary {
         self.frozen += u64::from(m.frozen);
         self.oldest = Some(self.oldest.map_or(m.received, |o| o.min(m.received)));
         self.newest = Some(self.newest.map_or(m.received, |n| n.max(m.received)));
-        let key = count_pair(&mut self.submitters, (m.login.clone(), m.uid), 1);
-        latest(&mut self.submitter_newest, key, m.received);
+        let one = Tally {
+            count: 1,
+            newest: Some(m.received),
+        };
+        count_pair(&mut self.submitters, &m.login, m.uid, one);
         if m.uid.is_some() || !(m.login.is_empty() || m.login.starts_with('(')) {
             self.local_submitted += 1;
         }
         let sender = if m.sender.is_empty() {
-            "<>".to_string()
+            "<>".into()
         } else {
-            m.sender.to_ascii_lowercase()
+            lower(&m.sender)
         };
-        count(&mut self.senders, sender, 1);
+        count(&mut self.senders, &sender, 1);
         match &m.php_script {
             Some((uid, name)) => {
                 // A number, as every other uid fact: the header is the sender's text,
                 // and a uid that is none is no uid.
                 let uid = uid.trim().parse().ok();
-                let key = count_pair(&mut self.scripts, (name.clone(), uid), 1);
-                latest(&mut self.script_newest, key, m.received);
+                count_pair(&mut self.scripts, name, uid, one);
             }
             None => self.without_script_header += 1,
         }
         for rcpt in &m.recipients {
-            let domain = rcpt
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase())
-                .unwrap_or_default();
-            count(&mut self.domains, domain, 1);
+            let domain = rcpt.rsplit_once('@').map_or("".into(), |(_, d)| lower(d));
+            count(&mut self.domains, &domain, 1);
         }
     }
 
@@ -349,29 +352,15 @@ impl Summary {
             (&mut self.domains, other.domains),
         ] {
             for (k, v) in from {
-                count(map, k, v);
+                count(map, &k, v);
             }
         }
-        for (counts, newest, from, from_newest) in [
-            (
-                &mut self.submitters,
-                &mut self.submitter_newest,
-                other.submitters,
-                other.submitter_newest,
-            ),
-            (
-                &mut self.scripts,
-                &mut self.script_newest,
-                other.scripts,
-                other.script_newest,
-            ),
+        for (map, from) in [
+            (&mut self.submitters, other.submitters),
+            (&mut self.scripts, other.scripts),
         ] {
-            for (k, v) in from {
-                let time = from_newest.get(&k).copied();
-                let key = count_pair(counts, k, v);
-                if let Some(t) = time {
-                    latest(newest, key, t);
-                }
+            for ((name, uid), tally) in from {
+                count_pair(map, &name, uid, tally);
             }
         }
         self.unreadable.extend(other.unreadable);
@@ -381,8 +370,7 @@ impl Summary {
     /// same user counts once whether or not its uid was recorded; most first.
     fn local_users(&self, passwd: &Passwd) -> Vec<(String, Submitted)> {
         let mut by_user: HashMap<String, Submitted> = HashMap::new();
-        for (key, count) in &self.submitters {
-            let (login, uid) = key;
+        for ((login, uid), tally) in &self.submitters {
             let user = match (uid, login.is_empty()) {
                 (_, false) => login.clone(),
                 (Some(u), true) => passwd.user(&u.to_string()),
@@ -390,8 +378,8 @@ impl Summary {
             };
             let entry = by_user.entry(user).or_default();
             entry.uid = entry.uid.or(*uid);
-            entry.count += count;
-            entry.newest = entry.newest.max(self.submitter_newest.get(key).copied());
+            entry.count += tally.count;
+            entry.newest = entry.newest.max(tally.newest);
         }
         let mut users: Vec<_> = by_user.into_iter().collect();
         users.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
@@ -411,23 +399,23 @@ impl Summary {
                 newest: s.newest,
             })
             .collect();
-        let scripts = top(&self.scripts)
+        let scripts = top(&self.scripts, |t| t.count)
             .into_iter()
-            .map(|((script, uid), count)| ScriptCount {
-                newest: self.script_newest.get(&(script.clone(), uid)).copied(),
+            .map(|((script, uid), tally)| ScriptCount {
+                newest: tally.newest,
                 class: script_class::classify(&script).to_string(),
                 script,
                 uid,
-                count,
+                count: tally.count,
                 locations: Vec::new(),
                 site: None,
             })
             .collect();
-        let senders = top(&self.senders)
+        let senders = top(&self.senders, |c| *c)
             .into_iter()
             .map(|(sender, count)| SenderCount { sender, count })
             .collect();
-        let domains = top(&self.domains)
+        let domains = top(&self.domains, |c| *c)
             .into_iter()
             .map(|(domain, count)| DomainCount { domain, count })
             .collect();
@@ -465,9 +453,9 @@ struct Submitted {
 }
 
 /// The most frequent keys, most first (ties by key, so output is stable).
-fn top<K: Ord + Clone>(counts: &HashMap<K, u64>) -> Vec<(K, u64)> {
-    let mut all: Vec<(K, u64)> = counts.iter().map(|(k, c)| (k.clone(), *c)).collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+fn top<K: Ord + Clone, V: Copy>(counts: &Map<K, V>, count: impl Fn(&V) -> u64) -> Vec<(K, V)> {
+    let mut all: Vec<(K, V)> = counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    all.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then_with(|| a.0.cmp(&b.0)));
     all.truncate(TOP);
     all
 }
@@ -475,24 +463,6 @@ fn top<K: Ord + Clone>(counts: &HashMap<K, u64>) -> Vec<(K, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-
-    #[test]
-    fn read_head_stops_at_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        fs::write(&path, vec![b'x'; 3 * READ_SIZE]).unwrap();
-        let mut buf = Vec::new();
-        let max = 2 * READ_SIZE as u64;
-        assert!(!read_head(&path, max, Longer::Cut, &mut buf).unwrap());
-        assert_eq!(buf.len(), 2 * READ_SIZE);
-        assert!(!read_head(&path, max, Longer::Refuse, &mut buf).unwrap());
-        assert!(buf.len() <= READ_SIZE, "not read past the first block");
-        for longer in [Longer::Cut, Longer::Refuse] {
-            assert!(read_head(&path, 3 * READ_SIZE as u64, longer, &mut buf).unwrap());
-            assert_eq!(buf.len(), 3 * READ_SIZE);
-        }
-    }
 
     /// A message a.php sent, with the header's uid text, arrived at `received`.
     fn scripted(uid: &str, received: i64) -> Message {
@@ -528,15 +498,28 @@ mod tests {
 
     #[test]
     fn distinct_keys_are_bounded() {
-        let mut map = HashMap::new();
+        let mut map = Map::new();
         for i in 0..KEYS_MAX + 5 {
-            count(&mut map, format!("s{i}"), 1);
+            count(&mut map, &format!("s{i}"), 1);
         }
-        count(&mut map, "x".repeat(2 * KEY_MAX), 1);
+        count(&mut map, &"x".repeat(2 * KEY_MAX), 1);
         assert_eq!(map.len(), KEYS_MAX + 1);
         assert_eq!(map[OTHER], 6);
-        let mut pairs: HashMap<(String, Option<u32>), u64> = HashMap::new();
-        count_pair(&mut pairs, ("y".repeat(2 * KEY_MAX), Some(1)), 2);
-        assert_eq!(pairs[&("y".repeat(KEY_MAX), Some(1))], 2);
+        count(&mut map, "s1", 2);
+        assert_eq!(map["s1"], 3, "a key counted before the cap still counts");
+        let mut pairs = Map::new();
+        let tally = Tally {
+            count: 2,
+            newest: Some(5),
+        };
+        count_pair(&mut pairs, &"y".repeat(2 * KEY_MAX), Some(1), tally);
+        count_pair(&mut pairs, &"y".repeat(KEY_MAX + 1), Some(1), tally);
+        let key = ("y".repeat(KEY_MAX), Some(1));
+        assert_eq!(pairs[&key].count, 4, "cut names count as one");
+        for i in 0..KEYS_MAX {
+            count_pair(&mut pairs, &format!("p{i}"), None, tally);
+        }
+        assert_eq!(pairs.len(), KEYS_MAX + 1);
+        assert_eq!(pairs[&(OTHER.to_string(), None)].count, 2);
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::exim_spool;
 use crate::facts::logs::{Passwd, field};
-use crate::facts::queue::{Failed, Longer, QueueFacts, read_head, summarize};
+use crate::facts::queue::{Failed, Longer, QueueFacts, summarize};
 use crate::host::Host;
 
 pub struct Exim;
@@ -151,13 +151,13 @@ pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
         }
     };
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    summarize(&files, passwd, |path, _, buf| {
-        if !read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse, buf)? {
+    summarize(&files, passwd, |path, _, reader| {
+        if !reader.read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse)? {
             return Err(Failed::Unreadable(format!(
                 "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
             )));
         }
-        Ok(exim_spool::parse(buf)?)
+        Ok(exim_spool::parse(reader.bytes())?)
     })
 }
 

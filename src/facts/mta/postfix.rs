@@ -52,6 +52,10 @@ impl Mta for Postfix {
     }
 
     /// The first `Received: by HOST (Postfix, from userid N)` with a number.
+    fn names_submitter_in_received(&self) -> bool {
+        true
+    }
+
     fn received(&self, value: &str) -> Submitter {
         match crate::facts::message::after(value, "from userid ").and_then(|u| u.parse().ok()) {
             Some(uid) => Submitter::Uid(uid),
@@ -103,15 +107,15 @@ impl Mta for Postfix {
 /// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
 pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
     let files = postfix_queue::queue_files(spool);
-    summarize(&files, passwd, |path, hold, _| {
+    summarize(&files, passwd, |path, hold, reader| {
         let id = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // Streamed: a queue file holds the whole message, which may be large.
-        let file = crate::chase::open_regular(path)?;
-        let reader = std::io::BufReader::with_capacity(READ_SIZE, file);
-        Ok(postfix_queue::parse_reader(reader, &id, hold)?)
+        let file = reader.open(path)?;
+        let lines = std::io::BufReader::with_capacity(READ_SIZE, file);
+        Ok(postfix_queue::parse_reader(lines, &id, hold)?)
     })
 }
 

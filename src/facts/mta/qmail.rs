@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
-use crate::facts::queue::{Longer, QueueFacts, read_head, summarize};
+use crate::facts::queue::{Longer, QueueFacts, summarize};
 
 pub struct Qmail;
 
@@ -41,6 +41,10 @@ impl Mta for Qmail {
     /// The first `Received: (qmail N ...)`: `invoked by uid U`, `invoked from network`,
     /// `invoked by alias`, `invoked for bounce` (qmail-queue's `receivedfmt`: qmail-send
     /// itself queued a bounce, as qmails); the ones after it are relays.
+    fn names_submitter_in_received(&self) -> bool {
+        true
+    }
+
     fn received(&self, value: &str) -> Submitter {
         if !value.trim_start().starts_with("(qmail ") {
             return Submitter::NotSaid;
@@ -97,10 +101,10 @@ pub fn read_queue(queue: &Path, passwd: &Passwd) -> QueueFacts {
         .into_iter()
         .map(|f| (f, false))
         .collect();
-    summarize(&files, passwd, |path, _, buf| {
+    summarize(&files, passwd, |path, _, reader| {
         // The headers are all we need of the message; a longer one is cut.
-        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
-        Ok(qmail_queue::read(queue, path, buf)?)
+        reader.read_head(path, QMAIL_HEAD_MAX, Longer::Cut)?;
+        Ok(qmail_queue::read(queue, path, reader.bytes())?)
     })
 }
 
