@@ -12,9 +12,11 @@ use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub use super::message::Message;
 use super::message::{Headers, Mta};
+use super::queue::Listing;
 
 /// A `-H` file that could not be read as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,34 +27,81 @@ pub struct Unreadable {
 
 /// The message ids' `-H` files in the spool's `input` directory, flat and split.
 pub fn header_files(spool: &Path) -> io::Result<Vec<PathBuf>> {
-    let input = spool.join("input");
-    let mut files = Vec::new();
-    for entry in fs::read_dir(&input)? {
-        let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && name.len() == 1 {
-            // split_spool_directory: input/<6th char of id>/
-            if let Ok(inner) = fs::read_dir(entry.path()) {
-                files.extend(
-                    inner
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| is_header_file(p)),
-                );
-            }
-        } else if is_header_file(&entry.path()) {
-            files.push(entry.path());
-        }
+    let listing = HeaderFiles::open(spool)?;
+    let (mut files, mut batch) = (Vec::new(), Vec::new());
+    while listing.next_batch(&mut batch) {
+        files.extend(batch.drain(..).map(|(file, _)| file));
     }
     // No sort: the summary does not depend on order, and 100k paths take a while.
     Ok(files)
 }
 
-fn is_header_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
+/// The `-H` files of a spool's `input` (flat, or split into one-character
+/// subdirectories by `split_spool_directory`), listed as the readers go: a batch at a
+/// time under a lock, so a million-message spool is never held as a list.
+pub struct HeaderFiles {
+    walk: Mutex<Walk>,
+}
+
+struct Walk {
+    /// The directory being read, and whether it is `input` itself (whose
+    /// one-character subdirectories are the split spool's).
+    current: Option<(fs::ReadDir, bool)>,
+    /// Split subdirectories found, still to be read.
+    subdirs: Vec<PathBuf>,
+}
+
+/// Files handed to a reader thread at a time: enough to make the lock rare, few
+/// enough that the threads stay evenly loaded.
+const BATCH: usize = 64;
+
+impl HeaderFiles {
+    /// The listing of `spool`'s `input`; an error if it cannot be read at all.
+    pub fn open(spool: &Path) -> io::Result<HeaderFiles> {
+        let input = fs::read_dir(spool.join("input"))?;
+        Ok(HeaderFiles {
+            walk: Mutex::new(Walk {
+                current: Some((input, true)),
+                subdirs: Vec::new(),
+            }),
+        })
+    }
+}
+
+impl Listing for HeaderFiles {
+    fn next_batch(&self, batch: &mut Vec<(PathBuf, bool)>) -> bool {
+        batch.clear();
+        let mut walk = self.walk.lock().unwrap_or_else(|e| e.into_inner());
+        while batch.len() < BATCH {
+            let Some((entries, top)) = walk.current.as_mut() else {
+                let Some(dir) = walk.subdirs.pop() else { break };
+                // A subdirectory that cannot be read holds nothing we can count.
+                walk.current = fs::read_dir(dir).ok().map(|entries| (entries, false));
+                continue;
+            };
+            let top = *top;
+            let Some(entry) = entries.next() else {
+                walk.current = None;
+                continue;
+            };
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            if top && name.len() == 1 && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk.subdirs.push(entry.path());
+            } else if is_header_file(&name) {
+                batch.push((entry.path(), false));
+            }
+        }
+        !batch.is_empty()
+    }
+
+    fn len(&self) -> Option<usize> {
+        None
+    }
+}
+
+fn is_header_file(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
         .and_then(|n| n.strip_suffix("-H"))
         .is_some_and(is_message_id)
 }
@@ -231,6 +280,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn message_ids_of_both_generations() {
@@ -238,6 +288,34 @@ mod tests {
         assert!(is_message_id("1rojOt-00000049dMj-0Abc"));
         assert!(!is_message_id("1joDo0-0005Bd"));
         assert!(!is_message_id("1joDo0-0005Bd-L!"));
+    }
+
+    /// Flat and split at once, more files than a batch, beside what is no `-H` file:
+    /// every `-H` file listed once, nothing else.
+    #[test]
+    fn the_listing_gives_every_header_file_once() {
+        let spool = tempfile::tempdir().unwrap();
+        let input = spool.path().join("input");
+        let mut expected = Vec::new();
+        for i in 0..(3 * BATCH + 5) {
+            let id = format!("1xVHSh-{i:06}-00");
+            let dir = if i % 2 == 0 {
+                input.clone()
+            } else {
+                input.join(&id[5..6])
+            };
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(dir.join(format!("{id}-H")), b"").unwrap();
+            fs::write(dir.join(format!("{id}-D")), b"").unwrap();
+            expected.push(dir.join(format!("{id}-H")));
+        }
+        fs::write(input.join("notes-H"), b"").unwrap();
+        fs::create_dir_all(input.join("ab/1xVHSh-000000-99-H")).unwrap();
+        let mut listed = header_files(spool.path()).unwrap();
+        listed.sort();
+        expected.sort();
+        assert_eq!(listed, expected);
+        assert!(header_files(&spool.path().join("none")).is_err());
     }
 
     #[test]

@@ -138,6 +138,36 @@ pub(crate) trait ReadMessage:
 }
 impl<F: Fn(&Path, bool, &mut QueueFileReader) -> Result<Message, Failed> + Sync> ReadMessage for F {}
 
+/// Where reader threads take their next files from: a list made before reading, or a
+/// directory read as the readers go (a million-message spool is never listed whole).
+pub(crate) trait Listing: Sync {
+    /// The next files to read (`batch` is emptied first); false when none are left.
+    fn next_batch(&self, batch: &mut Vec<(PathBuf, bool)>) -> bool;
+    /// How many files in all, when known before reading (for the progress bar).
+    fn len(&self) -> Option<usize>;
+}
+
+/// A list made before reading, taken one file at a time.
+struct Listed<'a> {
+    files: &'a [(PathBuf, bool)],
+    next: AtomicUsize,
+}
+
+impl Listing for Listed<'_> {
+    fn next_batch(&self, batch: &mut Vec<(PathBuf, bool)>) -> bool {
+        batch.clear();
+        match self.files.get(self.next.fetch_add(1, Ordering::Relaxed)) {
+            Some(file) => batch.push(file.clone()),
+            None => return false,
+        }
+        true
+    }
+
+    fn len(&self) -> Option<usize> {
+        Some(self.files.len())
+    }
+}
+
 /// Read and parse the files with [`threads`] threads taking the next file as they
 /// finish one, then merge the counts.
 pub(crate) fn summarize(
@@ -145,12 +175,30 @@ pub(crate) fn summarize(
     passwd: &Passwd,
     read: impl ReadMessage,
 ) -> QueueFacts {
-    let next = AtomicUsize::new(0);
-    let progress = crate::progress::bar(files.len() as u64, 5_000, "reading the queue", false);
+    let listed = Listed {
+        files,
+        next: AtomicUsize::new(0),
+    };
+    summarize_listing(&listed, passwd, read)
+}
+
+/// The same for files listed as they are read.
+pub(crate) fn summarize_listing(
+    listing: &impl Listing,
+    passwd: &Passwd,
+    read: impl ReadMessage,
+) -> QueueFacts {
+    use crate::progress::{Progress, bar, counter};
+    let what = "reading the queue";
+    let progress = match listing.len() {
+        Some(len) => Progress::Bar(bar(len as u64, PROGRESS_WORTH, what, false)),
+        None => Progress::Counter(counter(PROGRESS_WORTH, what, "messages")),
+    };
+    let threads = threads().min(listing.len().unwrap_or(usize::MAX)).max(1);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads().min(files.len()).max(1))
-            .map(|_| scope.spawn(|| read_all(files, &next, &read, &progress)))
+        let workers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| read_all(listing, &read, &progress)))
             .collect();
         for worker in workers {
             if let Ok(part) = worker.join() {
@@ -162,6 +210,9 @@ pub(crate) fn summarize(
     summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
     summary.facts(passwd)
 }
+
+/// Queues smaller than this are read without a progress bar.
+const PROGRESS_WORTH: u64 = 5_000;
 
 /// Queue reader threads at most: each holds at most one file's worth of the caps above
 /// and its own counts (up to [`KEYS_MAX`] keys per list).
@@ -177,22 +228,23 @@ fn threads() -> usize {
 }
 
 fn read_all(
-    files: &[(PathBuf, bool)],
-    next: &AtomicUsize,
+    listing: &impl Listing,
     read: &impl ReadMessage,
-    progress: &indicatif::ProgressBar,
+    progress: &crate::progress::Progress,
 ) -> Summary {
     let mut summary = Summary::default();
     let mut reader = QueueFileReader::default();
-    while let Some((file, flag)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-        progress.inc(1);
-        match read(file, *flag, &mut reader) {
-            Ok(message) => summary.add(&message),
-            Err(Failed::Gone) => {}
-            Err(Failed::Unreadable(reason)) => summary.unreadable.push(Unreadable {
-                file: file.clone(),
-                reason,
-            }),
+    let mut batch = Vec::new();
+    while listing.next_batch(&mut batch) {
+        for (file, flag) in batch.drain(..) {
+            progress.inc();
+            match read(&file, flag, &mut reader) {
+                Ok(message) => summary.add(&message),
+                Err(Failed::Gone) => {}
+                Err(Failed::Unreadable(reason)) => {
+                    summary.unreadable.push(Unreadable { file, reason })
+                }
+            }
         }
     }
     summary

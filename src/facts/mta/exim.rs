@@ -1,12 +1,12 @@
 //! Exim (Debian's exim4, and exim elsewhere): its layout, the `-H` files of its spool
 //! (read by `facts/exim_spool.rs`), its mainlog lines, its services.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::exim_spool;
 use crate::facts::logs::{Passwd, field};
-use crate::facts::queue::{Failed, Longer, QueueFacts, summarize};
+use crate::facts::queue::{Failed, Longer, QueueFacts, summarize_listing};
 use crate::host::Host;
 
 pub struct Exim;
@@ -143,15 +143,14 @@ impl Mta for Exim {
 
 /// Read every message of an exim spool (`spool` is its real path) and summarize.
 pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
-    let files = match exim_spool::header_files(spool) {
+    let files = match exim_spool::HeaderFiles::open(spool) {
         Ok(files) => files,
         Err(e) => {
             let input = spool.join("input");
             return QueueFacts::error(format!("cannot read {}: {e}", input.display()));
         }
     };
-    let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    summarize(&files, passwd, |path, _, reader| {
+    summarize_listing(&files, passwd, |path, _, reader| {
         if !reader.read_head(path, EXIM_HEADER_FILE_MAX, Longer::Refuse)? {
             return Err(Failed::Unreadable(format!(
                 "larger than {EXIM_HEADER_FILE_MAX} bytes: not read"
