@@ -36,7 +36,7 @@ fn main() {
     std::fs::create_dir_all(root.join("usr/sbin")).unwrap();
     std::fs::write(root.join("usr/sbin/exim4"), "").unwrap();
     std::fs::create_dir_all(root.join("var/log/exim4")).unwrap();
-    exim_gen::spool(&root.join("var/spool/exim4"), messages, false).unwrap();
+    exim_gen::spool(&root.join("var/spool/exim4"), messages, false, false).unwrap();
     exim_gen::mainlog(&root.join("var/log/exim4/mainlog"), log_mb * 1_000_000).unwrap();
     let host = Host::new(root);
 

@@ -302,6 +302,10 @@ pub enum DevCommand {
         /// Lay files out as `split_spool_directory` does.
         #[arg(long)]
         split: bool,
+        /// Give every message a sender and recipient domain of its own (the worst case
+        /// for the summaries' memory).
+        #[arg(long)]
+        distinct: bool,
     },
     /// Write an exim mainlog of about SIZE megabytes.
     EximLog {

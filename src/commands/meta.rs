@@ -14,7 +14,8 @@ pub fn dev(command: &DevCommand) -> Result<u8> {
             spool,
             messages,
             split,
-        } => crate::dev::exim_gen::spool(spool, *messages, *split)?,
+            distinct,
+        } => crate::dev::exim_gen::spool(spool, *messages, *split, *distinct)?,
         DevCommand::EximLog { file, megabytes } => {
             crate::dev::exim_gen::mainlog(file, megabytes * 1_000_000)?
         }

@@ -34,8 +34,9 @@ const SCRIPTS: &[(&str, &str)] = &[
 
 /// Write `count` messages (`-H` and `-D`) into `spool/input`, split by the id's sixth
 /// character when `split`. Every seventh message has no PHP header (a local user) and
-/// every eleventh is frozen.
-pub fn spool(spool: &Path, count: u64, split: bool) -> io::Result<()> {
+/// every eleventh is frozen. `distinct` gives every message a sender and recipient
+/// domain of its own: the worst case for the summaries' memory.
+pub fn spool(spool: &Path, count: u64, split: bool, distinct: bool) -> io::Result<()> {
     let input = spool.join("input");
     fs::create_dir_all(&input)?;
     let start = 1_795_391_951u64;
@@ -51,20 +52,25 @@ pub fn spool(spool: &Path, count: u64, split: bool) -> io::Result<()> {
             fs::create_dir_all(&dir)?;
         }
         let script = (n % 7 != 6).then(|| SCRIPTS[(n % SCRIPTS.len() as u64) as usize]);
-        let rcpt = format!(
-            "user{}@{}",
-            n % 9973,
-            [
-                "gmail.com",
-                "mail.ru",
-                "hotmail.fr",
-                "yandex.ru",
-                "example.net"
-            ][(n % 5) as usize]
-        );
+        let rcpt = if distinct {
+            format!("user@d{n}.example")
+        } else {
+            format!(
+                "user{}@{}",
+                n % 9973,
+                [
+                    "gmail.com",
+                    "mail.ru",
+                    "hotmail.fr",
+                    "yandex.ru",
+                    "example.net"
+                ][(n % 5) as usize]
+            )
+        };
+        let sender = distinct.then(|| format!("s{n}@spam{n}.example"));
         fs::write(
             dir.join(format!("{id}-H")),
-            header_file(&id, time, script, &rcpt, n % 11 == 10),
+            header_file(&id, time, script, &rcpt, sender.as_deref(), n % 11 == 10),
         )?;
         fs::write(
             dir.join(format!("{id}-D")),
@@ -79,6 +85,7 @@ fn header_file(
     time: u64,
     script: Option<(&str, &str)>,
     rcpt: &str,
+    sender: Option<&str>,
     frozen: bool,
 ) -> String {
     let (login, uid) = if script.is_some() {
@@ -86,7 +93,7 @@ fn header_file(
     } else {
         ("siteuser", 1004)
     };
-    let sender = format!("{login}@vm");
+    let sender = sender.map_or_else(|| format!("{login}@vm"), str::to_string);
     let mut out = format!(
         "{id}-H\n{login} {uid} {uid}\n<{sender}>\n{time} 0\n-received_time_usec .523159\n-ident {login}\n\
 -received_protocol local\n-body_linecount 2\n-max_received_linelength 40\n-auth_id {login}\n-auth_sender {sender}\n\
