@@ -313,10 +313,11 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 100)]
         megabytes: u64,
     },
-    /// Read every file under DIR whose name ends in SUFFIX once, nothing parsed: the
-    /// floor the queue readers are measured against (scripts/bench).
+    /// Read every file under each DIR whose name ends in SUFFIX once, nothing parsed:
+    /// the floor the queue readers are measured against (scripts/bench, bench-queues).
     ReadFloor {
-        dir: PathBuf,
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
         #[arg(long, default_value = "-H")]
         suffix: String,
         #[arg(long, default_value_t = 2)]

@@ -20,11 +20,11 @@ pub fn dev(command: &DevCommand) -> Result<u8> {
             crate::dev::exim_gen::mainlog(file, megabytes * 1_000_000)?
         }
         DevCommand::ReadFloor {
-            dir,
+            dirs,
             suffix,
             threads,
         } => {
-            let (files, bytes) = crate::dev::read_floor::read_all(dir, suffix, *threads)?;
+            let (files, bytes) = crate::dev::read_floor::read_all(dirs, suffix, *threads)?;
             println!("{files} files, {bytes} bytes");
         }
     }

@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 
-/// Read every `*SUFFIX` file under `dir` (its subdirectories too) with `threads`
-/// threads; the files and bytes read.
-pub fn read_all(dir: &Path, suffix: &str, threads: usize) -> Result<(u64, u64)> {
+/// Read every `*SUFFIX` file under each of `dirs` (their subdirectories too) with
+/// `threads` threads; the files and bytes read.
+pub fn read_all(dirs: &[PathBuf], suffix: &str, threads: usize) -> Result<(u64, u64)> {
     let mut files = Vec::new();
-    walk(dir, suffix, &mut files)?;
+    for dir in dirs {
+        walk(dir, suffix, &mut files)?;
+    }
 
     let next = AtomicUsize::new(0);
     let totals: Vec<(u64, u64)> = std::thread::scope(|scope| {

@@ -108,20 +108,24 @@ pub fn read(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, String
     let todo = [queue.join("todo").join(n.to_string()), beside("todo")]
         .into_iter()
         .find(|p| p.is_file());
-    let (todo, info, local, remote) = match todo {
-        Some(todo) => (Some(read_file(&todo)?), None, None, None),
-        None => (
-            None,
-            Some(read_file(&beside("info")).map_err(|e| format!("no sender (info): {e}"))?),
-            read_optional(&beside("local"))?,
-            read_optional(&beside("remote"))?,
-        ),
+    let (todo, info, local, remote, info_time) = match todo {
+        Some(todo) => (Some(read_file(&todo)?), None, None, None, None),
+        None => {
+            let (info, time) =
+                read_info(&beside("info")).map_err(|e| format!("no sender (info): {e}"))?;
+            (
+                None,
+                Some(info),
+                read_optional(&beside("local"))?,
+                read_optional(&beside("remote"))?,
+                time,
+            )
+        }
     };
-    let info_time = fs::metadata(beside("info"))
-        .or_else(|_| fs::metadata(mess))
-        .and_then(|m| m.modified());
+    // The arrival: when qmail-send wrote info, taken from the open file (no second
+    // lookup of its path); while the message is in todo, its mess file's time.
     let received = info_time
-        .ok()
+        .or_else(|| fs::metadata(mess).and_then(|m| m.modified()).ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
     let files = Files {
@@ -141,6 +145,13 @@ pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     let file = crate::chase::open_regular(path).map_err(|e| e.to_string())?;
     capped(file, path)
+}
+
+/// The info file, with its modification time.
+fn read_info(path: &Path) -> Result<(Vec<u8>, Option<std::time::SystemTime>), String> {
+    let file = crate::chase::open_regular(path).map_err(|e| e.to_string())?;
+    let time = file.metadata().and_then(|m| m.modified()).ok();
+    Ok((capped(file, path)?, time))
 }
 
 /// An envelope file, `None` when it does not exist.
