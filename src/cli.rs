@@ -313,6 +313,18 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 100)]
         megabytes: u64,
     },
+    /// Write a postfix mail.log of about SIZE megabytes.
+    PostfixLog {
+        file: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        megabytes: u64,
+    },
+    /// Write a Plesk qmail maillog (qmail-send through splogger) of about SIZE megabytes.
+    QmailLog {
+        file: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        megabytes: u64,
+    },
     /// Read every file under each DIR whose name ends in SUFFIX once, nothing parsed:
     /// the floor the queue readers are measured against (scripts/bench, bench-queues).
     ReadFloor {

@@ -19,6 +19,12 @@ pub fn dev(command: &DevCommand) -> Result<u8> {
         DevCommand::EximLog { file, megabytes } => {
             crate::dev::exim_gen::mainlog(file, megabytes * 1_000_000)?
         }
+        DevCommand::PostfixLog { file, megabytes } => {
+            crate::dev::postfix_gen::mail_log(file, megabytes * 1_000_000)?;
+        }
+        DevCommand::QmailLog { file, megabytes } => {
+            crate::dev::qmail_gen::maillog(file, megabytes * 1_000_000)?;
+        }
         DevCommand::ReadFloor {
             dirs,
             suffix,

@@ -3,7 +3,7 @@
 //! outbreak leaves.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::Path;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -134,17 +134,15 @@ const REJECTIONS: &[&str] = &[
 /// Write an exim mainlog of about `bytes` bytes: arrivals, deliveries, completions and
 /// failures, in exim's plain format.
 pub fn mainlog(path: &Path, bytes: u64) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
-    let (mut written, mut n) = (0u64, 0u64);
-    while written < bytes {
+    super::log_gen::write_log(path, bytes, |n, block| {
         let id = message_id(1_795_391_951 + n / 100, n);
         let (h, m, s) = ((n / 3600) % 24, (n / 60) % 60, n % 60);
         let stamp = format!("2026-11-22 {h:02}:{m:02}:{s:02}");
         let user = ["www-data", "co22556", "siteuser"][(n % 3) as usize];
-        let mut block = format!(
+        block.push_str(&format!(
             "{stamp} {id} <= {user}@vm U={user} P=local S={}\n",
             900 + n % 4000
-        );
+        ));
         if n % 4 == 0 {
             block.push_str(&format!(
                 "{stamp} {id} ** user{}@mail.ru {}\n",
@@ -155,11 +153,7 @@ pub fn mainlog(path: &Path, bytes: u64) -> io::Result<()> {
             block.push_str(&format!("{stamp} {id} => user{}@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.25] C=\"250 2.0.0 Ok\"\n", n % 997));
         }
         block.push_str(&format!("{stamp} {id} Completed\n"));
-        out.write_all(block.as_bytes())?;
-        written += block.len() as u64;
-        n += 1;
-    }
-    out.flush()
+    })
 }
 
 #[cfg(test)]
@@ -173,7 +167,14 @@ mod tests {
             let id = message_id(1_795_391_951, n);
             assert!(exim_spool::is_message_id(&id), "{id}");
             let script = (n % 7 != 6).then(|| SCRIPTS[(n % SCRIPTS.len() as u64) as usize]);
-            let text = header_file(&id, 1_795_391_951, script, "a@b.example", n % 11 == 10);
+            let text = header_file(
+                &id,
+                1_795_391_951,
+                script,
+                "a@b.example",
+                None,
+                n % 11 == 10,
+            );
             let m = exim_spool::parse(text.as_bytes()).unwrap();
             assert_eq!(m.id, id);
             assert_eq!(m.frozen, n % 11 == 10);

@@ -2,4 +2,7 @@
 //! benchmarks and load tests (`runbook dev ...`, hidden from `--help`).
 
 pub mod exim_gen;
+pub mod log_gen;
+pub mod postfix_gen;
+pub mod qmail_gen;
 pub mod read_floor;

@@ -274,6 +274,32 @@ pub struct Scan {
     pub scripts: HashMap<String, u64>,
     /// Whether the lines read now may hold the script header (see [`Lines::chunk`]).
     headers_in_chunk: bool,
+    /// Where the MTA's needles are in the bytes read now (see [`Mta::log_needles`]):
+    /// a line without one is counted, not read. None: every line is read.
+    needles: Option<Needles>,
+}
+
+/// The offsets of the MTA's needles in a chunk of the log, in order, and the first
+/// of them not behind the lines read so far.
+#[derive(Default)]
+struct Needles {
+    /// The chunk's address: a line's offset in it is its address less this one.
+    base: usize,
+    at: Vec<usize>,
+    next: usize,
+}
+
+impl Needles {
+    /// Whether a needle starts in `line`, a slice of the chunk; lines are asked in order.
+    fn in_line(&mut self, line: &[u8]) -> bool {
+        let start = (line.as_ptr() as usize).wrapping_sub(self.base);
+        while self.at.get(self.next).is_some_and(|&at| at < start) {
+            self.next += 1;
+        }
+        self.at
+            .get(self.next)
+            .is_some_and(|&at| at < start + line.len())
+    }
 }
 
 /// The script header in a log line. One finder for every line: building it per line
@@ -284,6 +310,18 @@ static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 impl super::log_ranges::Lines for Scan {
     fn chunk(&mut self, bytes: &[u8]) {
         self.headers_in_chunk = HEADER.find(bytes).is_some();
+        // Lines that may mean something, found in the chunk at once, as grep finds
+        // them: searching each line cost the postfix and qmail scans most of their time.
+        if let Some(finders) = self.mta.and_then(|m| m.log_needles()) {
+            let needles = self.needles.get_or_insert_with(Needles::default);
+            needles.base = bytes.as_ptr() as usize;
+            needles.at.clear();
+            for finder in finders.iter() {
+                needles.at.extend(finder.find_iter(bytes));
+            }
+            needles.at.sort_unstable();
+            needles.next = 0;
+        }
     }
 
     fn line(&mut self, line: &[u8]) {
@@ -305,11 +343,13 @@ impl Scan {
             failure_minutes: Default::default(),
             scripts: HashMap::new(),
             headers_in_chunk: true,
+            needles: None,
         }
     }
 
     pub fn read(&mut self, reader: impl BufRead) {
         self.headers_in_chunk = true;
+        self.needles = None;
         self.skipped_lines += for_each_line(reader, |line| self.line(line));
     }
 
@@ -364,6 +404,13 @@ impl Scan {
 
     pub fn line(&mut self, raw: &[u8]) {
         self.lines += 1;
+        // A line of the chunk without the script header or a needle says nothing.
+        if !self.headers_in_chunk
+            && let Some(needles) = &mut self.needles
+            && !needles.in_line(raw)
+        {
+            return;
+        }
         let body = strip_syslog(raw);
         // `ID X-PHP-Originating-Script: "2157:class-phpmailer.php"` (article 002's logs),
         // looked for in lines only where their chunk has one.
@@ -663,8 +710,13 @@ fn strip_syslog(line: &[u8]) -> &[u8] {
 
 /// The value after `key` up to the next space or comma.
 pub(crate) fn field(line: &[u8], key: &[u8]) -> Option<String> {
-    let i = memchr::memmem::find(line, key)? + key.len();
-    let rest = &line[i..];
+    let i = memchr::memmem::find(line, key)?;
+    value(&line[i..], key)
+}
+
+/// The value after `key`, which `text` starts with, up to the next space or comma.
+pub(crate) fn value(text: &[u8], key: &[u8]) -> Option<String> {
+    let rest = text.strip_prefix(key)?;
     let end = rest
         .iter()
         .position(|b| matches!(b, b' ' | b',' | b'\n' | b'\r'))
@@ -678,25 +730,73 @@ mod tests {
 
     #[test]
     fn a_log_read_in_ranges_at_once_counts_as_one_read_line_by_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mainlog");
-        // A real mainlog's lines, past the size below which one range is read.
-        let lines = include_str!("../../examples/hosts/exim-outbreak/var/log/exim4/mainlog");
-        let copies = 20_000_000 / lines.len() + 1;
-        std::fs::write(&path, lines.repeat(copies)).unwrap();
-        let exim = crate::facts::mta::by_name("exim");
-        let mut whole = Scan::new(exim, Passwd::default());
-        whole.read(BufReader::new(std::fs::File::open(&path).unwrap()));
-        let mut ranged = Scan::new(exim, Passwd::default());
-        ranged.read_file(
-            &std::fs::File::open(&path).unwrap(),
-            &indicatif::ProgressBar::hidden(),
+        // Real logs' lines, past the size below which one range is read; postfix and
+        // qmail read in chunks only the lines with their needles.
+        for (kind, lines) in [
+            (
+                "exim",
+                include_str!("../../examples/hosts/exim-outbreak/var/log/exim4/mainlog"),
+            ),
+            (
+                "postfix",
+                include_str!("../../examples/hosts/postfix-mailserver/var/log/mail.log"),
+            ),
+            (
+                "qmail",
+                include_str!("../../examples/hosts/plesk-qmail/usr/local/psa/var/log/maillog"),
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("log");
+            let copies = 20_000_000 / lines.len() + 1;
+            std::fs::write(&path, lines.repeat(copies)).unwrap();
+            let mta = crate::facts::mta::by_name(kind);
+            let mut whole = Scan::new(mta, Passwd::default());
+            whole.read(BufReader::new(std::fs::File::open(&path).unwrap()));
+            let mut ranged = Scan::new(mta, Passwd::default());
+            ranged.read_file(
+                &std::fs::File::open(&path).unwrap(),
+                &indicatif::ProgressBar::hidden(),
+            );
+            assert!(whole.lines > 100_000, "{kind}");
+            assert!(
+                whole.failures.values().sum::<u64>() >= copies as u64,
+                "{kind}"
+            );
+            assert!(!whole.arrivals.is_empty(), "{kind}");
+            let facts = |s: &Scan| serde_json::to_value(s.facts(None)).unwrap();
+            assert_eq!(facts(&ranged), facts(&whole), "{kind}");
+            assert_eq!(ranged.failure_minutes, whole.failure_minutes, "{kind}");
+        }
+    }
+
+    #[test]
+    fn lines_without_a_needle_are_counted_and_the_others_read() {
+        // In one chunk: a script header makes every line of it read; without one, the
+        // lines with a needle are, wherever the needle is in them.
+        let log = b"Jun 25 01:23:40 vh84 smtp_auth: smtp_auth: SMTP user info : /var/qmail/mailnames/shop.example/info logged in from x [192.0.2.7]\n\
+Jun 25 01:23:41 vh84 qmail: 1593037421.1 new msg 12\n\
+Jun 25 01:23:45 vh84 qmail: 1593037425.1 delivery 12: failure: 1.2.3.4_does_not_like_recipient./Remote_host_said:_550_5.1.1_User_unknown/\n\
+Jun 25 01:23:46 vh84 qmail: 1593037426.1 delivery 13: deferral: Sorry,_I_wasn't_able_to_establish_an_SMTP_connection._(#4.4.1)/\n";
+        let mut with_header = log.to_vec();
+        with_header.extend_from_slice(
+            b"Jun 25 01:23:47 vh84 x: X-PHP-Originating-Script: 10003:sendmail.php\n",
         );
-        assert!(whole.lines > 100_000 && whole.failures.values().sum::<u64>() > 1000);
-        assert!(!whole.arrivals.is_empty());
-        let facts = |s: &Scan| serde_json::to_value(s.facts(None)).unwrap();
-        assert_eq!(facts(&ranged), facts(&whole));
-        assert_eq!(ranged.failure_minutes, whole.failure_minutes);
+        for text in [&log[..], &with_header] {
+            let mut s = Scan::new(crate::facts::mta::by_name("qmail"), Passwd::default());
+            super::super::log_ranges::Lines::chunk(&mut s, text);
+            for line in text.split_inclusive(|b| *b == b'\n') {
+                super::super::log_ranges::Lines::line(&mut s, line);
+            }
+            assert_eq!(
+                s.lines as usize,
+                text.split_inclusive(|b| *b == b'\n').count()
+            );
+            assert_eq!(s.failures.get("unknown_user"), Some(&1));
+            assert_eq!(s.failures.get("connection"), Some(&1));
+            assert_eq!(s.arrivals.get("info@shop.example"), Some(&1));
+            assert_eq!(s.scripts.len(), usize::from(text.len() > log.len()));
+        }
     }
 
     fn scan(kind: &str, text: &[u8]) -> Scan {

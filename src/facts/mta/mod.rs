@@ -11,7 +11,9 @@ pub mod postfix;
 pub mod qmail;
 
 use std::path::Path;
+use std::sync::LazyLock;
 
+use memchr::memmem::Finder;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -76,6 +78,14 @@ pub enum Submitter {
     Nobody,
 }
 
+/// Finders of `needles`, built once (for [`Mta::log_needles`] and the line parsers).
+pub type Needles = LazyLock<Vec<Finder<'static>>>;
+
+/// Build finders of `needles`.
+pub fn finders(needles: &[&'static str]) -> Vec<Finder<'static>> {
+    needles.iter().map(|n| Finder::new(n.as_bytes())).collect()
+}
+
 /// One MTA: everything runbook knows of it.
 pub trait Mta: Sync {
     fn kind(&self) -> MtaKind;
@@ -119,6 +129,11 @@ pub trait Mta: Sync {
     }
     /// What a log line means; `body` is `raw` without a syslog prefix.
     fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>>;
+    /// Byte strings one of which is in every line [`Mta::log_line`] reads something
+    /// from: a log read in chunks reads only the lines that hold one. None: every line.
+    fn log_needles(&self) -> Option<&'static [Finder<'static>]> {
+        None
+    }
     /// Process names whose connections to remote port 25 are its own deliveries.
     fn smtp_processes(&self) -> &'static [&'static str];
     /// The services it runs under.

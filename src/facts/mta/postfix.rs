@@ -3,8 +3,12 @@
 
 use std::path::Path;
 
-use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
-use crate::facts::logs::{Passwd, field};
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+use super::{Layout, LogEvent, Mta, MtaKind, Needles, Service, Submitter, finders};
+use crate::facts::logs::{Passwd, value};
 use crate::facts::postfix_queue;
 use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
 use crate::host::Host;
@@ -18,6 +22,19 @@ fn maillog_file(main_cf: &str) -> Option<String> {
     crate::edit::postfix::get(main_cf, "maillog_file")
         .filter(|f| f.starts_with('/') && !f.contains('$'))
 }
+
+/// `status=bounced (`, `status=deferred (`, ` uid=`, `sasl_username=`: in every line
+/// [`Postfix::log_line`] reads; then `/pickup[`, looked for only in lines with a uid.
+static NEEDLES: Needles = Needles::new(|| {
+    finders(&[
+        "status=bounced (",
+        "status=deferred (",
+        " uid=",
+        "sasl_username=",
+        "/pickup[",
+    ])
+});
+static DSN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"dsn="));
 
 const LAYOUT: Layout = Layout {
     binaries: &["/usr/sbin/postfix"],
@@ -77,22 +94,35 @@ impl Mta for Postfix {
     }
 
     fn log_line<'a>(&self, body: &'a [u8], raw: &'a [u8]) -> Option<LogEvent<'a>> {
+        let [bounced, deferred, uid, sasl, pickup] = &NEEDLES[..] else {
+            unreachable!("five needles")
+        };
         // `to=<a@b>, relay=..., dsn=4.4.3, status=deferred (Host or domain name not
         // found...)`: the reply, with the enhanced status code postfix gives before it.
-        for status in [&b"status=bounced ("[..], b"status=deferred ("] {
-            if let Some(i) = memchr::memmem::find(body, status) {
-                let from = memchr::memmem::find(&body[..i], b"dsn=").unwrap_or(i);
+        for status in [bounced, deferred] {
+            if let Some(i) = status.find(body) {
+                let from = DSN.find(&body[..i]).unwrap_or(i);
                 return Some(LogEvent::Failure(&body[from..]));
             }
         }
         // `postfix/pickup[N]: ID: uid=33 from=<www-data>`: mail submitted on the host.
-        if let Some(uid) =
-            field(body, b" uid=").filter(|_| memchr::memmem::find(raw, b"/pickup[").is_some())
-        {
-            Some(LogEvent::ArrivalUid(uid))
-        } else {
-            field(body, b"sasl_username=").map(LogEvent::Arrival)
+        let uid = uid
+            .find(body)
+            .and_then(|at| value(&body[at..], b" uid="))
+            .filter(|_| pickup.find(raw).is_some());
+        match uid {
+            Some(uid) => Some(LogEvent::ArrivalUid(uid)),
+            None => sasl
+                .find(body)
+                .and_then(|at| value(&body[at..], b"sasl_username="))
+                .map(LogEvent::Arrival),
         }
+    }
+
+    /// The statuses of failures, a pickup's uid (` uid=`, with `/pickup[` looked for in
+    /// the lines that have it) and an SMTP login.
+    fn log_needles(&self) -> Option<&'static [Finder<'static>]> {
+        Some(&NEEDLES[..4])
     }
 
     fn smtp_processes(&self) -> &'static [&'static str] {

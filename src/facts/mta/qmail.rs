@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Layout, LogEvent, Mta, MtaKind, Service, Submitter};
+use memchr::memmem::Finder;
+
+use super::{Layout, LogEvent, Mta, MtaKind, Needles, Service, Submitter, finders};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
 use crate::facts::queue::{Longer, QueueFacts, summarize};
@@ -12,6 +14,11 @@ pub struct Qmail;
 
 /// Of a qmail `mess` file (the whole message) only this much is read: the headers.
 pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
+
+/// In every line [`Qmail::log_line`] reads: qmail-send's `delivery N: failure: ` and
+/// `deferral: `, Plesk's `smtp_auth: SMTP user `.
+static NEEDLES: Needles =
+    Needles::new(|| finders(&[": failure: ", ": deferral: ", "smtp_auth: SMTP user "]));
 
 const LAYOUT: Layout = Layout {
     binaries: &["/var/qmail/bin/qmail-send"],
@@ -71,18 +78,26 @@ impl Mta for Qmail {
     }
 
     fn log_line<'a>(&self, body: &'a [u8], _raw: &'a [u8]) -> Option<LogEvent<'a>> {
-        for marker in [&b": failure: "[..], b": deferral: "] {
-            if let Some(i) = memchr::memmem::find(body, marker) {
-                return Some(LogEvent::Failure(&body[i + marker.len()..]));
+        let [failure, deferral, smtp_auth] = &NEEDLES[..] else {
+            unreachable!("three needles")
+        };
+        for marker in [failure, deferral] {
+            if let Some(i) = marker.find(body) {
+                return Some(LogEvent::Failure(&body[i + marker.needle().len()..]));
             }
         }
         // Plesk: `smtp_auth: SMTP user NAME : /var/qmail/mailnames/DOMAIN/NAME logged in from ...`
-        let i = memchr::memmem::find(body, b"smtp_auth: SMTP user ")?;
+        let i = smtp_auth.find(body)?;
         let text = String::from_utf8_lossy(&body[i..]);
         let path = text.split(" : ").nth(1)?;
         let mut parts = path.split('/').skip_while(|p| *p != "mailnames").skip(1);
         let (domain, name) = (parts.next()?, parts.next()?.split_whitespace().next()?);
         Some(LogEvent::Arrival(format!("{name}@{domain}")))
+    }
+
+    /// qmail-send's failures and deferrals, Plesk's SMTP logins.
+    fn log_needles(&self) -> Option<&'static [Finder<'static>]> {
+        Some(&NEEDLES)
     }
 
     fn smtp_processes(&self) -> &'static [&'static str] {
