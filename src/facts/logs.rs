@@ -302,25 +302,32 @@ impl Needles {
     }
 }
 
-/// The script header in a log line. One finder for every line: building it per line
-/// cost the scan a third.
+/// The script header in a log line (any MTA's: a provider's splogger logs it).
+pub const SCRIPT_HEADER: &str = "X-PHP-Originating-Script:";
+
+/// The script header's finder. One for every line: building it per line cost the
+/// scan a third.
 static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"X-PHP-Originating-Script:"));
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SCRIPT_HEADER.as_bytes()));
 
 impl super::log_ranges::Lines for Scan {
     fn chunk(&mut self, bytes: &[u8]) {
-        self.headers_in_chunk = HEADER.find(bytes).is_some();
         // Lines that may mean something, found in the chunk at once, as grep finds
         // them: searching each line cost the postfix and qmail scans most of their time.
-        if let Some(finders) = self.mta.and_then(|m| m.log_needles()) {
-            let needles = self.needles.get_or_insert_with(Needles::default);
-            needles.base = bytes.as_ptr() as usize;
-            needles.at.clear();
-            for finder in finders.iter() {
-                needles.at.extend(finder.find_iter(bytes));
-            }
-            needles.at.sort_unstable();
-            needles.next = 0;
+        let Some(any) = self.mta.and_then(|m| m.log_needles()) else {
+            self.headers_in_chunk = HEADER.find(bytes).is_some();
+            return;
+        };
+        let needles = self.needles.get_or_insert_with(Needles::default);
+        needles.base = bytes.as_ptr() as usize;
+        needles.at.clear();
+        needles.next = 0;
+        // In order; a line with a needle has a match that starts in it (needles hold
+        // no newline). The script header is one of them.
+        self.headers_in_chunk = false;
+        for found in any.find_iter(bytes) {
+            self.headers_in_chunk |= found.as_bytes() == SCRIPT_HEADER.as_bytes();
+            needles.at.push(found.start());
         }
     }
 
@@ -404,9 +411,8 @@ impl Scan {
 
     pub fn line(&mut self, raw: &[u8]) {
         self.lines += 1;
-        // A line of the chunk without the script header or a needle says nothing.
-        if !self.headers_in_chunk
-            && let Some(needles) = &mut self.needles
+        // A line of the chunk without a needle (the script header is one) says nothing.
+        if let Some(needles) = &mut self.needles
             && !needles.in_line(raw)
         {
             return;
@@ -702,7 +708,9 @@ fn strip_syslog(line: &[u8]) -> &[u8] {
         return line;
     };
     // After the timestamp come the host and `program[pid]:`.
-    match memchr::memmem::find(after_time, b": ") {
+    static AFTER_TAG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b": "));
+    match AFTER_TAG.find(after_time) {
         Some(i) => &after_time[i + 2..],
         None => line,
     }

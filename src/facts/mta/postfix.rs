@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
-use super::{Layout, LogEvent, Mta, MtaKind, Needles, Service, Submitter, finders};
+use super::{Finders, Layout, LogEvent, Mta, MtaKind, Service, Submitter, any_of, finders};
 use crate::facts::logs::{Passwd, value};
 use crate::facts::postfix_queue;
 use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
@@ -23,9 +23,9 @@ fn maillog_file(main_cf: &str) -> Option<String> {
         .filter(|f| f.starts_with('/') && !f.contains('$'))
 }
 
-/// `status=bounced (`, `status=deferred (`, ` uid=`, `sasl_username=`: in every line
-/// [`Postfix::log_line`] reads; then `/pickup[`, looked for only in lines with a uid.
-static NEEDLES: Needles = Needles::new(|| {
+/// What [`Postfix::log_line`] looks for: the statuses of failures, a pickup's uid, an
+/// SMTP login, and a reply's status code.
+static NEEDLES: Finders = Finders::new(|| {
     finders(&[
         "status=bounced (",
         "status=deferred (",
@@ -119,10 +119,13 @@ impl Mta for Postfix {
         }
     }
 
-    /// The statuses of failures, a pickup's uid (` uid=`, with `/pickup[` looked for in
-    /// the lines that have it) and an SMTP login.
-    fn log_needles(&self) -> Option<&'static [Finder<'static>]> {
-        Some(&NEEDLES[..4])
+    /// In every line [`Postfix::log_line`] reads: the statuses of failures (their
+    /// tails: `status=` is in every delivery's line), pickup's name (a uid is read only
+    /// from its lines), an SMTP login.
+    fn log_needles(&self) -> Option<&'static regex::bytes::Regex> {
+        static ANY: LazyLock<regex::bytes::Regex> =
+            LazyLock::new(|| any_of(&["=bounced (", "=deferred (", "/pickup[", "sasl_username="]));
+        Some(&ANY)
     }
 
     fn smtp_processes(&self) -> &'static [&'static str] {

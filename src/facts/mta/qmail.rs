@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use memchr::memmem::Finder;
-
-use super::{Layout, LogEvent, Mta, MtaKind, Needles, Service, Submitter, finders};
+use super::{Finders, Layout, LogEvent, Mta, MtaKind, Service, Submitter, any_of, finders};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
 use crate::facts::queue::{Longer, QueueFacts, summarize};
@@ -17,8 +15,8 @@ pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
 
 /// In every line [`Qmail::log_line`] reads: qmail-send's `delivery N: failure: ` and
 /// `deferral: `, Plesk's `smtp_auth: SMTP user `.
-static NEEDLES: Needles =
-    Needles::new(|| finders(&[": failure: ", ": deferral: ", "smtp_auth: SMTP user "]));
+const MARKERS: [&str; 3] = [": failure: ", ": deferral: ", "smtp_auth: SMTP user "];
+static NEEDLES: Finders = Finders::new(|| finders(&MARKERS));
 
 const LAYOUT: Layout = Layout {
     binaries: &["/var/qmail/bin/qmail-send"],
@@ -96,8 +94,10 @@ impl Mta for Qmail {
     }
 
     /// qmail-send's failures and deferrals, Plesk's SMTP logins.
-    fn log_needles(&self) -> Option<&'static [Finder<'static>]> {
-        Some(&NEEDLES)
+    fn log_needles(&self) -> Option<&'static regex::bytes::Regex> {
+        static ANY: std::sync::LazyLock<regex::bytes::Regex> =
+            std::sync::LazyLock::new(|| any_of(&MARKERS));
+        Some(&ANY)
     }
 
     fn smtp_processes(&self) -> &'static [&'static str] {
