@@ -235,8 +235,17 @@ pub fn open_regular_at(
     dir: std::os::fd::BorrowedFd<'_>,
     name: &std::ffi::OsStr,
 ) -> io::Result<std::fs::File> {
+    open_regular_at_stat(dir, name).map(|(file, _)| file)
+}
+
+/// [`open_regular_at`] with the status its check read (a reader that needs the file's
+/// size or time asks the kernel once, not twice).
+pub fn open_regular_at_stat(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+) -> io::Result<(std::fs::File, FileStat)> {
     match openat(dir, name, READ_FLAGS, Mode::empty()) {
-        Ok(fd) => regular(std::fs::File::from(fd)),
+        Ok(fd) => regular_stat(std::fs::File::from(fd)),
         Err(Errno::ELOOP) => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             "a symlink, not a regular file: not read",
@@ -258,9 +267,14 @@ pub fn open_regular_following(path: &Path) -> io::Result<std::fs::File> {
 
 /// `file` if it is a regular file, checked on the open descriptor (no race).
 fn regular(file: std::fs::File) -> io::Result<std::fs::File> {
+    regular_stat(file).map(|(file, _)| file)
+}
+
+/// The same, with the status read to check it.
+fn regular_stat(file: std::fs::File) -> io::Result<(std::fs::File, FileStat)> {
     let st = fstat(file.as_fd())?;
     let what = match kind(&st) {
-        SFlag::S_IFREG => return Ok(file),
+        SFlag::S_IFREG => return Ok((file, st)),
         SFlag::S_IFIFO => "a FIFO",
         SFlag::S_IFCHR => "a character device",
         SFlag::S_IFBLK => "a block device",

@@ -6,10 +6,12 @@
 //!
 //! [`read`] reads a message's files; [`parse`] reads their bytes, with no I/O.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::message::{Headers, Message, Mta};
+use super::queue::{Failed, Longer, QueueFileReader};
 
 /// Every message: its `mess` file, numbered.
 pub fn messages(queue: &Path) -> Vec<PathBuf> {
@@ -95,77 +97,132 @@ pub fn parse(id: u64, files: &Files, received: i64) -> Result<Message, String> {
     Ok(message)
 }
 
-/// Read the envelope files of the message whose `mess` file is `mess` (of which
-/// `content` is the start) in `queue`, and parse them.
-pub fn read(queue: &Path, mess: &Path, content: &[u8]) -> Result<Message, String> {
-    let n = number(mess).ok_or("not a message number")?;
+/// The numbers of the messages in `todo/` (flat or split) when it was listed: those
+/// are read from there, the rest from `info`, `local` and `remote` without looking in
+/// `todo` first (two lookups per message saved). List it after `mess`: a message listed
+/// in `mess` whose `todo` is not listed was preprocessed, or arrived after; [`read`]
+/// still looks in `todo` when it finds no `info`.
+pub fn todo(queue: &Path) -> HashSet<u64> {
+    let mut out = HashSet::new();
+    let Ok(entries) = fs::read_dir(queue.join("todo")) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if let Ok(files) = fs::read_dir(entry.path()) {
+                out.extend(files.flatten().filter_map(|f| number(&f.path())));
+            }
+        } else if let Some(n) = number(&entry.path()) {
+            out.insert(n);
+        }
+    }
+    out
+}
+
+/// Of a `mess` file (the whole message) only this much is read: the headers; a longer
+/// one is cut.
+pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
+
+/// The reader's slots for a message's files: the `mess` file in slot 0.
+const TODO: usize = 1;
+const INFO: usize = 2;
+const LOCAL: usize = 3;
+const REMOTE: usize = 4;
+
+/// Read the message whose `mess` file is `mess` in `queue` (its start: the headers) and
+/// its envelope files through `reader`, and parse them. `todo` is [`todo`]'s list.
+pub(crate) fn read(
+    queue: &Path,
+    todo: &HashSet<u64>,
+    mess: &Path,
+    reader: &mut QueueFileReader,
+) -> Result<Message, Failed> {
+    let n = number(mess).ok_or_else(|| Failed::Unreadable("not a message number".into()))?;
+    reader.read_head(mess, QMAIL_HEAD_MAX, Longer::Cut)?;
     let split = mess
         .parent()
         .and_then(|p| p.file_name())
         .map(|s| s.to_os_string())
         .unwrap_or_default();
-    let beside = |dir: &str| queue.join(dir).join(&split).join(n.to_string());
-    let todo = [queue.join("todo").join(n.to_string()), beside("todo")]
-        .into_iter()
-        .find(|p| p.is_file());
-    let (todo, info, local, remote, info_time) = match todo {
-        Some(todo) => (Some(read_file(&todo)?), None, None, None, None),
-        None => {
-            let (info, time) =
-                read_info(&beside("info")).map_err(|e| format!("no sender (info): {e}"))?;
-            (
-                None,
-                Some(info),
-                read_optional(&beside("local"))?,
-                read_optional(&beside("remote"))?,
-                time,
-            )
+    let name = n.to_string();
+    let beside = |dir: &str| queue.join(dir).join(&split).join(&name);
+    let read_todo = |reader: &mut QueueFileReader| -> Result<bool, Failed> {
+        for path in [queue.join("todo").join(&name), beside("todo")] {
+            if read_envelope(reader, TODO, &path)? {
+                return Ok(true);
+            }
         }
+        Ok(false)
     };
-    // The arrival: when qmail-send wrote info, taken from the open file (no second
-    // lookup of its path); while the message is in todo, its mess file's time.
-    let received = info_time
-        .or_else(|| fs::metadata(mess).and_then(|m| m.modified()).ok())
+    let mut in_todo = todo.contains(&n) && read_todo(reader)?;
+    if !in_todo {
+        let info = read_envelope(reader, INFO, &beside("info"))
+            .map_err(|e| Failed::Unreadable(format!("no sender (info): {}", reason(e))))?;
+        if !info {
+            // Not yet preprocessed when `todo` was listed, or it arrived after.
+            in_todo = read_todo(reader)?;
+            if !in_todo {
+                // qmail-send removes a delivered message's envelope before its mess.
+                if fs::symlink_metadata(mess)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                {
+                    return Err(Failed::Gone);
+                }
+                return Err("no sender (info): no info file".to_string().into());
+            }
+        }
+    }
+    if !in_todo {
+        for (slot, dir) in [(LOCAL, "local"), (REMOTE, "remote")] {
+            read_envelope(reader, slot, &beside(dir))?;
+        }
+    }
+    // The arrival: when qmail-send wrote info; while the message is in todo, its mess
+    // file's time. Both from the status read when the file was opened.
+    let received = reader
+        .modified(if in_todo { 0 } else { INFO })
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
-    let files = Files {
-        mess: content,
-        todo: todo.as_deref(),
-        info: info.as_deref(),
-        local: local.as_deref(),
-        remote: remote.as_deref(),
+    let files = if in_todo {
+        Files {
+            mess: reader.bytes(),
+            todo: Some(reader.slot_bytes(TODO)),
+            ..Files::default()
+        }
+    } else {
+        Files {
+            mess: reader.bytes(),
+            todo: None,
+            info: Some(reader.slot_bytes(INFO)),
+            local: Some(reader.slot_bytes(LOCAL)),
+            remote: Some(reader.slot_bytes(REMOTE)),
+        }
     };
-    parse(n, &files, received)
+    Ok(parse(n, &files, received)?)
 }
 
 /// Envelope files (`todo`, `info`, `local`, `remote`) larger than this make the message
 /// unreadable: they hold addresses only (qmail-inject's recipients).
 pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
 
-fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = crate::chase::open_regular(path).map_err(|e| e.to_string())?;
-    capped(file, path)
-}
-
-/// The info file, with its modification time.
-fn read_info(path: &Path) -> Result<(Vec<u8>, Option<std::time::SystemTime>), String> {
-    let file = crate::chase::open_regular(path).map_err(|e| e.to_string())?;
-    let time = file.metadata().and_then(|m| m.modified()).ok();
-    Ok((capped(file, path)?, time))
-}
-
-/// An envelope file, `None` when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    match crate::chase::open_regular(path) {
-        Ok(file) => capped(file, path).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+/// Read an envelope file into `slot`: false (and the slot empty) when it does not exist.
+fn read_envelope(reader: &mut QueueFileReader, slot: usize, path: &Path) -> Result<bool, Failed> {
+    match reader.read_slot(slot, path, ENVELOPE_FILE_MAX, Longer::Refuse) {
+        Ok(true) => Ok(true),
+        Ok(false) => Err(Failed::Unreadable(format!(
+            "{}: larger than {ENVELOPE_FILE_MAX} bytes: not read",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Failed::Unreadable(format!("{}: {e}", path.display()))),
     }
 }
 
-fn capped(file: fs::File, path: &Path) -> Result<Vec<u8>, String> {
-    crate::host::read_capped(file, ENVELOPE_FILE_MAX)
-        .map_err(|e| format!("{}: {e}", path.display()))
+fn reason(failed: Failed) -> String {
+    match failed {
+        Failed::Gone => "gone".to_string(),
+        Failed::Unreadable(reason) => reason,
+    }
 }
 
 /// `X\0`-terminated fields: kind byte and value.
@@ -264,8 +321,11 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/examples/hosts/plesk-qmail/var/qmail/queue"
         ));
+        let todo = super::todo(queue);
+        assert_eq!(todo, HashSet::from([1003667]));
+        let mut reader = QueueFileReader::default();
         let mess = queue.join("mess/2/1006137");
-        let read_one = read(queue, &mess, MESS).unwrap();
+        let read_one = read(queue, &todo, &mess, &mut reader).unwrap();
         let parsed = parse(
             1006137,
             &Files {
@@ -278,8 +338,56 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read_one, parsed);
-        let in_todo = read(queue, &queue.join("mess/16/1003667"), TODO_MESS).unwrap();
+        let info_time = fs::metadata(queue.join("info/2/1006137")).unwrap();
+        let info_time = info_time.modified().unwrap();
+        let secs = info_time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(
+            read_one.received, secs as i64,
+            "arrival: when info was written"
+        );
+        let mess = queue.join("mess/16/1003667");
+        let in_todo = read(queue, &todo, &mess, &mut reader).unwrap();
         assert_eq!(in_todo.sender, "apache@plesk.example");
+        // Not in the list made before (it arrived after): found in todo all the same.
+        let late = read(queue, &HashSet::new(), &mess, &mut reader).unwrap();
+        assert_eq!(late, in_todo);
+        // In the list but preprocessed since: read from info.
+        let listed = HashSet::from([1006137]);
+        let preprocessed = read(queue, &listed, &queue.join("mess/2/1006137"), &mut reader);
+        assert_eq!(preprocessed.unwrap(), read_one);
+    }
+
+    /// On a live queue a message's files go while it is read: delivered (info gone,
+    /// then mess) is gone, not unreadable; info gone with mess still there is unreadable.
+    #[test]
+    fn a_message_delivered_while_read_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path();
+        for sub in ["mess/0", "info/0"] {
+            fs::create_dir_all(q.join(sub)).unwrap();
+        }
+        fs::write(q.join("mess/0/7"), b"\n").unwrap();
+        let mut reader = QueueFileReader::default();
+        let none = HashSet::new();
+        match read(q, &none, &q.join("mess/0/7"), &mut reader) {
+            Err(Failed::Unreadable(reason)) => assert!(reason.contains("no info file"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        fs::remove_file(q.join("mess/0/7")).unwrap();
+        assert!(matches!(
+            read(q, &none, &q.join("mess/0/7"), &mut reader),
+            Err(Failed::Gone)
+        ));
+        // A symlink planted as info is refused, not followed.
+        fs::write(q.join("mess/0/8"), b"\n").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", q.join("info/0/8")).unwrap();
+        match read(q, &none, &q.join("mess/0/8"), &mut reader) {
+            Err(Failed::Unreadable(reason)) => assert!(reason.contains("symlink"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

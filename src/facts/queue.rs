@@ -11,7 +11,7 @@ use super::UnreadableFile;
 use super::exim_spool::Unreadable;
 use super::logs::Passwd;
 use super::message::Message;
-pub(crate) use super::queue_file::{Longer, QueueFileReader, READ_SIZE, read_head};
+pub(crate) use super::queue_file::{Longer, QueueFileReader, READ_SIZE};
 use super::script_class;
 
 /// The `queue` fact group: what sits in the mail queue and who put it there. Every field
@@ -109,6 +109,7 @@ pub struct DomainCount {
 const TOP: usize = 10;
 
 /// Why a queue file gave no message.
+#[derive(Debug)]
 pub(crate) enum Failed {
     /// Delivered (removed) while we read: it is no longer queued.
     Gone,

@@ -109,9 +109,9 @@ pub fn list(spool: &Path, keep: Keep) -> Result<Listing> {
     let files = exim_spool::header_files(spool)
         .with_context(|| format!("cannot read {}", spool.join("input").display()))?;
     let files: Vec<(PathBuf, bool)> = files.into_iter().map(|f| (f, false)).collect();
-    Ok(read_all(&files, keep, |path, _, buf| {
-        read_whole(path, EXIM_HEADER_FILE_MAX, buf)?;
-        Ok(exim_spool::parse(buf)?)
+    Ok(read_all(&files, keep, |path, _, reader| {
+        read_whole(path, EXIM_HEADER_FILE_MAX, reader)?;
+        Ok(exim_spool::parse(reader.bytes())?)
     }))
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::facts::message::Message;
 use crate::facts::mta::MtaKind;
-use crate::facts::queue::{Failed, Longer, read_head};
+use crate::facts::queue::{Failed, Longer, QueueFileReader};
 use crate::host::Host;
 
 /// What a queue step does with the messages it selects.
@@ -191,7 +191,7 @@ impl Requeued {
 fn read_all(
     files: &[(PathBuf, bool)],
     keep: Keep,
-    read: impl Fn(&Path, bool, &mut Vec<u8>) -> Result<Message, Failed> + Sync,
+    read: impl Fn(&Path, bool, &mut QueueFileReader) -> Result<Message, Failed> + Sync,
 ) -> Listing {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = files.len().div_ceil(threads).max(1);
@@ -205,13 +205,13 @@ fn read_all(
             .map(|part| {
                 let read = &read;
                 scope.spawn(move || {
-                    let mut buf = Vec::new();
+                    let mut reader = QueueFileReader::default();
                     let mut part_out = Listing {
                         messages: Vec::new(),
                         unreadable: 0,
                     };
                     for (file, flag) in part {
-                        match read(file, *flag, &mut buf) {
+                        match read(file, *flag, &mut reader) {
                             Ok(m) if keep(&m) => part_out.messages.push(Queued::from(&m)),
                             Ok(_) => {}
                             Err(Failed::Gone) => {}
@@ -235,9 +235,9 @@ fn read_all(
     out
 }
 
-/// Read at most `max` bytes of a queue file, refusing a longer one.
-fn read_whole(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Failed> {
-    if !read_head(path, max, Longer::Refuse, buf)? {
+/// Read at most `max` bytes of a queue file into `reader`, refusing a longer one.
+fn read_whole(path: &Path, max: u64, reader: &mut QueueFileReader) -> Result<(), Failed> {
+    if !reader.read_head(path, max, Longer::Refuse)? {
         return Err(Failed::Unreadable(format!("larger than {max} bytes")));
     }
     Ok(())

@@ -18,9 +18,7 @@ use super::{
     Keep, Listing, QueueOps, Queued, Requeued, Restored, RetryCommand, Taken, create_dir_like,
     move_file, read_all, take_each,
 };
-use crate::facts::mta::qmail::QMAIL_HEAD_MAX;
 use crate::facts::qmail_queue;
-use crate::facts::queue::{Longer, read_head};
 use crate::host::Host;
 
 pub struct Qmail;
@@ -119,9 +117,9 @@ pub fn list(queue: &Path, keep: Keep) -> Result<Listing> {
         .into_iter()
         .map(|f| (f, false))
         .collect();
-    Ok(read_all(&files, keep, |path, _, buf| {
-        read_head(path, QMAIL_HEAD_MAX, Longer::Cut, buf)?;
-        Ok(qmail_queue::read(queue, path, buf)?)
+    let todo = qmail_queue::todo(queue);
+    Ok(read_all(&files, keep, |path, _, reader| {
+        qmail_queue::read(queue, &todo, path, reader)
     }))
 }
 

@@ -6,12 +6,9 @@ use std::path::{Path, PathBuf};
 use super::{Finders, Layout, LogEvent, Mta, MtaKind, Service, Submitter, any_of, finders};
 use crate::facts::logs::Passwd;
 use crate::facts::qmail_queue;
-use crate::facts::queue::{Longer, QueueFacts, summarize};
+use crate::facts::queue::{QueueFacts, summarize};
 
 pub struct Qmail;
-
-/// Of a qmail `mess` file (the whole message) only this much is read: the headers.
-pub const QMAIL_HEAD_MAX: u64 = 1 << 20;
 
 /// In every line [`Qmail::log_line`] reads: qmail-send's `delivery N: failure: ` and
 /// `deferral: `, Plesk's `smtp_auth: SMTP user `.
@@ -116,10 +113,9 @@ pub fn read_queue(queue: &Path, passwd: &Passwd) -> QueueFacts {
         .into_iter()
         .map(|f| (f, false))
         .collect();
+    let todo = qmail_queue::todo(queue);
     summarize(&files, passwd, |path, _, reader| {
-        // The headers are all we need of the message; a longer one is cut.
-        reader.read_head(path, QMAIL_HEAD_MAX, Longer::Cut)?;
-        Ok(qmail_queue::read(queue, path, reader.bytes())?)
+        qmail_queue::read(queue, &todo, path, reader)
     })
 }
 
@@ -199,7 +195,7 @@ mod tests {
         let mut mess =
             b"Received: (qmail 1 invoked by uid 48)\nX-PHP-Originating-Script: 48:big.php\n\n"
                 .to_vec();
-        mess.resize(3 * QMAIL_HEAD_MAX as usize, b'b');
+        mess.resize(3 * qmail_queue::QMAIL_HEAD_MAX as usize, b'b');
         fs::write(q.join("mess/0/23"), mess).unwrap();
         fs::write(q.join("info/0/23"), b"Fshop@vm\0").unwrap();
         fs::write(q.join("remote/0/23"), b"Ta@big.example\0").unwrap();
