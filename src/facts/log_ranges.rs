@@ -77,6 +77,9 @@ pub fn for_each_line_in(
         let chunk_start = at;
         at += n as u64;
         read(n as u64);
+        if at < end {
+            read_ahead(file, at);
+        }
         let mut from = 0;
         if skipping_first {
             match memchr::memchr(b'\n', chunk) {
@@ -135,6 +138,27 @@ pub fn for_each_line_in(
             }
         }
     }
+}
+
+/// Bytes asked for ahead of the reads.
+const AHEAD: usize = 2 * BUF;
+
+/// Ask the kernel to start reading the bytes after `at` while this chunk is scanned. Its
+/// own readahead does not: the ranges read side by side share one file description,
+/// whose reads then look random to it (a cold 1 GB mainlog took twice `grep`'s time).
+fn read_ahead(file: &File, at: u64) {
+    use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
+    use std::os::fd::AsFd;
+    let (Ok(at), Ok(len)) = (i64::try_from(at), i64::try_from(AHEAD)) else {
+        return;
+    };
+    // Advice only: a file system that takes none reads as before.
+    let _ = posix_fadvise(
+        file.as_fd(),
+        at,
+        len,
+        PosixFadviseAdvice::POSIX_FADV_WILLNEED,
+    );
 }
 
 #[cfg(test)]

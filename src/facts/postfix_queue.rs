@@ -12,6 +12,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::message::{Headers, Message, Mta};
+use super::queue::{Failed, Longer, QueueFileReader, READ_SIZE};
 
 /// Queue directories holding messages; `hold` is postfix's frozen.
 pub const QUEUES: &[&str] = &["maildrop", "incoming", "active", "deferred", "hold"];
@@ -51,6 +52,26 @@ pub const HEADER_MAX: usize = 1 << 20;
 /// Parse one queue file's bytes.
 pub fn parse(bytes: &[u8], id: &str, hold: bool) -> Result<Message, String> {
     parse_reader(bytes, id, hold)
+}
+
+/// Read and parse one queue file through the thread's reader. Most are one read and
+/// parsed from its buffer; a longer one (a message may be large) is streamed, its body
+/// read past, never held.
+pub(crate) fn read(
+    path: &Path,
+    hold: bool,
+    reader: &mut QueueFileReader,
+) -> Result<Message, Failed> {
+    let id = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if reader.read_head(path, READ_SIZE as u64, Longer::Refuse)? {
+        return Ok(parse(reader.bytes(), &id, hold)?);
+    }
+    let file = reader.open(path)?;
+    let lines = io::BufReader::with_capacity(READ_SIZE, file);
+    Ok(parse_reader(lines, &id, hold)?)
 }
 
 /// Parse one queue file as a stream: what is kept is bounded by [`RECORD_MAX`],

@@ -38,8 +38,11 @@ pub struct QueueFacts {
     pub without_script_header: Option<u64>,
     /// Recipient domains with the most messages
     pub top_recipient_domains: Option<Vec<DomainCount>>,
-    /// Queue files that could not be parsed, with reasons
+    /// Queue files that could not be parsed, with reasons: the first 100 by path
     pub unreadable: Option<Vec<UnreadableFile>>,
+    /// Unreadable queue files past those listed in unreadable (absent when none)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable_omitted: Option<u64>,
     /// Why no queue could be read (absent when one was)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -208,7 +211,7 @@ pub(crate) fn summarize_listing(
         }
     });
     progress.finish_and_clear();
-    summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
+    summary.keep_first_unreadable(UNREADABLE_LISTED);
     summary.facts(passwd)
 }
 
@@ -242,9 +245,7 @@ fn read_all(
             match read(&file, flag, &mut reader) {
                 Ok(message) => summary.add(&message),
                 Err(Failed::Gone) => {}
-                Err(Failed::Unreadable(reason)) => {
-                    summary.unreadable.push(Unreadable { file, reason })
-                }
+                Err(Failed::Unreadable(reason)) => summary.add_unreadable(file, reason),
             }
         }
     }
@@ -264,8 +265,15 @@ struct Summary {
     submitters: Map<(String, Option<u32>), Tally>,
     scripts: Map<(String, Option<u32>), Tally>,
     domains: Map<String, u64>,
+    /// The unreadable files with the first paths (at most twice
+    /// [`UNREADABLE_LISTED`] between compactions), and how many there were in all: a
+    /// spool of a million broken files is not held in memory.
     unreadable: Vec<Unreadable>,
+    unreadable_total: u64,
 }
+
+/// Unreadable queue files listed by name; the rest are counted.
+pub const UNREADABLE_LISTED: usize = 100;
 
 /// The counting maps: hashbrown for lookups by a borrowed key (no allocation for a key
 /// already counted, which is nearly every message), foldhash for its speed. Its seed
@@ -416,7 +424,26 @@ impl Summary {
                 count_pair(map, &name, uid, tally);
             }
         }
+        self.unreadable_total += other.unreadable_total;
         self.unreadable.extend(other.unreadable);
+        if self.unreadable.len() > 2 * UNREADABLE_LISTED {
+            self.keep_first_unreadable(UNREADABLE_LISTED);
+        }
+    }
+
+    fn add_unreadable(&mut self, file: PathBuf, reason: String) {
+        self.unreadable_total += 1;
+        self.unreadable.push(Unreadable { file, reason });
+        if self.unreadable.len() > 2 * UNREADABLE_LISTED {
+            self.keep_first_unreadable(UNREADABLE_LISTED);
+        }
+    }
+
+    /// Keep the `n` unreadable files first by path (the same ones however the files
+    /// were shared among the threads), sorted.
+    fn keep_first_unreadable(&mut self, n: usize) {
+        self.unreadable.sort_unstable_by(|a, b| a.file.cmp(&b.file));
+        self.unreadable.truncate(n);
     }
 
     /// Submitters by user name (a login the MTA recorded, else the uid's name), so the
@@ -492,6 +519,8 @@ impl Summary {
             without_script_header: Some(self.without_script_header),
             top_recipient_domains: Some(domains),
             unreadable: Some(unreadable),
+            unreadable_omitted: Some(self.unreadable_total - self.unreadable.len() as u64)
+                .filter(|n| *n > 0),
             error: None,
         }
     }
@@ -574,5 +603,42 @@ mod tests {
         }
         assert_eq!(pairs.len(), KEYS_MAX + 1);
         assert_eq!(pairs[&(OTHER.to_string(), None)].count, 2);
+    }
+
+    /// A spool of broken files is summarized, not listed: the first files by path
+    /// (whichever threads read them), the rest counted; the messages still counted.
+    #[test]
+    fn unreadable_files_are_listed_up_to_a_cap() {
+        let broken = 5 * UNREADABLE_LISTED + 7;
+        let files: Vec<(PathBuf, bool)> = (0..broken + 3)
+            .map(|i| (PathBuf::from(format!("/q/{i:05}")), false))
+            .collect();
+        let facts = summarize(&files, &Passwd::default(), |path, _, _| {
+            let n: usize = path.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            if n < broken {
+                Err(Failed::Unreadable(format!("broken {n}")))
+            } else {
+                Ok(scripted("1001", 1))
+            }
+        });
+        assert_eq!(facts.total, Some(3));
+        let listed = facts.unreadable.unwrap();
+        let names: Vec<_> = listed.iter().map(|u| u.file.as_str()).collect();
+        let first: Vec<_> = (0..UNREADABLE_LISTED)
+            .map(|i| format!("/q/{i:05}"))
+            .collect();
+        assert_eq!(names, first);
+        assert_eq!(listed[7].reason, "broken 7");
+        assert_eq!(
+            facts.unreadable_omitted,
+            Some((broken - UNREADABLE_LISTED) as u64)
+        );
+        let few = summarize(&files[..3], &Passwd::default(), |_, _, _| {
+            Err(Failed::Unreadable("x".into()))
+        });
+        assert_eq!(
+            (few.unreadable.unwrap().len(), few.unreadable_omitted),
+            (3, None)
+        );
     }
 }

@@ -42,6 +42,9 @@ pub(crate) struct QueueFileReader {
 /// `info`, `local`, `remote`, split alike) and its `todo` in one or two more.
 const DIRS_HELD: usize = 8;
 
+/// A slot's buffer larger than this is not kept for the next file.
+const KEPT_MAX: usize = 4 * READ_SIZE;
+
 /// One file's bytes as last read, and its modification time.
 #[derive(Default)]
 struct Slot {
@@ -119,9 +122,11 @@ impl QueueFileReader {
         let (file, stat) = self.open_stat(path)?;
         let slot = &mut self.slots[slot];
         // Only a longer file than the last grows the buffer; a shorter one needs no
-        // zeroing, the bytes past it are never read.
-        if slot.buf.len() < READ_SIZE {
-            slot.buf.resize(READ_SIZE, 0);
+        // zeroing, the bytes past it are never read. One grown past a few reads' size
+        // for a long file is let go, so a thread does not keep the caps' worth of
+        // memory for every slot after the one long file it met.
+        if slot.buf.len() < READ_SIZE || slot.buf.capacity() > KEPT_MAX {
+            slot.buf = vec![0; READ_SIZE];
         }
         let (n, whole) = read_into(file, Some(stat.st_size as u64), max, longer, &mut slot.buf)?;
         slot.len = n;

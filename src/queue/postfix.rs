@@ -20,7 +20,6 @@ use super::{
     id_commands, move_file, read_all, take_each,
 };
 use crate::facts::postfix_queue;
-use crate::facts::queue::READ_SIZE;
 use crate::host::Host;
 
 pub struct Postfix;
@@ -119,15 +118,7 @@ pub fn list(spool: &Path, keep: Keep) -> Result<Listing> {
         bail!("{} holds no postfix queue directories", spool.display());
     }
     let files = postfix_queue::queue_files(spool);
-    Ok(read_all(&files, keep, |path, hold, _| {
-        let id = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let file = crate::chase::open_regular(path)?;
-        let reader = io::BufReader::with_capacity(READ_SIZE, file);
-        Ok(postfix_queue::parse_reader(reader, &id, hold)?)
-    }))
+    Ok(read_all(&files, keep, postfix_queue::read))
 }
 
 /// The longest a postsuper run may take (it renames each message once).

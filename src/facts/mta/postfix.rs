@@ -10,7 +10,7 @@ use memchr::memmem::Finder;
 use super::{Finders, Layout, LogEvent, Mta, MtaKind, Service, Submitter, any_of, finders};
 use crate::facts::logs::{Passwd, value};
 use crate::facts::postfix_queue;
-use crate::facts::queue::{QueueFacts, READ_SIZE, summarize};
+use crate::facts::queue::{QueueFacts, summarize};
 use crate::host::Host;
 
 pub struct Postfix;
@@ -140,16 +140,7 @@ impl Mta for Postfix {
 /// Read every message of a postfix queue (`spool` is `/var/spool/postfix`, real path).
 pub fn read_queue(spool: &Path, passwd: &Passwd) -> QueueFacts {
     let files = postfix_queue::queue_files(spool);
-    summarize(&files, passwd, |path, hold, reader| {
-        let id = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // Streamed: a queue file holds the whole message, which may be large.
-        let file = reader.open(path)?;
-        let lines = std::io::BufReader::with_capacity(READ_SIZE, file);
-        Ok(postfix_queue::parse_reader(lines, &id, hold)?)
-    })
+    summarize(&files, passwd, postfix_queue::read)
 }
 
 #[cfg(test)]
