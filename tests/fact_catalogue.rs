@@ -9,8 +9,9 @@ use runbook::facts::{Facts, Group};
 use runbook::host::Host;
 use serde_json::Value;
 
-/// Fields present only when something went wrong: they say what.
-const ONLY_ON_TROUBLE: &[&str] = &["error", "note"];
+/// Fields present only when something went wrong: they say what (`unreadable_omitted`: more
+/// unreadable queue files than are listed).
+const ONLY_ON_TROUBLE: &[&str] = &["error", "note", "unreadable_omitted"];
 
 fn example_hosts() -> Vec<std::path::PathBuf> {
     let mut hosts: Vec<_> =
