@@ -157,7 +157,7 @@ pub(crate) fn read(
     let mut in_todo = todo.contains(&n) && read_todo(reader)?;
     if !in_todo {
         let info = read_envelope(reader, INFO, &beside("info"))
-            .map_err(|e| Failed::Unreadable(format!("no sender (info): {}", reason(e))))?;
+            .map_err(|e| Failed::Unreadable(format!("no sender (info): {e}")))?;
         if !info {
             // Not yet preprocessed when `todo` was listed, or it arrived after.
             in_todo = read_todo(reader)?;
@@ -205,23 +205,17 @@ pub(crate) fn read(
 /// unreadable: they hold addresses only (qmail-inject's recipients).
 pub const ENVELOPE_FILE_MAX: u64 = 4 << 20;
 
-/// Read an envelope file into `slot`: false (and the slot empty) when it does not exist.
-fn read_envelope(reader: &mut QueueFileReader, slot: usize, path: &Path) -> Result<bool, Failed> {
+/// Read an envelope file into `slot`: false (and the slot empty) when it does not exist
+/// (whether the message went is for the caller to tell, by its `mess` file).
+fn read_envelope(reader: &mut QueueFileReader, slot: usize, path: &Path) -> Result<bool, String> {
     match reader.read_slot(slot, path, ENVELOPE_FILE_MAX, Longer::Refuse) {
         Ok(true) => Ok(true),
-        Ok(false) => Err(Failed::Unreadable(format!(
+        Ok(false) => Err(format!(
             "{}: larger than {ENVELOPE_FILE_MAX} bytes: not read",
             path.display()
-        ))),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(Failed::Unreadable(format!("{}: {e}", path.display()))),
-    }
-}
-
-fn reason(failed: Failed) -> String {
-    match failed {
-        Failed::Gone => "gone".to_string(),
-        Failed::Unreadable(reason) => reason,
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
 
