@@ -36,17 +36,18 @@ pub fn ranges(len: u64, threads: usize) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Hand `to` every line (newline included) that starts in `[start, end)` of `file`, of
+/// Hand `to` every line (newline included) that starts in `[start, end)` of `source`, of
 /// at most [`LOG_LINE_MAX`] bytes; longer ones are passed over and counted (returned).
 /// `read` is told the bytes consumed, for progress. A line that starts
 /// before `end` is read to its end past it; one that starts before `start` belongs to
 /// the range before. An I/O error ends the range with what was read.
 pub fn for_each_line_in(
-    file: &File,
+    source: &RangeFile,
     (start, end): (u64, u64),
     to: &mut impl Lines,
     mut read: impl FnMut(u64),
 ) -> u64 {
+    let file = source.own.as_ref().unwrap_or(source.shared);
     let mut buf = vec![0u8; BUF];
     // The line that crosses the buffer's end, carried into the next read.
     let mut carry: Vec<u8> = Vec::new();
@@ -77,7 +78,7 @@ pub fn for_each_line_in(
         let chunk_start = at;
         at += n as u64;
         read(n as u64);
-        if at < end {
+        if at < end && source.advise {
             read_ahead(file, at);
         }
         let mut from = 0;
@@ -140,12 +141,48 @@ pub fn for_each_line_in(
     }
 }
 
+/// The log as one range reads it: the open file in a file description of its own, so
+/// that the kernel's readahead follows each range (ranges read side by side through one
+/// description look random to it); where there is none, the shared one, with the
+/// read-ahead asked for.
+pub struct RangeFile<'a> {
+    own: Option<File>,
+    shared: &'a File,
+    advise: bool,
+}
+
+impl<'a> RangeFile<'a> {
+    /// For one of `ranges` ranges of `file`.
+    pub fn new(file: &'a File, ranges: usize) -> RangeFile<'a> {
+        let own = if ranges > 1 { reopen(file) } else { None };
+        RangeFile {
+            advise: ranges > 1 && own.is_none(),
+            own,
+            shared: file,
+        }
+    }
+}
+
+/// `/proc/self/fd/N` opened again (as systemd's `fd_reopen`): the file already open,
+/// its device and inode checked, not its path walked again. None where `/proc` is not
+/// there.
+fn reopen(file: &File) -> Option<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let own = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+        .open(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .ok()?;
+    let (was, is) = (file.metadata().ok()?, own.metadata().ok()?);
+    (was.dev() == is.dev() && was.ino() == is.ino()).then_some(own)
+}
+
 /// Bytes asked for ahead of the reads.
 const AHEAD: usize = 2 * BUF;
 
-/// Ask the kernel to start reading the bytes after `at` while this chunk is scanned. Its
-/// own readahead does not: the ranges read side by side share one file description,
-/// whose reads then look random to it (a cold 1 GB mainlog took twice `grep`'s time).
+/// Ask the kernel to start reading the bytes after `at` while this chunk is scanned,
+/// where ranges share one file description and its own readahead does not.
 fn read_ahead(file: &File, at: u64) {
     use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
     use std::os::fd::AsFd;
@@ -164,6 +201,7 @@ fn read_ahead(file: &File, at: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::io::Write;
 
     /// Every line of `text` as the ranges `parts` read them, in order, and the lines
@@ -174,7 +212,8 @@ mod tests {
         let mut all = Collect::default();
         let mut skipped = 0;
         for range in parts {
-            skipped += for_each_line_in(&file, *range, &mut all, |_| {});
+            let source = RangeFile::new(&file, parts.len());
+            skipped += for_each_line_in(&source, *range, &mut all, |_| {});
         }
         (all.lines, skipped)
     }
@@ -215,6 +254,34 @@ mod tests {
             assert_eq!(got, expected, "cut at {cut}");
             assert_eq!(skipped, 0);
         }
+    }
+
+    #[test]
+    fn a_range_reads_the_open_log_in_its_own_description_not_what_its_path_names_now() {
+        use std::io::{Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mainlog");
+        fs::write(&path, b"kept\n").unwrap();
+        let file = File::open(&path).unwrap();
+        // A site user's file renamed over the log's path after it was opened.
+        let planted = dir.path().join("planted");
+        fs::write(&planted, b"planted\n").unwrap();
+        fs::rename(&planted, &path).unwrap();
+
+        let alone = RangeFile::new(&file, 1);
+        assert!(alone.own.is_none() && !alone.advise);
+        let mut source = RangeFile::new(&file, 2);
+        let own = source
+            .own
+            .as_mut()
+            .expect("/proc/self/fd: a description of its own");
+        assert!(!source.advise);
+        // Its own offset: moving it leaves the shared one where it was.
+        own.seek(SeekFrom::Start(3)).unwrap();
+        assert_eq!((&file).stream_position().unwrap(), 0);
+        let mut all = Collect::default();
+        for_each_line_in(&source, (0, 5), &mut all, |_| {});
+        assert_eq!(all.lines, vec![b"kept\n".to_vec()]);
     }
 
     #[test]

@@ -363,17 +363,20 @@ impl Scan {
     /// Read a log file on every core, in byte ranges (see `log_ranges`), each into a
     /// scan of its own, merged in file order; `progress` counts the bytes.
     pub fn read_file(&mut self, file: &std::fs::File, progress: &indicatif::ProgressBar) {
-        use super::log_ranges::{for_each_line_in, ranges};
+        use super::log_ranges::{RangeFile, for_each_line_in, ranges};
         let len = file.metadata().map_or(0, |m| m.len());
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let parts: Vec<Scan> = std::thread::scope(|scope| {
-            let workers: Vec<_> = ranges(len, threads)
+            let ranges = ranges(len, threads);
+            let count = ranges.len();
+            let workers: Vec<_> = ranges
                 .into_iter()
                 .map(|range| {
                     let mut part = Scan::new(self.mta, self.passwd.clone());
+                    let source = RangeFile::new(file, count);
                     scope.spawn(move || {
                         part.skipped_lines +=
-                            for_each_line_in(file, range, &mut part, |n| progress.inc(n));
+                            for_each_line_in(&source, range, &mut part, |n| progress.inc(n));
                         part
                     })
                 })
