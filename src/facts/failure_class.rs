@@ -137,6 +137,13 @@ pub fn classify_bytes(text: &[u8]) -> &'static str {
     } else {
         text
     };
+    let unaddressed;
+    let text = if memchr::memchr(b'<', text).is_some() {
+        unaddressed = without_addresses(text);
+        &unaddressed[..]
+    } else {
+        text
+    };
     // One pass over the text for every phrase list, then the order above decides (the
     // lists one by one cost the log scan 40% of its time).
     let found = PHRASES.matches(text);
@@ -159,6 +166,31 @@ pub fn classify_bytes(text: &[u8]) -> &'static str {
         }
     }
     "other"
+}
+
+/// The text without the addresses in angle brackets that replies echo (`RCPT
+/// TO:<dmarc-reports@…>`, `<spam@…>: Recipient address rejected`): an address is no
+/// reason, and a DMARC report mailbox that does not exist is an unknown user. What is
+/// in brackets without `@`, or with a space (a URL, a phrase), stays.
+fn without_addresses(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = memchr::memchr(b'<', rest) {
+        let after = &rest[open + 1..];
+        let close = memchr::memchr(b'>', after);
+        let inner = close.map_or(after, |c| &after[..c]);
+        let address =
+            close.is_some() && inner.contains(&b'@') && !inner.iter().any(u8::is_ascii_whitespace);
+        out.extend_from_slice(&rest[..open]);
+        if address {
+            rest = &after[inner.len() + 1..];
+        } else {
+            out.push(b'<');
+            rest = after;
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The phrase lists in one set: DMARC, BLACKLISTED, DNS, CONNECTION, UNKNOWN_USER, SPAM.
@@ -241,6 +273,31 @@ mod tests {
         for (i, class) in CLASSES.iter().enumerate() {
             assert_eq!(json[class], i as u64 + 1, "{class}");
         }
+    }
+
+    #[test]
+    fn addresses_in_brackets_are_no_reason() {
+        let cases = [
+            (
+                "SMTP error from remote mail server after RCPT TO:<dmarc-reports@shop.example>: 550 5.1.1 <dmarc-reports@shop.example>: Recipient address rejected: User unknown",
+                "unknown_user",
+            ),
+            ("550 <spam@shop.example>: mailbox full", "other"),
+            // A URL in brackets still counts, and so does an unclosed bracket.
+            (
+                "554 rejected, see <https://www.spamhaus.org/query/ip/192.0.2.7>",
+                "blacklisted",
+            ),
+            ("550 <spamhaus listed you", "blacklisted"),
+            ("550 5.7.1 <a@b> looks like spam <c@d>", "spam"),
+        ];
+        for (text, class) in cases {
+            assert_eq!(classify(text), class, "{text}");
+        }
+        assert_eq!(
+            without_addresses(b"a <x@y> b <not an address> c <d@e> <f"),
+            b"a  b <not an address> c  <f"
+        );
     }
 
     #[test]

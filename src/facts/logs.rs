@@ -850,6 +850,20 @@ Jun 25 01:23:45 vh84 splogger[19943]: 1joDo0-0005Bd-LB ** mail@hotmail.fr R=dnsl
     }
 
     #[test]
+    fn an_exim_failure_is_classed_by_its_reason_not_its_address_or_host() {
+        // A DMARC report mailbox that does not exist, and a mailbox refused through an
+        // MX named like a blocklist: the reasons say unknown user, and spam.
+        let log = b"2026-12-02 16:16:17 1xYn0C-0005Bd-LB ** dmarc-reports@shop.example R=dnslookup T=remote_smtp H=mx.shop.example [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<dmarc-reports@shop.example>: 550 5.1.1 <dmarc-reports@shop.example>: Recipient address rejected: User unknown\n\
+2026-12-02 16:16:18 1xYn0D-0005Bd-LB ** info@b.example R=dnslookup T=remote_smtp H=b-example.spamhaus-filter.example [192.0.2.10] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes: SMTP error from remote mail server after end of data: 550 message looks like spam\n\
+2026-12-02 16:16:19 1xYn0E-0005Bd-LB ** nobody@nowhere.example: Unrouteable address\n";
+        let s = scan("exim", log);
+        assert_eq!(s.failures.get("unknown_user"), Some(&2), "{:?}", s.failures);
+        assert_eq!(s.failures.get("spam"), Some(&1), "{:?}", s.failures);
+        assert_eq!(s.failures.get("dmarc"), None);
+        assert_eq!(s.failures.get("blacklisted"), None);
+    }
+
+    #[test]
     fn overlong_lines_are_skipped_and_counted() {
         let good = b"2020-06-25 01:23:44 1joDo0-0005Bd-LB <= a@b U=shop P=local S=925\n";
         let mut log = good.to_vec();

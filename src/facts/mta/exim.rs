@@ -119,7 +119,12 @@ impl Mta for Exim {
             let reply = rest.splitn(2, |b| *b == b' ').nth(1).unwrap_or_default();
             let retry_skip = rest.starts_with(b"==")
                 && memchr::memmem::find(reply, b"retry time not reached").is_some();
-            (!retry_skip).then_some(LogEvent::Failure(reply))
+            // The reason follows the address and its fields (`R=`, `T=`, `H=host [ip]`,
+            // `X=`) after `: `: an address or a host is no reason (`dmarc-reports@…`,
+            // an MX at a filtering service named like a blocklist), and fewer bytes
+            // are searched.
+            let reason = memchr::memmem::find(reply, b": ").map_or(reply, |at| &reply[at + 2..]);
+            (!retry_skip).then_some(LogEvent::Failure(reason))
         } else if rest.starts_with(b"<=") {
             // An SMTP login (`A=AUTHENTICATOR:LOGIN`, article 003's hacked mailbox) is
             // who sent it; a local submission has only `U=`.
