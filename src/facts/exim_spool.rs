@@ -108,13 +108,18 @@ fn is_header_file(name: &std::ffi::OsStr) -> bool {
 
 /// `TTTTTT-PPPPPP-FF` (16) or, from 4.97, `TTTTTT-PPPPPPPPPPP-FFFF` (23), base 62.
 pub fn is_message_id(id: &str) -> bool {
-    // Called for every file in the spool: no allocation.
+    is_message_id_bytes(id.as_bytes())
+}
+
+/// [`is_message_id`] of bytes (a log line's), with no UTF-8 check first.
+pub fn is_message_id_bytes(id: &[u8]) -> bool {
+    // Called for every file in the spool and every log line: no allocation.
     let dashes: &[usize] = match id.len() {
         16 => &[6, 13],
         23 => &[6, 18],
         _ => return false,
     };
-    id.bytes().enumerate().all(|(i, c)| {
+    id.iter().enumerate().all(|(i, &c)| {
         if dashes.contains(&i) {
             c == b'-'
         } else {

@@ -719,10 +719,11 @@ fn strip_syslog(line: &[u8]) -> &[u8] {
     }
 }
 
-/// The value after `key` up to the next space or comma.
-pub(crate) fn field(line: &[u8], key: &[u8]) -> Option<String> {
-    let i = memchr::memmem::find(line, key)?;
-    value(&line[i..], key)
+/// The value after `key` (found by its finder, made once for every line) up to the
+/// next space or comma.
+pub(crate) fn field(line: &[u8], key: &memchr::memmem::Finder) -> Option<String> {
+    let i = key.find(line)?;
+    value(&line[i..], key.needle())
 }
 
 /// The value after `key`, which `text` starts with, up to the next space or comma.

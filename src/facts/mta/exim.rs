@@ -2,6 +2,9 @@
 //! (read by `facts/exim_spool.rs`), its mainlog lines, its services.
 
 use std::path::Path;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::{Layout, LogEvent, Mta, MtaKind, Service};
 use crate::facts::exim_spool;
@@ -108,8 +111,7 @@ impl Mta for Exim {
             return submission_dir(line).map(LogEvent::SubmittedFrom);
         }
         let rest = [16, 23].into_iter().find_map(|len| {
-            let id = std::str::from_utf8(body.get(..len)?).ok()?;
-            (body.get(len) == Some(&b' ') && exim_spool::is_message_id(id))
+            (body.get(len) == Some(&b' ') && exim_spool::is_message_id_bytes(&body[..len]))
                 .then(|| &body[len + 1..])
         })?;
         // `** addr R=.. T=.. H=..: reason` failed, `== addr ... defer (errno): reason`
@@ -128,10 +130,13 @@ impl Mta for Exim {
         } else if rest.starts_with(b"<=") {
             // An SMTP login (`A=AUTHENTICATOR:LOGIN`, article 003's hacked mailbox) is
             // who sent it; a local submission has only `U=`.
-            let login = field(rest, b" A=")
+            // Finders made once: one made per line was a sixth of the scan.
+            static AUTH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" A="));
+            static USER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" U="));
+            let login = field(rest, &AUTH)
                 .and_then(|a| Some(a.split_once(':')?.1.to_string()))
                 .filter(|login| !login.is_empty());
-            login.or_else(|| field(rest, b" U=")).map(LogEvent::Arrival)
+            login.or_else(|| field(rest, &USER)).map(LogEvent::Arrival)
         } else {
             None
         }
