@@ -125,7 +125,8 @@ impl Mta for Exim {
             // `X=`) after `: `: an address or a host is no reason (`dmarc-reports@…`,
             // an MX at a filtering service named like a blocklist), and fewer bytes
             // are searched.
-            let reason = memchr::memmem::find(reply, b": ").map_or(reply, |at| &reply[at + 2..]);
+            static REASON: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b": "));
+            let reason = REASON.find(reply).map_or(reply, |at| &reply[at + 2..]);
             (!retry_skip).then_some(LogEvent::Failure(reason))
         } else if rest.starts_with(b"<=") {
             // An SMTP login (`A=AUTHENTICATOR:LOGIN`, article 003's hacked mailbox) is
